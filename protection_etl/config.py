@@ -1,0 +1,138 @@
+"""pipeline.toml: the run's configuration, validated with pydantic."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SourceKind = Literal["kobo", "cmp", "gbvims", "cpims", "5w"]
+
+
+class ConfigError(Exception):
+    """A configuration problem, said in one line that names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WarehouseConfig(_Strict):
+    path: Path = Path("warehouse/protection.duckdb")
+    analyst_path: Path = Path("warehouse/analyst.duckdb")
+    raw_dir: Path = Path("warehouse/raw")
+    reports_dir: Path = Path("warehouse/reports")
+    state_dir: Path = Path("warehouse/state")
+    raw_retention_days: Annotated[int, Field(ge=1)] = 90
+    analyst_storage_version: str = "v1.2.0"
+
+
+class ScheduleConfig(_Strict):
+    cron: str = "0 2 * * *"
+    timezone: str = "Africa/Bamako"
+
+
+class PrivacyConfig(_Strict):
+    min_cell: Annotated[int, Field(ge=1)] = 5
+    pseudonym_key_env: str = "PROTECTION_ETL_PSEUDONYM_KEY"
+
+
+class NotifyConfig(_Strict):
+    on: Literal["failure", "warnings", "always", "never"] = "failure"
+    to: list[str] = Field(default_factory=list)
+    sender: str = "protection-etl@localhost"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout_seconds: float = 30.0
+    outbox_dir: Path = Path("warehouse/outbox")
+
+
+class SourceConfig(_Strict):
+    kind: SourceKind
+    path: str | None = None
+    url: str | None = None
+    mapping: str | None = None
+    enabled: bool = True
+    # KoBo only
+    asset_uid: str | None = None
+    token_env: str | None = None
+    page_size: Annotated[int, Field(ge=1, le=30000)] = 1000
+    timeout_seconds: float = 120.0
+    personal_fields: list[str] = Field(default_factory=list)
+    # monthly sources: older than this many days is stale
+    freshness_days: Annotated[int, Field(ge=1)] = 62
+
+    @model_validator(mode="after")
+    def _has_location(self) -> SourceConfig:
+        if not self.path and not self.url:
+            raise ValueError("needs `path` (a glob on disk) or `url`")
+        if self.kind == "kobo" and self.url and not self.asset_uid and not self.path:
+            raise ValueError("a kobo source needs `asset_uid`")
+        return self
+
+
+class PipelineConfig(_Strict):
+    warehouse: WarehouseConfig = WarehouseConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    notify: NotifyConfig = NotifyConfig()
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: Path | str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    def env_names(self) -> list[tuple[str, str]]:
+        """(key, env-var name) pairs the configured sources and notifier will read."""
+        names = [("privacy.pseudonym_key_env", self.privacy.pseudonym_key_env)]
+        if self.notify.smtp_host:
+            names += [(f"notify.{k}", v) for k, v in
+                      (("username_env", self.notify.username_env), ("password_env", self.notify.password_env)) if v]
+        names += [(f"sources.{name}.token_env", s.token_env) for name, s in self.sources.items()
+                  if s.enabled and s.token_env and s.url]
+        return names
+
+
+def load_config(path: Path | str, *, require_env: bool = True) -> PipelineConfig:
+    """Read and validate a pipeline.toml; raise ConfigError naming the file and the key."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        config = PipelineConfig.model_validate({**data, "base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_first_error(exc)}") from exc
+    if require_env:
+        check_env(config, path)
+    return config
+
+
+def check_env(config: PipelineConfig, path: Path | str) -> None:
+    """Fail when an env var the config names is unset (the pseudonym key only when KoBo is configured)."""
+    has_kobo = any(s.kind == "kobo" and s.enabled for s in config.sources.values())
+    for key, name in config.env_names():
+        if key.startswith("privacy.") and not has_kobo:
+            continue
+        if not os.environ.get(name):
+            raise ConfigError(f"{path}: {key} names the environment variable {name}, which is not set")
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"unknown key `{key}`"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"`{key}`: {message}" if key else message

@@ -1,0 +1,54 @@
+"""Row problems: where an input value was wrong and what was expected, kept as values until reported."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import pandas as pd
+
+Severity = Literal["error", "warning"]
+
+QUARANTINE_COLUMNS = ["source", "file", "sheet", "row_number", "column_name", "value", "reason", "severity"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input, located as the provider would look for it."""
+
+    source: str
+    file: str | None
+    reason: str
+    sheet: str | None = None
+    row_number: int | None = None
+    column_name: str | None = None
+    value: str | None = None
+    severity: Severity = "warning"
+
+    def describe(self) -> str:
+        """One line: source, file, sheet, row, column, value and what was expected."""
+        where = [f"source {self.source}"]
+        where += [f"file {self.file}"] if self.file else []
+        where += [f"sheet {self.sheet}"] if self.sheet else []
+        where += [f"row {self.row_number}"] if self.row_number is not None else []
+        where += [f"column {self.column_name!r}"] if self.column_name else []
+        value = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{', '.join(where)}: {self.reason}{value}"
+
+
+class InputError(Exception):
+    """An input that cannot be read at all; carries the located problem."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.describe())
+        self.problem = problem
+
+
+class RefusedInput(InputError):
+    """An input refused on purpose (identifying data in a GBV/CP export): neither stored nor parsed."""
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a DataFrame with the audit.quarantine columns."""
+    rows = [asdict(p) for p in problems]
+    return pd.DataFrame(rows, columns=QUARANTINE_COLUMNS).astype({"row_number": "Int64"})
