@@ -1,0 +1,80 @@
+"""DuckDB connections and the ordered, recorded SQL migrations."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VIEWS_DIR = Path(__file__).parent / "views"
+
+_MIGRATIONS_TABLE = """
+create schema if not exists audit;
+create table if not exists audit.schema_migrations (
+    version    integer primary key,
+    name       varchar not null,
+    checksum   varchar not null,
+    applied_at timestamp not null default current_timestamp
+);
+"""
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the IMO database, creating its folder owner-only (0700) and the file owner-only (0600)."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        os.chmod(path, 0o600)
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run a block in one transaction: commit on success, roll back on any error."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, Path]]:
+    """(version, name, path) of each NNN_name.sql file, in order."""
+    found = []
+    for path in sorted(directory.glob("[0-9][0-9][0-9]_*.sql")):
+        number, _, name = path.stem.partition("_")
+        found.append((int(number), name, path))
+    return found
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Migration versions already recorded in audit.schema_migrations."""
+    con.execute(_MIGRATIONS_TABLE)
+    return {row[0] for row in con.execute("select version from audit.schema_migrations").fetchall()}
+
+
+def migrate(con: duckdb.DuckDBPyConnection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply pending migrations, each in its own transaction; return the names applied."""
+    done = applied_versions(con)
+    applied = []
+    for version, name, path in migration_files(directory):
+        if version in done:
+            continue
+        sql = path.read_text(encoding="utf-8")
+        with transaction(con):
+            con.execute(sql)
+            con.execute(
+                "insert into audit.schema_migrations (version, name, checksum) values (?, ?, ?)",
+                [version, name, hashlib.sha256(sql.encode()).hexdigest()],
+            )
+        applied.append(path.name)
+    return applied
