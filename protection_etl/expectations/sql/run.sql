@@ -1,0 +1,4 @@
+-- One run's row.
+select run_id, started_at, finished_at, status, message
+from audit.runs
+where run_id = $run_id
