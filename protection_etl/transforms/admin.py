@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
 from rapidfuzz import fuzz, process
+
+from protection_etl.transforms.text import fold_text, is_blank
 
 Method = Literal["alias", "pcode", "exact", "fuzzy", "unspecified"]
 
@@ -25,11 +26,7 @@ def normalise_name(text: object) -> str:
     >>> normalise_name("  Cercle de SÉGOU ")
     'segou'
     """
-    if text is None or (isinstance(text, float) and pd.isna(text)):
-        return ""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    plain = re.sub(r"[^a-z0-9]+", " ", plain).strip()
+    plain = fold_text(text).replace("+", " ").strip()
     return _PREFIXES.sub("", plain).strip()
 
 
@@ -89,7 +86,7 @@ class AdminMatcher:
 
     def match(self, value: object, level: int, parent: str | None = None) -> Match:
         """Match one provider value at `level` (1 region, 2 cercle, 3 commune) inside `parent`."""
-        provided = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+        provided = "" if is_blank(value) else str(value).strip()
         key = normalise_name(provided)
         if not key:
             return Match(provided, None, None, reason="empty")
@@ -172,10 +169,6 @@ class Place:
     fuzzy: tuple[tuple[str, Match], ...] = ()  # (column, match)
 
 
-def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and str(value).strip() != ""
-
-
 def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: PlaceColumns,
                   *, fill_commune_with_cercle: bool = False) -> Place:
     """Resolve region → cercle → commune for one row; a region-only row gets the unspecified cercle."""
@@ -184,7 +177,7 @@ def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: Pla
 
     def attempt(level: int, parent: str | None, *pairs: tuple[str | None, str]) -> str | None:
         for column, _ in pairs:
-            if column and _present(values.get(column)):
+            if column and not is_blank(values.get(column)):
                 found = matcher.match(values[column], level, parent)
                 if found.method == "fuzzy":
                     fuzzy.append((column, found))
@@ -194,7 +187,7 @@ def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: Pla
         return None
 
     def given(*names: str | None) -> bool:
-        return any(n and _present(values.get(n)) for n in names)
+        return any(n and not is_blank(values.get(n)) for n in names)
 
     region = attempt(1, None, (columns.region_pcode, "pcode"), (columns.region, "name"))
     cercle = attempt(2, region, (columns.cercle_pcode, "pcode"), (columns.cercle, "name"))

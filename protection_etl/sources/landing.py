@@ -1,0 +1,113 @@
+"""The raw landing zone: every input byte kept, owner-only, with a sha256 manifest, before anything parses it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One input as stored in the raw zone."""
+
+    name: str
+    path: Path
+    sha256: str
+    size: int
+    origin: str
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def landing_dir(raw_dir: Path, source: str, run_id: str, day: date | None = None) -> Path:
+    """raw/<source>/<yyyy-mm-dd>/<run_id>/, created owner-only."""
+    day = day or datetime.now(UTC).date()
+    folder = raw_dir / source / day.isoformat() / run_id
+    for part in (raw_dir, raw_dir / source, raw_dir / source / day.isoformat(), folder):
+        part.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _unique_name(folder: Path, name: str) -> str:
+    stem, suffix, n = Path(name).stem, Path(name).suffix, 1
+    while (folder / name).exists():
+        n += 1
+        name = f"{stem}__{n}{suffix}"
+    return name
+
+
+def land_bytes(folder: Path, name: str, data: bytes, origin: str) -> LandedFile:
+    """Write bytes into the landing folder (0600) and add them to its manifest."""
+    target = folder / _unique_name(folder, Path(name).name)
+    with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+        handle.write(data)
+    return _record(folder, target, origin)
+
+
+def land_file(folder: Path, source_path: Path, origin: str | None = None) -> LandedFile:
+    """Copy a file into the landing folder (0600) and add it to its manifest."""
+    target = folder / _unique_name(folder, source_path.name)
+    shutil.copyfile(source_path, target)
+    os.chmod(target, 0o600)
+    return _record(folder, target, origin or str(source_path))
+
+
+def _record(folder: Path, target: Path, origin: str) -> LandedFile:
+    landed = LandedFile(target.name, target, sha256_of(target), target.stat().st_size, origin)
+    entries = [e for e in _manifest_entries(folder) if e["name"] != landed.name]
+    entries.append({**asdict(landed), "path": landed.name})
+    manifest = folder / MANIFEST
+    manifest.write_text(json.dumps(entries, indent=1), encoding="utf-8")
+    os.chmod(manifest, 0o600)
+    return landed
+
+
+def _manifest_entries(folder: Path) -> list[dict]:
+    manifest = folder / MANIFEST
+    return json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else []
+
+
+def read_landed(folder: Path) -> list[LandedFile]:
+    """The files of a landed run, checked against their manifest sha256."""
+    landed = []
+    for entry in _manifest_entries(folder):
+        path = folder / entry["path"]
+        if sha256_of(path) != entry["sha256"]:
+            raise ValueError(f"{path}: content differs from its manifest sha256; the raw copy was altered")
+        landed.append(LandedFile(entry["name"], path, entry["sha256"], entry["size"], entry["origin"]))
+    return landed
+
+
+def find_landed_run(raw_dir: Path, source: str, run_id: str) -> Path | None:
+    """The landing folder of `source` for `run_id`, whatever its date."""
+    matches = sorted((raw_dir / source).glob(f"*/{run_id}"))
+    return matches[-1] if matches else None
+
+
+def prune_raw(raw_dir: Path, retention_days: int, today: date | None = None) -> list[Path]:
+    """Delete landing folders dated more than `retention_days` ago; return what was removed."""
+    cutoff = (today or datetime.now(UTC).date()) - timedelta(days=retention_days)
+    removed = []
+    for day_dir in sorted(raw_dir.glob("*/*")):
+        try:
+            day = date.fromisoformat(day_dir.name)
+        except ValueError:
+            continue
+        if day < cutoff:
+            shutil.rmtree(day_dir)
+            removed.append(day_dir)
+    return removed

@@ -1,0 +1,303 @@
+"""Messy spreadsheets to tidy frames: find the header, map labels and HXL tags to fields, parse numbers and dates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from protection_etl.transforms.text import fold_text, is_blank
+
+EXCEL_EPOCH = date(1899, 12, 30)
+_NUMBER_BLANKS = {"", "-", "--", "—", "–", "n a", "na", "nd", "n d", "neant", "none", "null"}
+_MONTHS = {
+    "janvier": 1, "january": 1, "jan": 1, "janv": 1,
+    "fevrier": 2, "february": 2, "feb": 2, "fev": 2, "fevr": 2,
+    "mars": 3, "march": 3, "mar": 3,
+    "avril": 4, "april": 4, "apr": 4, "avr": 4,
+    "mai": 5, "may": 5,
+    "juin": 6, "june": 6, "jun": 6,
+    "juillet": 7, "july": 7, "jul": 7, "juil": 7,
+    "aout": 8, "august": 8, "aug": 8,
+    "septembre": 9, "september": 9, "sep": 9, "sept": 9,
+    "octobre": 10, "october": 10, "oct": 10,
+    "novembre": 11, "november": 11, "nov": 11,
+    "decembre": 12, "december": 12, "dec": 12,
+}
+_MONTH_WORDS = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+
+# --- cell values -------------------------------------------------------------------------------------------------
+
+def parse_count(value: object) -> int | None:
+    """A whole count from a cell; None when blank; ValueError when unreadable.
+
+    >>> [parse_count(v) for v in ("1 200", "12,0", 3.0, "-", None, "1,250")]
+    [1200, 12, 3, None, None, 1250]
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("expected a number, found a yes/no value")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = str(value).strip().replace("\u00a0", " ").replace("\u202f", " ")
+        if fold_text(text) in _NUMBER_BLANKS:
+            return None
+        number = _number_from_text(text)
+    if not number.is_integer():
+        raise ValueError("expected a whole number")
+    return int(number)
+
+
+def _number_from_text(text: str) -> float:
+    compact = text.replace(" ", "").replace("'", "")
+    if re.fullmatch(r"-?\d{1,3}(,\d{3})+", compact):  # 1,250 written with an English thousands separator
+        compact = compact.replace(",", "")
+    elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", compact):  # 1.250 with a continental one
+        compact = compact.replace(".", "")
+    compact = compact.replace(",", ".")
+    try:
+        return float(compact)
+    except ValueError:
+        raise ValueError("expected a number") from None
+
+
+def parse_date(value: object) -> date | None:
+    """A date from an Excel serial, a datetime, dd/mm/yyyy, ISO, or French/English month names.
+
+    A month without a day gives its first day. None when blank; ValueError when unreadable.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_serial(float(value))
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4,5}(\.0+)?", text):
+        return _from_serial(float(text))
+    for parser in (_iso_date, _day_first_date, _month_name_date):
+        found = parser(text)
+        if found:
+            return found
+    raise ValueError("expected a date (dd/mm/yyyy, yyyy-mm-dd, an Excel date or 'mars 2025')")
+
+
+def _from_serial(serial: float) -> date:
+    if not 1 <= serial < 2958466:
+        raise ValueError("expected a date, found a number")
+    return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def _iso_date(text: str) -> date | None:
+    found = re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T ][\d:.]+Z?)?", text)
+    if not found:
+        return None
+    year, month, day = int(found[1]), int(found[2]), int(found[3] or 1)
+    return _safe_date(year, month, day)
+
+
+def _day_first_date(text: str) -> date | None:
+    found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})(?:\s+[\d:]+)?", text)
+    if not found:
+        return None
+    day, month, year = int(found[1]), int(found[2]), int(found[3])
+    return _safe_date(year + 2000 if year < 100 else year, month, day)
+
+
+def _month_name_date(text: str) -> date | None:
+    folded = fold_text(text)
+    found = re.fullmatch(rf"(?:(\d{{1,2}})(?:er)? )?({_MONTH_WORDS}) (\d{{4}})", folded)
+    if not found:
+        return None
+    return _safe_date(int(found[3]), _MONTHS[found[2]], int(found[1] or 1))
+
+
+def _safe_date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError("expected a real calendar date") from None
+
+
+def month_start(day: date) -> date:
+    """First day of the month containing `day`."""
+    return day.replace(day=1)
+
+
+def period_from_text(text: str) -> date | None:
+    """The month named in a file name or title ('5W_Protection_2025-10.xlsx', 'GBVIMS octobre 2025')."""
+    folded = fold_text(text.replace("_", " "))
+    found = re.search(rf"\b({_MONTH_WORDS}) (\d{{4}})\b", folded)
+    if found:
+        return date(int(found[2]), _MONTHS[found[1]], 1)
+    found = re.search(r"(?<!\d)(20\d{2})[ .-]?(0[1-9]|1[0-2])(?!\d)", text)
+    if found:
+        return date(int(found[1]), int(found[2]), 1)
+    found = re.search(r"(?<!\d)(0[1-9]|1[0-2])[ .-](20\d{2})(?!\d)", text)
+    return date(int(found[2]), int(found[1]), 1) if found else None
+
+
+def age_band(label: str) -> tuple[int | None, int | None]:
+    """(min_age, max_age) of a band written as text: '0-17', '60+', '< 5', 'unknown', 'all'.
+
+    >>> age_band("18-59"), age_band("60+"), age_band("inconnu"), age_band("all")
+    ((18, 59), (60, None), (None, None), (0, None))
+    """
+    folded = fold_text(label)
+    if folded in {"all", "tous", "total"}:
+        return 0, None
+    if found := re.fullmatch(r"(\d+) (?:a )?(\d+)(?: ans)?", folded):
+        return int(found[1]), int(found[2])
+    if found := re.fullmatch(r"(\d+) ?\+(?: ans)?|(\d+) ans et plus|plus de (\d+) ans", folded):
+        return int(next(g for g in found.groups() if g)), None
+    if found := re.fullmatch(r"(?:< ?|moins de )(\d+)(?: ans)?", label.strip().lower()):
+        return 0, int(found[1]) - 1
+    return None, None
+
+
+# --- headers -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one output field may be labelled in a source: header synonyms (fr/en) and HXL tags."""
+
+    name: str
+    synonyms: tuple[str, ...] = ()
+    hxl: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where the header is, which column holds which field, and where the data starts."""
+
+    row: int
+    hxl_row: int | None
+    columns: dict[str, int]
+    labels: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def data_start(self) -> int:
+        return max(self.row, self.hxl_row if self.hxl_row is not None else -1) + 1
+
+
+def field_specs(columns: dict[str, dict]) -> list[FieldSpec]:
+    """FieldSpecs from a mapping's `columns:` section."""
+    return [FieldSpec(name, tuple(spec.get("synonyms", ())), tuple(spec.get("hxl", ())), bool(spec.get("required")))
+            for name, spec in columns.items()]
+
+
+def core_label(label: object) -> str:
+    """A header label folded, without the '(choose from list)' or '| …' notes partners leave in it."""
+    text = re.split(r"[(|\n\[]", str(label), maxsplit=1)[0] if not is_blank(label) else ""
+    return fold_text(text)
+
+
+def hxl_parts(tag: object) -> tuple[str, frozenset[str]] | None:
+    """('#reached', {'f', 'children'}) for '#reached +f +children'; None when not a hashtag."""
+    text = str(tag).strip().lower().replace(" ", "") if not is_blank(tag) else ""
+    if not re.fullmatch(r"#[a-z][a-z0-9_]*(\+[a-z0-9_]+)*", text):
+        return None
+    name, *attributes = text.split("+")
+    return name, frozenset(attributes)
+
+
+def is_hxl_row(cells: list[object]) -> bool:
+    """True when most filled cells of a row are HXL hashtags."""
+    filled = [c for c in cells if not is_blank(c)]
+    return bool(filled) and sum(hxl_parts(c) is not None for c in filled) >= max(2, len(filled) * 0.6)
+
+
+def _label_matches(label: object, spec: FieldSpec) -> bool:
+    folded, core = fold_text(label), core_label(label)
+    return any(s in (folded, core) for s in (fold_text(x) for x in spec.synonyms))
+
+
+def _hxl_matches(tag: object, spec: FieldSpec) -> bool:
+    found = hxl_parts(tag)
+    if not found:
+        return False
+    for wanted in spec.hxl:
+        name, attributes = hxl_parts(wanted) or ("", frozenset())
+        if found[0] == name and attributes == found[1]:
+            return True
+    return False
+
+
+def _assign(cells: list[object], specs: list[FieldSpec], matches) -> dict[str, int]:
+    assigned: dict[str, int] = {}
+    for spec in specs:
+        for index, cell in enumerate(cells):
+            if index not in assigned.values() and matches(cell, spec):
+                assigned[spec.name] = index
+                break
+    return assigned
+
+
+def header_labels(rows: list[list[object]], row: int, *, two_rows: bool = False) -> list[object]:
+    """The labels of a header row; with two_rows, each is prefixed by the (merged, forward-filled) cell above."""
+    cells = list(rows[row])
+    if not two_rows or row == 0:
+        return cells
+    above, carried = [], None
+    for index in range(len(cells)):
+        value = rows[row - 1][index] if index < len(rows[row - 1]) else None
+        carried = value if not is_blank(value) else carried
+        above.append(carried)
+    pairs = zip(above, cells, strict=True)
+    return [f"{top} {cell}" if not is_blank(top) and not is_blank(cell) else cell for top, cell in pairs]
+
+
+def locate_header(rows: list[list[object]], specs: list[FieldSpec], *, scan: int = 20,
+                  two_rows: bool = False) -> Header | None:
+    """The best header row among the first `scan` rows (labels or an HXL row); None when nothing matches."""
+    best: Header | None = None
+    for index in range(min(scan, len(rows))):
+        if is_hxl_row(rows[index]):
+            candidate = Header(index, index, _assign(rows[index], specs, _hxl_matches))
+            if index > 0 and not is_hxl_row(rows[index - 1]):
+                by_label = _assign(header_labels(rows, index - 1, two_rows=two_rows), specs, _label_matches)
+                merged = {**by_label, **candidate.columns}
+                if len(merged) > len(candidate.columns):
+                    candidate = Header(index - 1, index, merged)
+        else:
+            labels = header_labels(rows, index, two_rows=two_rows)
+            candidate = Header(index, None, _assign(labels, specs, _label_matches))
+        if best is None or len(candidate.columns) > len(best.columns):
+            best = candidate
+    if best is None or not best.columns:
+        return None
+    labels = header_labels(rows, best.row, two_rows=two_rows)
+    return Header(best.row, best.hxl_row, best.columns,
+                  {i: str(labels[i]) if i < len(labels) and not is_blank(labels[i]) else f"#{i + 1}"
+                   for i in best.columns.values()})
+
+
+def is_total_row(cells: list[object], markers: list[str], *, lead: int = 4) -> bool:
+    """True when one of the first text cells reads like 'Total' / 'Total général' / 'Grand total'."""
+    folded_markers = {fold_text(m) for m in markers}
+    texts = [fold_text(c) for c in cells[:lead] if isinstance(c, str) and not is_blank(c)]
+    return any(t in folded_markers or t.startswith(tuple(f"{m} " for m in folded_markers)) for t in texts)
+
+
+def table_from_header(rows: list[list[object]], header: Header, total_markers: list[str]
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(data rows, total rows) as frames of the mapped fields plus `_row_number` (1-based, as in the file)."""
+    records, totals = [], []
+    width = max(header.columns.values()) + 1
+    for index in range(header.data_start, len(rows)):
+        cells = list(rows[index]) + [None] * max(0, width - len(rows[index]))
+        picked = {name: cells[col] for name, col in header.columns.items()}
+        if all(is_blank(v) for v in picked.values()):
+            continue
+        target = totals if is_total_row(cells, total_markers) else records
+        target.append({**picked, "_row_number": index + 1})
+    columns = [*header.columns, "_row_number"]
+    return pd.DataFrame(records, columns=columns, dtype=object), pd.DataFrame(totals, columns=columns, dtype=object)
