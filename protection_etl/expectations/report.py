@@ -341,17 +341,17 @@ def _bar(point: HistoryPoint, peak: int, height_px: int) -> _Bar:
     return _Bar(
         title=title,
         loaded_px=_scaled(loaded, peak, height_px),
-        quarantined_px=_scaled(quarantined, peak, height_px),
+        # a few quarantined rows next to thousands loaded would round to nothing: keep them visible
+        quarantined_px=_scaled(quarantined, peak, height_px, minimum_px=3),
         absent=point.status is None,
         failed=point.status in FAILED_SOURCE_STATUSES,
     )
 
 
-def _scaled(value: int, peak: int, height_px: int) -> int:
-    # a non-zero count always gets at least one pixel so that it stays visible next to the busiest run
+def _scaled(value: int, peak: int, height_px: int, minimum_px: int = 1) -> int:
     if value <= 0 or peak <= 0:
         return 0
-    return max(1, round(height_px * value / peak))
+    return max(minimum_px, round(height_px * value / peak))
 
 
 @cache
@@ -373,8 +373,8 @@ def _render(report: RunReport, *, summary: bool) -> str:
     return _environment().get_template("report.html.j2").render(
         report=report,
         summary=summary,
-        failures_by_source=_group_failures(report.failures),
-        charts={source: history_chart(points) for source, points in report.history.items()},
+        failures_by_source=_group_failures(report),
+        charts={source: history_chart(report.history[source]) for source in _history_order(report)},
         chart_height=CHART_HEIGHT_PX,
         quarantine_shown=report.quarantine[:QUARANTINE_SHOWN],
         csv_name=f"{stem}-quarantine.csv",
@@ -382,11 +382,18 @@ def _render(report: RunReport, *, summary: bool) -> str:
     )
 
 
-def _group_failures(failures: list[QualityFailure]) -> dict[str, list[QualityFailure]]:
+def _group_failures(report: RunReport) -> dict[str, list[QualityFailure]]:
+    """Failed checks by source: the failing sources first, then those with warnings, each in run order."""
     grouped: dict[str, list[QualityFailure]] = {}
-    for failure in failures:
+    for failure in report.failures:
         grouped.setdefault(failure.source, []).append(failure)
-    return grouped
+    order = report.failing_sources() + report.warning_sources()
+    order += [source for source in grouped if source not in order]
+    return {source: grouped[source] for source in order if source in grouped}
+
+
+def _history_order(report: RunReport) -> list[str]:
+    return _in_run_order(list(report.history), report.sources)
 
 
 def _failure_text(failure: QualityFailure) -> str:

@@ -7,7 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 
 QUARANTINE_COLUMNS = ["source", "file", "sheet", "row_number", "column_name", "value", "reason", "severity"]
 

@@ -1,0 +1,197 @@
+"""Email the quality report of a run to the IMO, or keep it in the outbox when it cannot be sent."""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from protection_etl.config import NotifyConfig
+from protection_etl.expectations.report import (
+    ReportFiles,
+    RunReport,
+    render_summary_text,
+    run_file_stem,
+    write_private_file,
+)
+
+log = logging.getLogger(__name__)
+
+SUBJECT_PREFIX = "[protection-etl]"
+RUN_HEADER = "X-Protection-ETL-Run"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of a message: sent, or written to the outbox (with the reason when sending failed)."""
+
+    sent: bool
+    outbox_path: Path | None
+    error: str | None
+
+
+class NotifyError(Exception):
+    """A notification that cannot be attempted as configured (no recipient, a credential missing)."""
+
+
+def should_notify(policy: str, report: RunReport) -> bool:
+    """Whether [notify].on = policy asks for an email about this run.
+
+    failure: the run, a source or an error check failed (a crashed check counts);
+    warnings: also rows quarantined or a warning check failed; always; never.
+    """
+    if policy == "always":
+        return True
+    if policy == "failure":
+        return report.failed
+    if policy == "warnings":
+        return report.failed or report.has_warnings
+    if policy == "never":
+        return False
+    raise ValueError(f"unknown [notify].on policy {policy!r}: expected failure, warnings, always or never")
+
+
+def subject_for(report: RunReport) -> str:
+    """The subject line: run start, status and the sources at fault.
+
+    e.g. "[protection-etl] run 2026-11-30T02:00 FAILED: gbvims, fivew"
+    """
+    sources = report.failing_sources() or report.warning_sources()
+    at_fault = f": {', '.join(sources)}" if sources else ""
+    return f"{SUBJECT_PREFIX} run {report.started_at:%Y-%m-%dT%H:%M} {report.status.upper()}{at_fault}"
+
+
+def build_message(report: RunReport, files: ReportFiles, notify: NotifyConfig) -> EmailMessage:
+    """The email: summary as HTML with a plain-text alternative, the full report and the quarantine CSV attached."""
+    message = EmailMessage()
+    message["Subject"] = subject_for(report)
+    message["From"] = notify.sender
+    message["To"] = ", ".join(notify.to)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=notify.sender.rpartition("@")[2] or None)
+    message[RUN_HEADER] = report.run_id
+    message.set_content(render_summary_text(report))
+    message.add_alternative(files.summary_html, subtype="html")
+    message.add_attachment(
+        files.html_path.read_bytes(), maintype="text", subtype="html", filename=files.html_path.name
+    )
+    message.add_attachment(
+        files.quarantine_csv_path.read_bytes(),
+        maintype="text",
+        subtype="csv",
+        filename=files.quarantine_csv_path.name,
+    )
+    return message
+
+
+def deliver(
+    message: EmailMessage,
+    notify: NotifyConfig,
+    outbox_dir: Path,
+    env: Mapping[str, str] = os.environ,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> Delivery:
+    """Send the message over SMTP; when that fails, or no smtp_host is set, write it to the outbox as .eml.
+
+    ssl_context replaces the default certificate check (e.g. to trust a private CA); credentials are read from
+    the env vars named by username_env / password_env now, at send time.
+    """
+    if not notify.smtp_host:
+        return Delivery(sent=False, outbox_path=write_to_outbox(message, outbox_dir), error=None)
+    try:
+        send_smtp(message, notify, env, ssl_context=ssl_context)
+    except Exception as exc:  # whatever went wrong, the message is kept and the run goes on
+        error = _redact(describe_failure(exc, notify), _secret_values(notify, env))
+        path = write_to_outbox(message, outbox_dir)
+        log.warning("email for run %s not sent: %s; kept in %s", message[RUN_HEADER], error, path)
+        return Delivery(sent=False, outbox_path=path, error=error)
+    log.info("email for run %s sent to %s", message[RUN_HEADER], message["To"])
+    return Delivery(sent=True, outbox_path=None, error=None)
+
+
+def send_smtp(
+    message: EmailMessage,
+    notify: NotifyConfig,
+    env: Mapping[str, str] = os.environ,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> None:
+    """Send over SMTP with STARTTLS, implicit TLS or none, logging in when credentials are configured."""
+    if not notify.to:
+        raise NotifyError("[notify].to lists no recipient")
+    credentials = _credentials(notify, env)
+    context = ssl_context or ssl.create_default_context()
+    with _open_smtp(notify, context) as smtp:
+        if notify.security == "starttls":
+            # starttls() raises when the server does not offer it: never fall back to sending in clear
+            smtp.starttls(context=context)
+        if credentials:
+            smtp.login(*credentials)
+        smtp.send_message(message)
+
+
+def write_to_outbox(message: EmailMessage, outbox_dir: Path) -> Path:
+    """Write the message as <run_id>.eml into outbox_dir (created 0700, the file 0600) and return its path."""
+    outbox_dir = Path(outbox_dir)
+    outbox_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = outbox_dir / f"{run_file_stem(message[RUN_HEADER] or 'message')}.eml"
+    write_private_file(path, message.as_bytes())
+    return path
+
+
+def describe_failure(exc: BaseException, notify: NotifyConfig) -> str:
+    """One line saying which server failed and how, with no credential in it."""
+    where = f"{notify.smtp_host}:{notify.smtp_port} ({notify.security})"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"{where}: login refused: {_smtp_reply(exc)}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{where}: server replied {_smtp_reply(exc)}"
+    if isinstance(exc, ssl.SSLError):
+        return f"{where}: TLS failed: {exc}"
+    if isinstance(exc, TimeoutError):
+        return f"{where}: no answer within {notify.timeout_seconds:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"{where}: connection refused (is the server up and the port right?)"
+    return f"{where}: {type(exc).__name__}: {exc}"
+
+
+def _open_smtp(notify: NotifyConfig, context: ssl.SSLContext) -> smtplib.SMTP:
+    host, port, timeout = notify.smtp_host or "", notify.smtp_port, notify.timeout_seconds
+    if notify.security == "ssl":
+        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    return smtplib.SMTP(host, port, timeout=timeout)
+
+
+def _credentials(notify: NotifyConfig, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(username, password) from the env vars the config names; None when no login is configured."""
+    names = {"username_env": notify.username_env, "password_env": notify.password_env}
+    if not any(names.values()):
+        return None
+    missing = [f"[notify].{key} = {name!r}" for key, name in names.items() if not (name and env.get(name))]
+    if missing:
+        raise NotifyError(f"SMTP login configured but not set: {', '.join(missing)}")
+    return env[notify.username_env or ""], env[notify.password_env or ""]
+
+
+def _secret_values(notify: NotifyConfig, env: Mapping[str, str]) -> list[str]:
+    names = (notify.username_env, notify.password_env)
+    return [env[name] for name in names if name and env.get(name)]
+
+
+def _smtp_reply(exc: smtplib.SMTPResponseException) -> str:
+    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+    return f"{exc.smtp_code} {text}".strip()
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    # a server may echo what it was sent; the credentials never leave this module in an error or a log line
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,62 @@
+"""What one input became: harmonised frames, located row problems, and how it replaces earlier loads."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from protection_etl.transforms.problems import Problem
+
+
+@dataclass
+class Batch:
+    """Harmonised tables of one source's input, ready to validate and load.
+
+    `replace_by` names the column (e.g. period_start) whose values this batch replaces wholesale for its
+    source, so that re-sending a month replaces it; None merges rows by primary key.
+    """
+
+    source: str
+    load_id: str
+    tables: dict[str, pd.DataFrame]
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+    replace_by: str | None = "period_start"
+
+    @property
+    def rows_quarantined(self) -> int:
+        """Distinct input rows kept aside."""
+        return len({(p.file, p.sheet, p.row_number) for p in self.problems if p.severity == "warning"})
+
+    def latest_period(self) -> date | None:
+        """The latest period (or reference date) in the batch."""
+        latest = [frame[self.replace_by].max() for frame in self.tables.values()
+                  if self.replace_by and self.replace_by in frame and not frame.empty]
+        return max(latest) if latest else None
+
+
+def fingerprint(*parts: object) -> str:
+    """A short stable hash of values, used for load ids and row keys."""
+    digest = hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode())
+    return digest.hexdigest()[:16]
+
+
+def merge_batches(batches: list[Batch]) -> Batch:
+    """One batch from several inputs of the same source (e.g. one file per partner)."""
+    first = batches[0]
+    names = {name for b in batches for name in b.tables}
+    tables = {name: pd.concat([b.tables[name] for b in batches if name in b.tables], ignore_index=True)
+              for name in names}
+    return Batch(
+        source=first.source,
+        load_id=fingerprint(*sorted(b.load_id for b in batches)),
+        tables=tables,
+        problems=[p for b in batches for p in b.problems],
+        notes=[p for b in batches for p in b.notes],
+        rows_read=sum(b.rows_read for b in batches),
+        replace_by=first.replace_by,
+    )

@@ -1,0 +1,269 @@
+"""5W partner sheets to harmonised.operational_presence and harmonised.activity_reached."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from protection_etl.transforms.admin import AdminMatcher, PlaceColumns, resolve_place
+from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.problems import InputError, Problem
+from protection_etl.transforms.tabular import (
+    FieldSpec,
+    FoundTable,
+    age_band,
+    best_partial_header,
+    field_specs,
+    find_tables,
+    month_start,
+    parse_count,
+    parse_date,
+    period_from_text,
+)
+from protection_etl.transforms.text import fold_text, is_blank
+
+PLACE = PlaceColumns(region="region", cercle="cercle", commune="commune", region_pcode="region_pcode",
+                     cercle_pcode="cercle_pcode", commune_pcode="commune_pcode")
+
+
+@dataclass(frozen=True)
+class ReachedColumn:
+    """One 'people reached' column and the sex × age band it counts."""
+
+    field: str
+    sex: str
+    age_range: str
+    age_range_with_elderly: str | None
+
+
+@dataclass(frozen=True)
+class FiveWLayout:
+    """The 5W mapping (transforms/mappings/fivew.yaml) in usable form."""
+
+    specs: list[FieldSpec]
+    reached: list[ReachedColumn]
+    sectors: dict[str, str]
+    statuses: dict[str, str]
+    total_markers: list[str]
+    scan: int
+
+    @classmethod
+    def from_mapping(cls, mapping: dict) -> FiveWLayout:
+        reached = [ReachedColumn(name, spec["sex"], str(spec["age_range"]), spec.get("age_range_with_elderly"))
+                   for name, spec in mapping["reached"].items()]
+        return cls(
+            specs=field_specs(mapping["columns"]) + field_specs(mapping["reached"]),
+            reached=reached,
+            sectors={fold_text(k): v for k, v in mapping["sectors"].items()},
+            statuses={fold_text(k): v for k, v in mapping["statuses"].items()},
+            total_markers=list(mapping.get("total_markers", [])),
+            scan=int(mapping.get("header_scan_rows", 20)),
+        )
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """Where a row sits, to locate its problems."""
+
+    source: str
+    file: str
+    sheet: str | None
+    row_number: int
+    labels: dict[str, str]
+
+    def problem(self, column: str | None, value: object, reason: str) -> Problem:
+        label = self.labels.get(column, column) if column else None
+        shown = None if is_blank(value) else str(value)
+        return Problem(self.source, self.file, reason, self.sheet, self.row_number, label, shown)
+
+
+def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, source: str, file_name: str,
+                    load_id: str, layout: FiveWLayout, matcher: AdminMatcher) -> Batch:
+    """All 5W activity lines of one file; rows that cannot be harmonised become located problems."""
+    tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan)
+    if not tables:
+        raise InputError(_missing_columns_problem(sheets, layout, source, file_name))
+    presence, reached, problems, notes, read = [], [], [], [], 0
+    for table in tables:
+        file_period = period_from_text(table.title) or period_from_text(file_name)
+        labels = {name: table.header.labels[col] for name, col in table.header.columns.items()}
+        with_elderly = any(r.field in table.header.columns for r in layout.reached if r.age_range == "60+")
+        seen: Counter[str] = Counter()
+        for record in table.data.to_dict("records"):
+            read += 1
+            context = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
+            line, row_problems, row_notes = _harmonise_row(record, context, layout, matcher, file_period, with_elderly)
+            notes += row_notes
+            if row_problems:
+                problems += row_problems
+                continue
+            key = fingerprint(*(line[k] for k in ("org_name", "org_acronym", "sector", "activity", "admin2_pcode",
+                                                    "admin3_pcode", "start_date", "end_date", "period_start")))
+            seen[key] += 1
+            line["activity_id"] = fingerprint(key, seen[key])
+            people = line.pop("_reached")
+            presence.append({**line, "source": source, "load_id": load_id})
+            reached += [{**_location(line), "source": source, "load_id": load_id, **person} for person in people]
+        problems += _check_totals(table, context_for_totals(source, file_name, table), layout)
+    return Batch(source, load_id, {
+        "operational_presence": _frame(presence, OPERATIONAL_PRESENCE_COLUMNS),
+        "activity_reached": _frame(reached, ACTIVITY_REACHED_COLUMNS),
+    }, problems, notes, read, "period_start")
+
+
+OPERATIONAL_PRESENCE_COLUMNS = [
+    "source", "load_id", "activity_id", "period_start", "org_name", "org_acronym", "org_type", "sector", "activity",
+    "admin1_pcode", "admin2_pcode", "admin3_pcode", "provider_admin1_name", "provider_admin2_name", "status",
+    "start_date", "end_date", "reached_total",
+]
+ACTIVITY_REACHED_COLUMNS = [
+    "source", "load_id", "activity_id", "period_start", "admin1_pcode", "admin2_pcode", "provider_admin1_name",
+    "provider_admin2_name", "sex", "age_range", "min_age", "max_age", "persons",
+]
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    for name in ("reached_total", "persons", "min_age", "max_age"):
+        if name in frame:
+            frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def _location(line: dict) -> dict:
+    keys = ("activity_id", "period_start", "admin1_pcode", "admin2_pcode", "provider_admin1_name",
+            "provider_admin2_name")
+    return {k: line[k] for k in keys}
+
+
+def _missing_columns_problem(sheets, layout: FiveWLayout, source: str, file_name: str) -> Problem:
+    if not any(any(not is_blank(c) for row in rows for c in row) for _, rows in sheets):
+        return Problem(source, file_name, "the file has no data", severity="error")
+    sheet, header = best_partial_header(sheets, layout.specs, scan=layout.scan)
+    required = [s for s in layout.specs if s.required]
+    missing = [s for s in required if header is None or s.name not in header.columns]
+    wanted = "; ".join(f"{s.name} (e.g. {', '.join(s.synonyms[:2])} or {s.hxl[0]})" for s in missing)
+    return Problem(source, file_name, f"none of the sheets has the expected 5W columns: missing {wanted}",
+                   sheet=sheet, severity="error")
+
+
+def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: AdminMatcher,
+                   file_period: date | None, with_elderly: bool) -> tuple[dict, list[Problem], list[Problem]]:
+    problems: list[Problem] = []
+    if is_blank(record.get("org_name")):
+        problems.append(ctx.problem("org_name", None, "the organisation name is empty"))
+    sector = _sector(record, layout)
+    if sector is None:
+        value = record.get("subcluster") if not is_blank(record.get("subcluster")) else record.get("cluster")
+        problems.append(ctx.problem("cluster", value, "unknown cluster / sub-cluster: add it to fivew.yaml sectors"))
+    place = resolve_place(matcher, record, PLACE)
+    problems += [ctx.problem(col, val, why) for col, val, why in place.problems]
+    notes = [ctx.problem(col, m.provided, f"matched by similarity to {m.pcode} {matcher.name_of(m.pcode)} "
+                         f"({m.score:.0f}%)") for col, m in place.fuzzy]
+    dates = {}
+    for name in ("start_date", "end_date", "month"):
+        try:
+            dates[name] = parse_date(record.get(name))
+        except ValueError as exc:
+            problems.append(ctx.problem(name, record.get(name), str(exc)))
+    period = dates.get("month") or file_period
+    if period is None and not any(p.column_name == ctx.labels.get("month") for p in problems):
+        problems.append(ctx.problem("month", record.get("month"), "no reporting month: add a 'Mois' column or "
+                                                                   "put the month in the file name (5W_2025-10.xlsx)"))
+    people, total = _reached(record, ctx, layout, with_elderly, problems)
+    line = {
+        "period_start": month_start(period) if period else None,
+        "org_name": _text(record.get("org_name")),
+        "org_acronym": _text(record.get("org_acronym")),
+        "org_type": _text(record.get("org_type")),
+        "sector": sector,
+        "activity": _text(record.get("activity")),
+        "admin1_pcode": place.admin1_pcode,
+        "admin2_pcode": place.admin2_pcode,
+        "admin3_pcode": place.admin3_pcode,
+        "provider_admin1_name": _text(record.get("region")) or _text(record.get("region_pcode")),
+        "provider_admin2_name": _text(record.get("cercle")) or _text(record.get("cercle_pcode")),
+        "status": layout.statuses.get(fold_text(record.get("status")), "unknown"),
+        "start_date": dates.get("start_date"),
+        "end_date": dates.get("end_date"),
+        "reached_total": total,
+        "_reached": people,
+    }
+    return line, problems, notes
+
+
+def _text(value: object) -> str | None:
+    return None if is_blank(value) else " ".join(str(value).split())
+
+
+def _sector(record: dict, layout: FiveWLayout) -> str | None:
+    for name in ("subcluster", "cluster"):
+        value = record.get(name)
+        if is_blank(value):
+            continue
+        code = layout.sectors.get(fold_text(value))
+        if code is None:
+            code = layout.sectors.get(fold_text(str(value).split("|")[0].split("(")[0]))
+        if code:
+            return code
+    return None
+
+
+def _reached(record: dict, ctx: RowContext, layout: FiveWLayout, with_elderly: bool,
+             problems: list[Problem]) -> tuple[list[dict], int | None]:
+    people = []
+    for column in layout.reached:
+        if column.field not in record:
+            continue
+        count = _count(record, column.field, ctx, problems)
+        if count is None:
+            continue
+        band = column.age_range_with_elderly if with_elderly and column.age_range_with_elderly else column.age_range
+        low, high = age_band(band)
+        people.append({"sex": column.sex, "age_range": band, "min_age": low, "max_age": high, "persons": count})
+    total = _count(record, "reached_total", ctx, problems) if "reached_total" in record else None
+    if total is None and people:
+        total = sum(p["persons"] for p in people)
+    return people, total
+
+
+def _count(record: dict, name: str, ctx: RowContext, problems: list[Problem]) -> int | None:
+    try:
+        count = parse_count(record.get(name))
+    except ValueError as exc:
+        problems.append(ctx.problem(name, record.get(name), str(exc)))
+        return None
+    if count is not None and count < 0:
+        problems.append(ctx.problem(name, record.get(name), "expected a count of 0 or more"))
+        return None
+    return count
+
+
+def context_for_totals(source: str, file_name: str, table: FoundTable) -> RowContext:
+    """Locates problems found on a sheet's total row."""
+    labels = {name: table.header.labels[col] for name, col in table.header.columns.items()}
+    row = int(table.totals["_row_number"].iloc[0]) if not table.totals.empty else 0
+    return RowContext(source, file_name, table.sheet, row, labels)
+
+
+def _check_totals(table: FoundTable, ctx: RowContext, layout: FiveWLayout) -> list[Problem]:
+    """A 'Total' line is dropped; when it disagrees with the sum of the lines above, say so."""
+    if table.totals.empty:
+        return []
+    problems = []
+    for column in [r.field for r in layout.reached] + ["reached_total"]:
+        if column not in table.totals:
+            continue
+        try:
+            stated = parse_count(table.totals[column].iloc[0])
+            summed = sum(parse_count(v) or 0 for v in table.data[column])
+        except ValueError:
+            continue
+        if stated is not None and stated != summed:
+            problems.append(Problem(ctx.source, ctx.file, f"the total row says {stated} but the lines add up to "
+                                    f"{summed}", ctx.sheet, ctx.row_number, ctx.labels.get(column, column),
+                                    str(stated), severity="info"))
+    return problems

@@ -1,0 +1,151 @@
+"""Transactional loads: one source's batch replaces or merges its rows, with its audit trail, all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.problems import Problem, problems_frame
+from protection_etl.warehouse.db import transaction
+
+GAZETTEER_CSV = Path(__file__).parent / "reference" / "mli_admin.csv"
+GAZETTEER_DTYPES = {"pcode": str, "name": str, "parent_pcode": str, "admin1_pcode": str}
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, as stored in TIMESTAMP columns."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class SourceLoad:
+    """The audit.source_loads row of one source in one run."""
+
+    run_id: str
+    source: str
+    kind: str
+    status: str
+    load_id: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    latest_period: date | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    raw_path: str | None = None
+    message: str | None = None
+
+
+def read_gazetteer(path: Path = GAZETTEER_CSV) -> pd.DataFrame:
+    """The gazetteer CSV as a harmonised.admin frame."""
+    frame = pd.read_csv(path, dtype=GAZETTEER_DTYPES, keep_default_na=False, na_values={"valid_from": [""]})
+    frame["valid_from"] = pd.to_datetime(frame["valid_from"]).dt.date
+    return frame
+
+
+def load_gazetteer(con: duckdb.DuckDBPyConnection, path: Path = GAZETTEER_CSV) -> bool:
+    """Replace harmonised.admin from the gazetteer CSV when it changed; True when rows were written."""
+    load_id = fingerprint(path.read_bytes())
+    current = con.execute("select distinct load_id from harmonised.admin").fetchall()
+    if current == [(load_id,)]:
+        return False
+    frame = read_gazetteer(path).assign(source=path.name, load_id=load_id)
+    with transaction(con):
+        con.execute("delete from harmonised.admin")
+        con.register("staged_admin", frame)
+        con.execute("insert into harmonised.admin by name select * from staged_admin")
+        con.unregister("staged_admin")
+    return True
+
+
+def gazetteer_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """harmonised.admin as a frame, for the admin matcher."""
+    return con.execute("select pcode, name, level, parent_pcode, admin1_pcode, is_unspecified from harmonised.admin"
+                       ).df()
+
+
+def primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Primary-key columns of harmonised.<table>, read from the catalog."""
+    found = con.execute(
+        "select constraint_column_names from duckdb_constraints() "
+        "where schema_name = 'harmonised' and table_name = ? and constraint_type = 'PRIMARY KEY'", [table]
+    ).fetchone()
+    return list(found[0]) if found else []
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, batch: Batch) -> int:
+    con.register("staged", frame)
+    try:
+        if batch.replace_by:
+            con.execute(
+                f"delete from harmonised.{table} where source = ? and {batch.replace_by} in "
+                f"(select distinct {batch.replace_by} from staged)", [batch.source]
+            )
+            con.execute(f"insert into harmonised.{table} by name select * from staged")
+        else:
+            con.execute(f"insert or replace into harmonised.{table} by name select * from staged")
+    finally:
+        con.unregister("staged")
+    return len(frame)
+
+
+def record_problems(con: duckdb.DuckDBPyConnection, run_id: str, problems: list[Problem]) -> None:
+    """Append problems to audit.quarantine."""
+    if not problems:
+        return
+    frame = problems_frame(problems).assign(run_id=run_id)
+    con.register("staged_problems", frame)
+    con.execute("insert into audit.quarantine by name select * from staged_problems")
+    con.unregister("staged_problems")
+
+
+def record_source_load(con: duckdb.DuckDBPyConnection, load: SourceLoad) -> None:
+    """Insert or replace the audit.source_loads row of a source in a run."""
+    frame = pd.DataFrame([load.__dict__])
+    con.register("staged_load", frame)
+    con.execute("insert or replace into audit.source_loads by name select * from staged_load")
+    con.unregister("staged_load")
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, load: SourceLoad, *,
+               extra_problems: list[Problem] = (), quality: pd.DataFrame | None = None) -> int:
+    """Write the batch, its problems and its audit row in one transaction; return rows loaded."""
+    with transaction(con):
+        loaded = sum(_write_table(con, table, frame, batch) for table, frame in batch.tables.items()
+                     if not frame.empty)
+        record_problems(con, load.run_id, [*batch.problems, *batch.notes, *extra_problems])
+        if quality is not None and not quality.empty:
+            record_quality(con, quality)
+        record_source_load(con, SourceLoad(**{**load.__dict__, "rows_loaded": loaded}))
+    return loaded
+
+
+def record_quality(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> None:
+    """Append expectation results (audit.quality_results columns) to the audit trail."""
+    con.register("staged_quality", results)
+    con.execute("insert into audit.quality_results by name select * from staged_quality")
+    con.unregister("staged_quality")
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, trigger: str, sources: list[str]) -> None:
+    """Record a run as running."""
+    con.execute("insert into audit.runs (run_id, started_at, status, trigger, sources) values (?, ?, 'running', ?, ?)",
+                [run_id, utcnow(), trigger, sources])
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str) -> None:
+    """Record how a run ended."""
+    con.execute("update audit.runs set finished_at = ?, status = ?, message = ? where run_id = ?",
+                [utcnow(), status, message, run_id])
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every harmonised table."""
+    names = [r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'harmonised' order by 1").fetchall()]
+    return {n: con.execute(f"select count(*) from harmonised.{n}").fetchone()[0] for n in names}
