@@ -49,14 +49,13 @@ def file_name_from_url(url: str) -> str:
     return name or "download"
 
 
-def read_sheets(path: Path) -> list[Sheet]:
+def read_sheets(name: str, data: bytes) -> list[Sheet]:
     """All sheets of a workbook, or the single grid of a CSV; the format is taken from the content."""
-    data = path.read_bytes()
     if not data.strip():
-        raise SourceReadError(f"{path.name}: the file is empty")
-    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or path.suffix.lower() in EXCEL_SUFFIXES:
-        return _read_workbook(path.name, data)
-    return [Sheet(None, _read_delimited(path.name, data))]
+        raise SourceReadError(f"{name}: the file is empty")
+    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or Path(name).suffix.lower() in EXCEL_SUFFIXES:
+        return _read_workbook(name, data)
+    return [Sheet(None, _read_delimited(name, data))]
 
 
 def _read_workbook(name: str, data: bytes) -> list[Sheet]:

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from protection_etl.fsutil import private_dir
+
 MANIFEST = "manifest.json"
 
 
@@ -36,10 +38,7 @@ def sha256_of(path: Path) -> str:
 def landing_dir(raw_dir: Path, source: str, run_id: str, day: date | None = None) -> Path:
     """raw/<source>/<yyyy-mm-dd>/<run_id>/, created owner-only."""
     day = day or datetime.now(UTC).date()
-    folder = raw_dir / source / day.isoformat() / run_id
-    for part in (raw_dir, raw_dir / source, raw_dir / source / day.isoformat(), folder):
-        part.mkdir(mode=0o700, exist_ok=True)
-    return folder
+    return private_dir(raw_dir / source / day.isoformat() / run_id)
 
 
 def _unique_name(folder: Path, name: str) -> str:

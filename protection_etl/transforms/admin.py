@@ -16,6 +16,7 @@ Method = Literal["alias", "pcode", "exact", "fuzzy", "unspecified"]
 _PREFIXES = re.compile(
     r"^(cercle|region|commune|district|prefecture|arrondissement|village)( de la| de l| de| du| d)?\s+"
 )
+_SUFFIXES = re.compile(r"(?<=\w)\s+(commune|ville|urbaine?)$")
 _PCODE = re.compile(r"^ml\d{2}(\d{2}(\d{2})?)?$", re.IGNORECASE)
 LEVEL_KEYS = {1: "regions", 2: "cercles", 3: "communes"}
 
@@ -27,7 +28,7 @@ def normalise_name(text: object) -> str:
     'segou'
     """
     plain = fold_text(text).replace("+", " ").strip()
-    return _PREFIXES.sub("", plain).strip()
+    return _SUFFIXES.sub("", _PREFIXES.sub("", plain)).strip()
 
 
 def looks_like_pcode(text: object) -> bool:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from protection_etl.transforms.admin import AdminMatcher, PlaceColumns, resolve_place
 from protection_etl.transforms.batch import Batch, fingerprint
-from protection_etl.transforms.problems import InputError, Problem
+from protection_etl.transforms.problems import InputError, Problem, Severity, shown_value
 from protection_etl.transforms.tabular import (
     FieldSpec,
     FoundTable,
@@ -74,15 +74,15 @@ class RowContext:
     row_number: int
     labels: dict[str, str]
 
-    def problem(self, column: str | None, value: object, reason: str) -> Problem:
+    def problem(self, column: str | None, value: object, reason: str, severity: Severity = "warning") -> Problem:
         label = self.labels.get(column, column) if column else None
-        shown = None if is_blank(value) else str(value)
-        return Problem(self.source, self.file, reason, self.sheet, self.row_number, label, shown)
+        return Problem(self.source, self.file, reason, self.sheet, self.row_number, label, shown_value(value), severity)
 
 
 def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, source: str, file_name: str,
-                    load_id: str, layout: FiveWLayout, matcher: AdminMatcher) -> Batch:
+                    load_id: str, mapping: dict, matcher: AdminMatcher) -> Batch:
     """All 5W activity lines of one file; rows that cannot be harmonised become located problems."""
+    layout = FiveWLayout.from_mapping(mapping)
     tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan)
     if not tables:
         raise InputError(_missing_columns_problem(sheets, layout, source, file_name))
@@ -162,7 +162,7 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
     place = resolve_place(matcher, record, PLACE)
     problems += [ctx.problem(col, val, why) for col, val, why in place.problems]
     notes = [ctx.problem(col, m.provided, f"matched by similarity to {m.pcode} {matcher.name_of(m.pcode)} "
-                         f"({m.score:.0f}%)") for col, m in place.fuzzy]
+                         f"({m.score:.0f}%)", "info") for col, m in place.fuzzy]
     dates = {}
     for name in ("start_date", "end_date", "month"):
         try:

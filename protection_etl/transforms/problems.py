@@ -48,6 +48,17 @@ class RefusedInput(InputError):
     """An input refused on purpose (identifying data in a GBV/CP export): neither stored nor parsed."""
 
 
+def shown_value(value: object) -> str | None:
+    """A cell value as the provider would recognise it: 12 not 12.0, dates as yyyy-mm-dd."""
+    if value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     """Problems as a DataFrame with the audit.quarantine columns."""
     rows = [asdict(p) for p in problems]

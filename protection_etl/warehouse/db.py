@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from protection_etl.fsutil import private_dir
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VIEWS_DIR = Path(__file__).parent / "views"
 
@@ -28,7 +30,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     """Open the IMO database, creating its folder owner-only (0700) and the file owner-only (0600)."""
     path = Path(path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(path.parent)
     con = duckdb.connect(str(path), read_only=read_only)
     if not read_only:
         os.chmod(path, 0o600)

@@ -1,0 +1,102 @@
+"""The protection-etl command line: run, demo, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from protection_etl.config import ConfigError, PipelineConfig, load_config
+from protection_etl.flows.runtime import prepare_environment
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Mali Protection Cluster data pipeline.")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+DEMO_CONFIG = Path("demo") / "pipeline.toml"
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path of pipeline.toml.")]
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _load(config_path: Path, *, require_env: bool = True) -> PipelineConfig:
+    try:
+        return load_config(config_path, require_env=require_env)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw: str | None,
+         full_refresh: bool, trigger: str) -> int:
+    unknown = [s for s in sources if s not in config.sources]
+    if unknown:
+        raise _fail(f"{config_path}: no source named {', '.join(unknown)} (configured: {', '.join(config.sources)})")
+    prepare_environment(config.resolve(config.warehouse.state_dir))
+    from protection_etl.flows.nightly import nightly  # Prefect is imported only when a run starts
+
+    summary = nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
+    typer.echo(format_summary(summary))
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def format_summary(summary) -> str:
+    """The per-source summary table printed after a run."""
+    lines = [f"run {summary.run_id}: {summary.status}", "",
+             f"{'source':<24}{'status':<22}{'read':>8}{'loaded':>9}{'quarantined':>13}"]
+    for o in summary.outcomes:
+        lines.append(f"{o.source:<24}{o.status:<22}{o.rows_read:>8}{o.rows_loaded:>9}{o.rows_quarantined:>13}")
+    lines += [f"  {o.source}: {o.message}" for o in summary.outcomes if o.message]
+    return "\n".join(lines)
+
+
+@app.command()
+def run(
+    config: ConfigOption = Path("pipeline.toml"),
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Refetch everything (KoBo) instead of the increment.")] = False,
+    from_raw: Annotated[str | None, typer.Option(help="Re-process the inputs landed by this run id.")] = None,
+) -> None:
+    """Run the pipeline now."""
+    loaded = _load(config)
+    raise typer.Exit(_run(config, loaded, source or [], from_raw, full_refresh, "run"))
+
+
+@app.command()
+def demo(config: ConfigOption = DEMO_CONFIG) -> None:
+    """The whole nightly run on the bundled demo sources: no network, no secrets."""
+    loaded = _load(config, require_env=False)
+    raise typer.Exit(_run(config, loaded, [], None, False, "demo"))
+
+
+@app.command()
+def status(config: ConfigOption = Path("pipeline.toml")) -> None:
+    """Last runs and each source's latest load."""
+    from protection_etl.warehouse import db
+
+    loaded = _load(config, require_env=False)
+    path = loaded.resolve(loaded.warehouse.path)
+    if not path.exists():
+        raise _fail(f"{path}: no warehouse yet; run `protection-etl run` first", EXIT_FAILED)
+    con = db.connect(path, read_only=True)
+    runs = con.execute("select run_id, started_at, status from audit.runs "
+                       "order by started_at desc limit 10").fetchall()
+    typer.echo("last runs:")
+    for run_id, started, state in runs:
+        typer.echo(f"  {run_id}  {started:%Y-%m-%d %H:%M}  {state}")
+    loads = con.execute(
+        "select source, status, rows_loaded, latest_period from audit.source_loads "
+        "qualify row_number() over (partition by source order by finished_at desc) = 1 order by source").fetchall()
+    typer.echo("sources:")
+    for name, state, rows, period in loads:
+        typer.echo(f"  {name:<24}{state:<22}{rows or 0:>8} rows  latest period {period or '-'}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

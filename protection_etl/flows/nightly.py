@@ -1,0 +1,162 @@
+"""Prefect flows: the nightly run, one subflow per source (fetch → guard → land → harmonise → check → load)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from protection_etl.config import PipelineConfig, load_config
+from protection_etl.flows import stages
+from protection_etl.flows.kinds import FILE_KINDS
+from protection_etl.sources import landing
+from protection_etl.transforms.problems import InputError, RefusedInput
+from protection_etl.warehouse import db, loader
+
+
+def _is_transient(task, task_run, state) -> bool:
+    """Retry network trouble, not a missing file or a bad sheet."""
+    try:
+        state.result()
+    except (requests.ConnectionError, requests.Timeout, TimeoutError, ConnectionError):
+        return True
+    except Exception:
+        return False
+    return False
+
+
+IO = {"cache_policy": NO_CACHE, "retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": _is_transient}
+PURE = {"cache_policy": NO_CACHE}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did, for the CLI summary and the exit code."""
+
+    run_id: str
+    status: str
+    outcomes: list[stages.SourceOutcome]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable run id: UTC start time and a short random suffix."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+@task(name="fetch", **IO)
+def fetch_task(name: str, config: PipelineConfig, from_raw: str | None) -> list[stages.RawInput]:
+    source = config.sources[name]
+    if from_raw:
+        return stages.replay_inputs(name, config, from_raw)
+    return stages.fetch_inputs(name, source, config)
+
+
+@task(name="guard", **PURE)
+def guard_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput]) -> None:
+    stages.guard_inputs(name, FILE_KINDS[kind], mapping, inputs)
+
+
+@task(name="land", **IO)
+def land_task(name: str, config: PipelineConfig, run_id: str, inputs: list[stages.RawInput]) -> Path:
+    return stages.land_inputs(name, config, run_id, inputs)
+
+
+@task(name="harmonise", **PURE)
+def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput], config: PipelineConfig):
+    con = db.connect(config.resolve(config.warehouse.path))
+    matcher = stages.admin_matcher(loader.gazetteer_frame(con))
+    return stages.harmonise_inputs(name, FILE_KINDS[kind], mapping, inputs, matcher)
+
+
+@task(name="load", **PURE)
+def load_task(config: PipelineConfig, batch, load_row: loader.SourceLoad) -> int:
+    con = db.connect(config.resolve(config.warehouse.path))
+    return loader.load_batch(con, batch, load_row)
+
+
+@flow(name="source", flow_run_name="{name}", validate_parameters=False)
+def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None = None) -> stages.SourceOutcome:
+    """Load one file source in one transaction; record its outcome, whatever happens."""
+    config = load_config(config_path, require_env=False)
+    source = config.sources[name]
+    logger = get_run_logger()
+    started = loader.utcnow()
+    raw_path, batch = None, None
+    try:
+        kind = FILE_KINDS[source.kind]
+        mapping = stages.read_yaml(stages.mapping_path(config, source, kind.mapping))
+        inputs = fetch_task(name, config, from_raw)
+        guard_task(name, source.kind, mapping, inputs)
+        raw_path = land_task(name, config, run_id, inputs) if not from_raw else None
+        batch = harmonise_task(name, source.kind, mapping, inputs, config)
+        status = "loaded with warnings" if batch.rows_quarantined else "loaded"
+        row = stages.source_load_row(run_id, name, source.kind, status, batch=batch, raw_path=raw_path,
+                                     started_at=started)
+        loaded = load_task(config, batch, row)
+        logger.info("%s: %s, %d read, %d loaded, %d quarantined", name, status, batch.rows_read, loaded,
+                    batch.rows_quarantined)
+        return stages.SourceOutcome(name, source.kind, status, batch.rows_read, loaded, batch.rows_quarantined)
+    except RefusedInput as exc:
+        return _record_failure(config, run_id, name, source.kind, "refused", str(exc), started, None)
+    except InputError as exc:
+        return _record_failure(config, run_id, name, source.kind, "failed", str(exc), started, raw_path)
+    except Exception as exc:  # one broken source never stops the others
+        message = f"source {name}: {type(exc).__name__}: {exc}"
+        return _record_failure(config, run_id, name, source.kind, "failed", message, started, raw_path)
+
+
+def _record_failure(config: PipelineConfig, run_id: str, name: str, kind: str, status: str, message: str,
+                    started: datetime, raw_path: Path | None) -> stages.SourceOutcome:
+    get_run_logger().error("%s: %s: %s", name, status, message)
+    con = db.connect(config.resolve(config.warehouse.path))
+    with db.transaction(con):
+        loader.record_source_load(con, stages.source_load_row(run_id, name, kind, status, raw_path=raw_path,
+                                                              message=message, started_at=started))
+    return stages.SourceOutcome(name, kind, status, message=message)
+
+
+def run_status(outcomes: list[stages.SourceOutcome]) -> str:
+    """succeeded, succeeded with warnings, or failed."""
+    if not all(o.ok for o in outcomes):
+        return "failed"
+    return "succeeded with warnings" if any(o.status == "loaded with warnings" for o in outcomes) else "succeeded"
+
+
+@flow(name="nightly", validate_parameters=False)
+def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | None = None,
+            full_refresh: bool = False, trigger: str = "run") -> RunSummary:
+    """One pipeline run: every selected source, then the post-load steps."""
+    config = load_config(config_path, require_env=False)
+    selected = sources or [n for n, s in config.sources.items() if s.enabled]
+    run_id = new_run_id()
+    con = db.connect(config.resolve(config.warehouse.path))
+    db.migrate(con)
+    loader.load_gazetteer(con)
+    loader.start_run(con, run_id, trigger, selected)
+    outcomes = [source_flow(config_path, name, run_id, from_raw) for name in selected]
+    status = run_status(outcomes)
+    post_load(config, run_id, status)
+    loader.finish_run(con, run_id, status, _run_message(outcomes))
+    return RunSummary(run_id, status, outcomes)
+
+
+def _run_message(outcomes: list[stages.SourceOutcome]) -> str:
+    failed = [o.source for o in outcomes if not o.ok]
+    return f"failed: {', '.join(failed)}" if failed else f"{len(outcomes)} sources loaded"
+
+
+@task(name="post-load", **PURE)
+def post_load(config: PipelineConfig, run_id: str, status: str) -> None:
+    """After the loads: prune raw runs past retention when the run succeeded."""
+    if status != "failed":
+        landing.prune_raw(config.resolve(config.warehouse.raw_dir), config.warehouse.raw_retention_days)

@@ -1,0 +1,26 @@
+"""Process environment for Prefect and GX: local state under the project, telemetry off. Call before importing them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from protection_etl.fsutil import private_dir
+
+QUIET_ENV = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+    "PREFECT_UI_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+}
+
+
+def prepare_environment(state_dir: Path) -> None:
+    """Keep Prefect's home inside the project's state folder and turn telemetry off (existing values win)."""
+    private_dir(state_dir)
+    os.environ.setdefault("PREFECT_HOME", str(state_dir.resolve() / "prefect"))
+    for key, value in QUIET_ENV.items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,133 @@
+"""The stages of one source, as plain functions the Prefect tasks call: fetch, guard, land, harmonise, check, load."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from protection_etl.config import PipelineConfig, SourceConfig
+from protection_etl.flows.kinds import FileKind
+from protection_etl.sources import files, landing
+from protection_etl.transforms.admin import AdminMatcher
+from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
+from protection_etl.transforms.problems import InputError, Problem
+from protection_etl.warehouse import loader
+
+MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "transforms" / "mappings"
+log = logging.getLogger("protection_etl")
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """The bytes of one input as the source sent them."""
+
+    name: str
+    data: bytes
+    origin: str
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    """How one source ended in a run, as shown in the summary and stored in audit.source_loads."""
+
+    source: str
+    kind: str
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {"loaded", "loaded with warnings"}
+
+
+def read_yaml(path: Path) -> dict:
+    """A mapping or alias file."""
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def mapping_path(config: PipelineConfig, source: SourceConfig, default: str) -> Path:
+    """The source's mapping file: as configured (relative to the config) or the packaged default."""
+    if source.mapping:
+        configured = config.resolve(source.mapping)
+        return configured if configured.exists() else MAPPINGS_DIR / Path(source.mapping).name
+    return MAPPINGS_DIR / default
+
+
+def admin_matcher(gazetteer) -> AdminMatcher:
+    """The admin matcher over the warehouse gazetteer and the alias table."""
+    return AdminMatcher(gazetteer, read_yaml(MAPPINGS_DIR / "admin_aliases.yaml"))
+
+
+def fetch_inputs(name: str, source: SourceConfig, config: PipelineConfig) -> list[RawInput]:
+    """Read the source's files from a glob on disk or download them from its URL."""
+    if source.url:
+        return [RawInput(files.file_name_from_url(source.url), files.download(source.url), source.url)]
+    found = files.find_inputs(source.path or "", config.base_dir)
+    if not found:
+        raise InputError(Problem(name, None, f"no input file matches {source.path!r}", severity="error"))
+    return [RawInput(p.name, p.read_bytes(), str(p)) for p in found]
+
+
+def replay_inputs(name: str, config: PipelineConfig, run_id: str) -> list[RawInput]:
+    """The inputs a previous run landed, checked against their manifest."""
+    folder = landing.find_landed_run(config.resolve(config.warehouse.raw_dir), name, run_id)
+    if folder is None:
+        raise InputError(Problem(name, None, f"run {run_id} landed nothing for this source", severity="error"))
+    return [RawInput(f.name, f.path.read_bytes(), f.origin) for f in landing.read_landed(folder)]
+
+
+def read_input(name: str, item: RawInput) -> list[tuple[str | None, list[list[object]]]]:
+    """An input's sheets as (name, rows); an unreadable file is an InputError naming it."""
+    try:
+        return [(s.name, s.rows) for s in files.read_sheets(item.name, item.data)]
+    except files.SourceReadError as exc:
+        raise InputError(Problem(name, item.name, str(exc).removeprefix(f"{item.name}: "), severity="error")) from exc
+
+
+def guard_inputs(name: str, kind: FileKind, mapping: dict, inputs: list[RawInput]) -> None:
+    """Run the kind's privacy guard on every input before anything is stored."""
+    if kind.guard is None:
+        return
+    for item in inputs:
+        kind.guard(read_input(name, item), source=name, file_name=item.name, mapping=mapping)
+
+
+def land_inputs(name: str, config: PipelineConfig, run_id: str, inputs: list[RawInput]) -> Path:
+    """Copy every input into raw/<source>/<date>/<run_id>/ with its manifest; return the folder."""
+    folder = landing.landing_dir(config.resolve(config.warehouse.raw_dir), name, run_id)
+    for item in inputs:
+        landing.land_bytes(folder, item.name, item.data, item.origin)
+    return folder
+
+
+def harmonise_inputs(name: str, kind: FileKind, mapping: dict, inputs: list[RawInput],
+                     matcher: AdminMatcher) -> Batch:
+    """One batch from all the source's inputs."""
+    batches = [
+        kind.harmonise(read_input(name, item), source=name, file_name=item.name,
+                       load_id=fingerprint(item.name, item.data), mapping=mapping, matcher=matcher)
+        for item in inputs
+    ]
+    return replace(merge_batches(batches), replace_by=kind.replace_by)
+
+
+def source_load_row(run_id: str, name: str, kind: str, status: str, *, batch: Batch | None = None,
+                    raw_path: Path | None = None, message: str = "", started_at=None,
+                    latest_period: date | None = None) -> loader.SourceLoad:
+    """The audit.source_loads row for a source's outcome."""
+    return loader.SourceLoad(
+        run_id=run_id, source=name, kind=kind, status=status,
+        load_id=batch.load_id if batch else None,
+        rows_read=batch.rows_read if batch else 0,
+        rows_quarantined=batch.rows_quarantined if batch else 0,
+        latest_period=latest_period or (batch.latest_period() if batch else None),
+        started_at=started_at, finished_at=loader.utcnow(),
+        raw_path=str(raw_path) if raw_path else None, message=message or None,
+    )
