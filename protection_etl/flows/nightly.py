@@ -73,15 +73,15 @@ def land_task(name: str, config: PipelineConfig, run_id: str, inputs: list[stage
 
 @task(name="harmonise", **PURE)
 def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput], config: PipelineConfig):
-    con = db.connect(config.resolve(config.warehouse.path))
-    matcher = stages.admin_matcher(loader.gazetteer_frame(con))
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        matcher = stages.admin_matcher(loader.gazetteer_frame(con))
     return stages.harmonise_inputs(name, FILE_KINDS[kind], mapping, inputs, matcher)
 
 
 @task(name="load", **PURE)
 def load_task(config: PipelineConfig, batch, load_row: loader.SourceLoad) -> int:
-    con = db.connect(config.resolve(config.warehouse.path))
-    return loader.load_batch(con, batch, load_row)
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        return loader.load_batch(con, batch, load_row)
 
 
 @flow(name="source", flow_run_name="{name}", validate_parameters=False)
@@ -118,8 +118,7 @@ def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None =
 def _record_failure(config: PipelineConfig, run_id: str, name: str, kind: str, status: str, message: str,
                     started: datetime, raw_path: Path | None) -> stages.SourceOutcome:
     get_run_logger().error("%s: %s: %s", name, status, message)
-    con = db.connect(config.resolve(config.warehouse.path))
-    with db.transaction(con):
+    with db.connect(config.resolve(config.warehouse.path)) as con, db.transaction(con):
         loader.record_source_load(con, stages.source_load_row(run_id, name, kind, status, raw_path=raw_path,
                                                               message=message, started_at=started))
     return stages.SourceOutcome(name, kind, status, message=message)
@@ -139,14 +138,15 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
     config = load_config(config_path, require_env=False)
     selected = sources or [n for n, s in config.sources.items() if s.enabled]
     run_id = new_run_id()
-    con = db.connect(config.resolve(config.warehouse.path))
-    db.migrate(con)
-    loader.load_gazetteer(con)
-    loader.start_run(con, run_id, trigger, selected)
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        db.migrate(con)
+        loader.load_gazetteer(con)
+        loader.start_run(con, run_id, trigger, selected)
     outcomes = [source_flow(config_path, name, run_id, from_raw) for name in selected]
     status = run_status(outcomes)
     post_load(config, run_id, status)
-    loader.finish_run(con, run_id, status, _run_message(outcomes))
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        loader.finish_run(con, run_id, status, _run_message(outcomes))
     return RunSummary(run_id, status, outcomes)
 
 

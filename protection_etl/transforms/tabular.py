@@ -82,7 +82,7 @@ def parse_date(value: object) -> date | None:
     text = str(value).strip()
     if re.fullmatch(r"\d{4,5}(\.0+)?", text):
         return _from_serial(float(text))
-    for parser in (_iso_date, _day_first_date, _month_name_date):
+    for parser in (_iso_date, _day_first_date, _month_year_date, _month_name_date):
         found = parser(text)
         if found:
             return found
@@ -109,6 +109,11 @@ def _day_first_date(text: str) -> date | None:
         return None
     day, month, year = int(found[1]), int(found[2]), int(found[3])
     return _safe_date(year + 2000 if year < 100 else year, month, day)
+
+
+def _month_year_date(text: str) -> date | None:
+    found = re.fullmatch(r"(\d{1,2})[/.-](\d{4})", text)
+    return _safe_date(int(found[2]), int(found[1]), 1) if found else None
 
 
 def _month_name_date(text: str) -> date | None:
@@ -262,11 +267,10 @@ def locate_header(rows: list[list[object]], specs: list[FieldSpec], *, scan: int
     for index in range(min(scan, len(rows))):
         if is_hxl_row(rows[index]):
             candidate = Header(index, index, _assign(rows[index], specs, _hxl_matches))
-            if index > 0 and not is_hxl_row(rows[index - 1]):
+            above = rows[index - 1] if index > 0 else []
+            if any(not is_blank(c) for c in above) and not is_hxl_row(above):
                 by_label = _assign(header_labels(rows, index - 1, two_rows=two_rows), specs, _label_matches)
-                merged = {**by_label, **candidate.columns}
-                if len(merged) > len(candidate.columns):
-                    candidate = Header(index - 1, index, merged)
+                candidate = Header(index - 1, index, {**by_label, **candidate.columns})
         else:
             labels = header_labels(rows, index, two_rows=two_rows)
             candidate = Header(index, None, _assign(labels, specs, _label_matches))

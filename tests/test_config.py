@@ -1,0 +1,73 @@
+"""pipeline.toml: each mistake is one line naming the file and the key, and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from protection_etl.config import ConfigError, load_config
+from protection_etl.flows.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+
+VALID = """
+[warehouse]
+path = "w/protection.duckdb"
+[sources.fivew]
+kind = "5w"
+path = "inbox/5w/*.xlsx"
+"""
+
+BROKEN = [
+    ("unknown top-level key", VALID + "\n[extra]\nx = 1\n", "unknown key `extra`"),
+    ("unknown source key", VALID.replace('kind = "5w"', 'kind = "5w"\nsheet = "x"'), "unknown key `sources.fivew.sheet`"),
+    ("source without path or url", VALID.replace('path = "inbox/5w/*.xlsx"', ""), "`sources.fivew`: needs `path`"),
+    ("unknown kind", VALID.replace('"5w"', '"dtm"'), "`sources.fivew.kind`"),
+    ("unset token env var", VALID + '\n[sources.pm]\nkind = "kobo"\nurl = "https://kf.example.org"\n'
+     'asset_uid = "aXyz"\ntoken_env = "PETL_TEST_UNSET_TOKEN"\n', "PETL_TEST_UNSET_TOKEN, which is not set"),
+    ("not TOML", "[warehouse\npath = 1", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), [c[1:] for c in BROKEN], ids=[c[0] for c in BROKEN])
+def test_config_errors_name_the_file_and_the_key(tmp_path, monkeypatch, text, message):
+    monkeypatch.delenv("PETL_TEST_UNSET_TOKEN", raising=False)
+    monkeypatch.setenv("PROTECTION_ETL_PSEUDONYM_KEY", "k")
+    path = tmp_path / "pipeline.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(str(path))
+    assert message in str(error.value)
+    result = CliRunner().invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_missing_file_exits_2(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--config", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 2 and "configuration file not found" in result.output
+
+
+def test_unknown_source_name_exits_2(tmp_path):
+    path = tmp_path / "pipeline.toml"
+    path.write_text(VALID, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--config", str(path), "--source", "gbv"])
+    assert result.exit_code == 2 and "no source named gbv" in result.output
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    path = tmp_path / "conf" / "pipeline.toml"
+    path.parent.mkdir()
+    path.write_text(VALID, encoding="utf-8")
+    config = load_config(path)
+    assert config.resolve(config.warehouse.path) == tmp_path / "conf" / "w" / "protection.duckdb"
+
+
+@pytest.mark.parametrize("name", ["pipeline.example.toml", "demo/pipeline.toml"])
+def test_shipped_configs_are_valid(name, monkeypatch):
+    for var in ("KOBO_TOKEN", "SMTP_USER", "SMTP_PASSWORD", "PROTECTION_ETL_PSEUDONYM_KEY"):
+        monkeypatch.setenv(var, "set")
+    assert load_config(REPO / name).sources

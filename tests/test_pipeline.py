@@ -1,0 +1,126 @@
+"""The nightly flow end to end on real files, a real DuckDB file and Prefect's test harness."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from protection_etl.flows.nightly import nightly
+from protection_etl.sources.landing import read_landed
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+FIVEW_ONLY = """
+[warehouse]
+path = "warehouse/protection.duckdb"
+analyst_path = "warehouse/analyst.duckdb"
+[notify]
+on = "never"
+[sources.fivew]
+kind = "5w"
+path = "inbox/5w/*"
+freshness_days = 36500
+"""
+
+
+def write_config(folder: Path, text: str) -> str:
+    path = folder / "pipeline.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def table_rows(folder: Path, table: str) -> list[tuple]:
+    with duckdb.connect(str(folder / "warehouse" / "protection.duckdb"), read_only=True) as con:
+        return con.execute(f"select * from harmonised.{table} order by all").fetchall()
+
+
+@pytest.fixture
+def fivew_site(demo_copy) -> Path:
+    write_config(demo_copy, FIVEW_ONLY)
+    return demo_copy
+
+
+def test_demo_5w_loads_and_a_second_run_changes_no_row(fivew_site):
+    config = str(fivew_site / "pipeline.toml")
+    first = nightly(config)
+    assert first.ok and first.status == "succeeded with warnings"
+    [outcome] = first.outcomes
+    assert outcome.rows_loaded > 0 and outcome.rows_quarantined == 3  # the three deliberate bad lines of the demo
+    presence, reached = table_rows(fivew_site, "operational_presence"), table_rows(fivew_site, "activity_reached")
+    assert presence and reached
+
+    second = nightly(config)
+    assert second.ok
+    assert table_rows(fivew_site, "operational_presence") == presence
+    assert table_rows(fivew_site, "activity_reached") == reached
+
+
+def test_quarantine_locates_each_deliberate_problem(fivew_site):
+    summary = nightly(str(fivew_site / "pipeline.toml"))
+    with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
+        rows = con.execute("select file, sheet, row_number, column_name, value from audit.quarantine "
+                           "where run_id = ? and severity = 'warning' order by row_number", [summary.run_id]).fetchall()
+    assert [r[3:] for r in rows] == [("Cercle", "Tombouctu-Nord"), ("Date de début", "la semaine passée"),
+                                     ("Garçons", "-4")]
+    assert {(r[0], r[1]) for r in rows} == {("5W_Protection_Mali_2026-10.xlsx", "5W")}
+
+
+BROKEN_INPUTS = {
+    "corrupt.xlsx": b"PK\x03\x04 this is not really a workbook",
+    "empty.csv": b"",
+    "contacts.csv": "Nom;Prénom;Téléphone\nTraoré;Awa;+223 70 00 00 00\n".encode(),
+}
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("corrupt.xlsx", "not a readable Excel workbook"),
+    ("empty.csv", "the file is empty"),
+    ("contacts.csv", "none of the sheets has the expected 5W columns"),
+])
+def test_a_broken_input_fails_its_source_only(fivew_site, name, message):
+    broken = fivew_site / "inbox" / "broken"
+    broken.mkdir()
+    (broken / name).write_bytes(BROKEN_INPUTS[name])
+    config = write_config(fivew_site, FIVEW_ONLY + f'\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n')
+    summary = nightly(config)
+    outcomes = {o.source: o for o in summary.outcomes}
+    assert not summary.ok and summary.status == "failed"
+    assert outcomes["fivew"].ok and outcomes["fivew"].rows_loaded > 0
+    assert outcomes["partner"].status == "failed"
+    assert message in outcomes["partner"].message and name in outcomes["partner"].message
+    landed = list((fivew_site / "warehouse" / "raw" / "partner").glob(f"*/{summary.run_id}"))
+    assert [f.name for f in read_landed(landed[0])] == [name]  # the raw copy is kept for the IMO to inspect
+
+
+def test_a_failed_source_leaves_its_tables_as_they_were(fivew_site):
+    config = str(fivew_site / "pipeline.toml")
+    assert nightly(config).ok
+    before = table_rows(fivew_site, "operational_presence")
+    (fivew_site / "inbox" / "5w" / "late.xlsx").write_bytes(BROKEN_INPUTS["corrupt.xlsx"])
+    summary = nightly(config)
+    assert summary.outcomes[0].status == "failed"
+    assert table_rows(fivew_site, "operational_presence") == before
+
+
+def test_replay_from_raw_needs_no_source(fivew_site):
+    config = str(fivew_site / "pipeline.toml")
+    first = nightly(config)
+    before = table_rows(fivew_site, "operational_presence")
+    shutil.rmtree(fivew_site / "inbox")
+    (fivew_site / "warehouse" / "protection.duckdb").unlink()
+    replay = nightly(config, from_raw=first.run_id)
+    assert replay.ok
+    assert table_rows(fivew_site, "operational_presence") == before
+
+
+def test_raw_zone_and_database_are_owner_only(fivew_site):
+    summary = nightly(str(fivew_site / "pipeline.toml"))
+    warehouse = fivew_site / "warehouse"
+    landed = next((warehouse / "raw" / "fivew").glob(f"*/{summary.run_id}"))
+    assert (warehouse / "protection.duckdb").stat().st_mode & 0o777 == 0o600
+    for folder in (warehouse, warehouse / "raw", landed):
+        assert folder.stat().st_mode & 0o777 == 0o700
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in landed.iterdir())
