@@ -20,6 +20,7 @@ from protection_etl.expectations.report import (
     run_file_stem,
     write_private_file,
 )
+from protection_etl.fsutil import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,10 @@ RUN_HEADER = "X-Protection-ETL-Run"
 
 @dataclass(frozen=True)
 class Delivery:
-    """What became of a message: sent, or written to the outbox (with the reason when sending failed)."""
+    """What became of a message: sent, or kept in the outbox.
+
+    error says why sending failed, or which recipients the server refused while taking it for the others.
+    """
 
     sent: bool
     outbox_path: Path | None
@@ -57,6 +61,22 @@ def should_notify(policy: str, report: RunReport) -> bool:
     raise ValueError(f"unknown [notify].on policy {policy!r}: expected failure, warnings, always or never")
 
 
+def send_report(
+    report: RunReport,
+    files: ReportFiles,
+    notify: NotifyConfig,
+    outbox_dir: Path,
+    env: Mapping[str, str] = os.environ,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> Delivery | None:
+    """Email the run's report when [notify].on asks for it; None when the policy wants no email for this run."""
+    if not should_notify(notify.on, report):
+        return None
+    message = build_message(report, files, notify)
+    return deliver(message, notify, outbox_dir, env, ssl_context=ssl_context)
+
+
 def subject_for(report: RunReport) -> str:
     """The subject line: run start, status and the sources at fault.
 
@@ -73,9 +93,11 @@ def build_message(report: RunReport, files: ReportFiles, notify: NotifyConfig) -
     message["Subject"] = subject_for(report)
     message["From"] = notify.sender
     message["To"] = ", ".join(notify.to)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=notify.sender.rpartition("@")[2] or None)
     message[RUN_HEADER] = report.run_id
+    # RFC 3834: out-of-office robots must not answer a machine
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(render_summary_text(report))
     message.add_alternative(files.summary_html, subtype="html")
     message.add_attachment(
@@ -106,12 +128,16 @@ def deliver(
     if not notify.smtp_host:
         return Delivery(sent=False, outbox_path=write_to_outbox(message, outbox_dir), error=None)
     try:
-        send_smtp(message, notify, env, ssl_context=ssl_context)
+        refused = send_smtp(message, notify, env, ssl_context=ssl_context)
     except Exception as exc:  # whatever went wrong, the message is kept and the run goes on
         error = _redact(describe_failure(exc, notify), _secret_values(notify, env))
         path = write_to_outbox(message, outbox_dir)
         log.warning("email for run %s not sent: %s; kept in %s", message[RUN_HEADER], error, path)
         return Delivery(sent=False, outbox_path=path, error=error)
+    if refused:
+        error = f"{notify.smtp_host} refused some recipients: {', '.join(sorted(refused))}"
+        log.warning("email for run %s sent, but %s", message[RUN_HEADER], error)
+        return Delivery(sent=True, outbox_path=None, error=error)
     log.info("email for run %s sent to %s", message[RUN_HEADER], message["To"])
     return Delivery(sent=True, outbox_path=None, error=None)
 
@@ -122,8 +148,11 @@ def send_smtp(
     env: Mapping[str, str] = os.environ,
     *,
     ssl_context: ssl.SSLContext | None = None,
-) -> None:
-    """Send over SMTP with STARTTLS, implicit TLS or none, logging in when credentials are configured."""
+) -> dict[str, tuple[int, bytes]]:
+    """Send over SMTP with STARTTLS, implicit TLS or none, logging in when credentials are configured.
+
+    Returns the recipients the server refused while accepting the others (smtplib raises when it refuses all).
+    """
     if not notify.to:
         raise NotifyError("[notify].to lists no recipient")
     credentials = _credentials(notify, env)
@@ -134,13 +163,12 @@ def send_smtp(
             smtp.starttls(context=context)
         if credentials:
             smtp.login(*credentials)
-        smtp.send_message(message)
+        return smtp.send_message(message)
 
 
 def write_to_outbox(message: EmailMessage, outbox_dir: Path) -> Path:
     """Write the message as <run_id>.eml into outbox_dir (created 0700, the file 0600) and return its path."""
-    outbox_dir = Path(outbox_dir)
-    outbox_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    outbox_dir = private_dir(Path(outbox_dir))
     path = outbox_dir / f"{run_file_stem(message[RUN_HEADER] or 'message')}.eml"
     write_private_file(path, message.as_bytes())
     return path
@@ -155,7 +183,7 @@ def describe_failure(exc: BaseException, notify: NotifyConfig) -> str:
         return f"{where}: server replied {_smtp_reply(exc)}"
     if isinstance(exc, ssl.SSLError):
         return f"{where}: TLS failed: {exc}"
-    if isinstance(exc, TimeoutError):
+    if _caused_by(exc, TimeoutError):
         return f"{where}: no answer within {notify.timeout_seconds:g} s"
     if isinstance(exc, ConnectionRefusedError):
         return f"{where}: connection refused (is the server up and the port right?)"
@@ -185,6 +213,16 @@ def _secret_values(notify: NotifyConfig, env: Mapping[str, str]) -> list[str]:
     return [env[name] for name in names if name and env.get(name)]
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    # smtplib turns a read timeout into SMTPServerDisconnected, keeping the timeout as its context
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return any(isinstance(link, kind) for link in chain)
+
+
 def _smtp_reply(exc: smtplib.SMTPResponseException) -> str:
     text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
     return f"{exc.smtp_code} {text}".strip()
@@ -195,3 +233,4 @@ def _redact(text: str, secrets: list[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
+

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import duckdb
 import jinja2
 
+from protection_etl.fsutil import private_dir
+
 SQL_DIR = Path(__file__).parent / "sql"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 HISTORY_RUNS = 30
@@ -265,7 +267,9 @@ def _in_run_order(names: list[str], sources: list[SourceSummary]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Bar:
+class ChartBar:
+    """One run in a source's chart: bar heights in pixels and the tooltip."""
+
     title: str
     loaded_px: int
     quarantined_px: int
@@ -274,8 +278,10 @@ class _Bar:
 
 
 @dataclass(frozen=True)
-class _Chart:
-    bars: list[_Bar]
+class Chart:
+    """A source's bars over its recent runs, the busiest run's row count and its latest run."""
+
+    bars: list[ChartBar]
     peak: int
     latest: HistoryPoint | None
 
@@ -323,22 +329,22 @@ def render_quarantine_csv(rows: list[QuarantineRow]) -> str:
     return buffer.getvalue()
 
 
-def history_chart(points: list[HistoryPoint], height_px: int = CHART_HEIGHT_PX) -> _Chart:
+def history_chart(points: list[HistoryPoint], height_px: int = CHART_HEIGHT_PX) -> Chart:
     """Bar heights (pixels) of loaded and quarantined rows per run, scaled to the source's busiest run."""
     peak = max(((p.rows_loaded or 0) + (p.rows_quarantined or 0) for p in points), default=0)
     bars = [_bar(point, peak, height_px) for point in points]
     present = [p for p in points if p.status is not None]
-    return _Chart(bars=bars, peak=peak, latest=present[-1] if present else None)
+    return Chart(bars=bars, peak=peak, latest=present[-1] if present else None)
 
 
-def _bar(point: HistoryPoint, peak: int, height_px: int) -> _Bar:
+def _bar(point: HistoryPoint, peak: int, height_px: int) -> ChartBar:
     loaded, quarantined = point.rows_loaded or 0, point.rows_quarantined or 0
     when = point.started_at.strftime("%Y-%m-%d %H:%M")
     if point.status is None:
         title = f"{when}: not run"
     else:
         title = f"{when}: {point.status}, {_count(loaded)} loaded, {_count(quarantined)} quarantined"
-    return _Bar(
+    return ChartBar(
         title=title,
         loaded_px=_scaled(loaded, peak, height_px),
         # a few quarantined rows next to thousands loaded would round to nothing: keep them visible
@@ -445,8 +451,7 @@ def _is_number(text: str) -> bool:
 
 def write_report(report: RunReport, reports_dir: Path | str) -> ReportFiles:
     """Write <run_id>.html and <run_id>-quarantine.csv (UTF-8 with BOM) owner-only into reports_dir."""
-    reports_dir = Path(reports_dir)
-    reports_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    reports_dir = private_dir(Path(reports_dir))
     stem = run_file_stem(report.run_id)
     html_path = reports_dir / f"{stem}.html"
     csv_path = reports_dir / f"{stem}-quarantine.csv"
