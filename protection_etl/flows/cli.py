@@ -49,6 +49,7 @@ def format_summary(summary) -> str:
     for o in summary.outcomes:
         lines.append(f"{o.source:<24}{o.status:<22}{o.rows_read:>8}{o.rows_loaded:>9}{o.rows_quarantined:>13}")
     lines += [f"  {o.source}: {o.message}" for o in summary.outcomes if o.message]
+    lines += ["", f"quality report: {summary.report_path}", f"notification: {summary.notification}"]
     return "\n".join(lines)
 
 
@@ -92,6 +93,25 @@ def status(config: ConfigOption = Path("pipeline.toml")) -> None:
     typer.echo("sources:")
     for name, state, rows, period in loads:
         typer.echo(f"  {name:<24}{state:<22}{rows or 0:>8} rows  latest period {period or '-'}")
+
+
+@app.command()
+def report(
+    run_id: Annotated[str | None, typer.Argument(help="The run (default: the latest).")] = None,
+    config: ConfigOption = Path("pipeline.toml"),
+    send: Annotated[bool, typer.Option(help="Email it even if [notify].on would not.")] = False,
+) -> None:
+    """Re-render a run's quality report and send it again as [notify] says."""
+    from protection_etl.expectations.report import RunNotFound
+    from protection_etl.flows.stages import describe_delivery, report_and_notify
+
+    loaded = _load(config)
+    try:
+        files, delivery = report_and_notify(loaded, run_id, force_send=send)
+    except RunNotFound as exc:
+        raise _fail(str(exc), EXIT_FAILED) from None
+    typer.echo(f"quality report: {files.html_path}\nquarantine CSV: {files.quarantine_csv_path}")
+    typer.echo(f"notification: {describe_delivery(delivery)}")
 
 
 def main() -> None:

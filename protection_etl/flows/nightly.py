@@ -41,6 +41,8 @@ class RunSummary:
     run_id: str
     status: str
     outcomes: list[stages.SourceOutcome]
+    report_path: Path | None = None
+    notification: str = ""
 
     @property
     def ok(self) -> bool:
@@ -144,10 +146,11 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
         loader.start_run(con, run_id, trigger, selected)
     outcomes = [source_flow(config_path, name, run_id, from_raw) for name in selected]
     status = run_status(outcomes)
-    post_load(config, run_id, status)
     with db.connect(config.resolve(config.warehouse.path)) as con:
         loader.finish_run(con, run_id, status, _run_message(outcomes))
-    return RunSummary(run_id, status, outcomes)
+    files, delivery = report_task(config, run_id)
+    prune_task(config, status)
+    return RunSummary(run_id, status, outcomes, files.html_path, stages.describe_delivery(delivery))
 
 
 def _run_message(outcomes: list[stages.SourceOutcome]) -> str:
@@ -155,8 +158,14 @@ def _run_message(outcomes: list[stages.SourceOutcome]) -> str:
     return f"failed: {', '.join(failed)}" if failed else f"{len(outcomes)} sources loaded"
 
 
-@task(name="post-load", **PURE)
-def post_load(config: PipelineConfig, run_id: str, status: str) -> None:
-    """After the loads: prune raw runs past retention when the run succeeded."""
+@task(name="report", **PURE)
+def report_task(config: PipelineConfig, run_id: str):
+    """The quality report, and the email when [notify].on asks for it."""
+    return stages.report_and_notify(config, run_id)
+
+
+@task(name="prune-raw", **PURE)
+def prune_task(config: PipelineConfig, status: str) -> None:
+    """Raw runs past retention are deleted, only after a run that did not fail."""
     if status != "failed":
         landing.prune_raw(config.resolve(config.warehouse.raw_dir), config.warehouse.raw_retention_days)

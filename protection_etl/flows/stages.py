@@ -9,13 +9,15 @@ from pathlib import Path
 
 import yaml
 
+from protection_etl import notify
 from protection_etl.config import PipelineConfig, SourceConfig
+from protection_etl.expectations.report import ReportFiles, load_run_report, write_report
 from protection_etl.flows.kinds import FileKind
 from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
 from protection_etl.transforms.problems import InputError, Problem
-from protection_etl.warehouse import loader
+from protection_etl.warehouse import db, loader
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "transforms" / "mappings"
 log = logging.getLogger("protection_etl")
@@ -131,3 +133,29 @@ def source_load_row(run_id: str, name: str, kind: str, status: str, *, batch: Ba
         started_at=started_at, finished_at=loader.utcnow(),
         raw_path=str(raw_path) if raw_path else None, message=message or None,
     )
+
+
+def report_and_notify(config: PipelineConfig, run_id: str | None = None, *, force_send: bool = False
+                      ) -> tuple[ReportFiles, notify.Delivery | None]:
+    """Write the run's quality report, email it as [notify].on asks (or always with force_send), record both."""
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        report = load_run_report(con, run_id)
+    files = write_report(report, config.resolve(config.warehouse.reports_dir))
+    outbox = config.resolve(config.notify.outbox_dir)
+    if force_send:
+        delivery = notify.deliver(notify.build_message(report, files, config.notify), config.notify, outbox)
+    else:
+        delivery = notify.send_report(report, files, config.notify, outbox)
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        loader.record_report(con, report.run_id, str(files.html_path), describe_delivery(delivery))
+    return files, delivery
+
+
+def describe_delivery(delivery: notify.Delivery | None) -> str:
+    """One line for audit.runs.notification and the CLI."""
+    if delivery is None:
+        return "no email needed"
+    if delivery.sent:
+        return "email sent" + (f" ({delivery.error})" if delivery.error else "")
+    reason = f": {delivery.error}" if delivery.error else ""
+    return f"email kept in the outbox {delivery.outbox_path}{reason}"
