@@ -1,0 +1,360 @@
+"""KoBo API v2 client: keyset-paged submissions, an _id/_uuid sweep and form versions, with retries; HTTP only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import partial
+from typing import Any
+
+import requests
+from requests.auth import AuthBase
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+SHRINK_STATUSES = frozenset({500, 502, 503, 504})
+# An $in list of 200 ids keeps the URL far below nginx's default 8 KB request-line limit.
+ID_CHUNK = 200
+_COMPACT = (",", ":")
+_NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+
+
+class KoboError(Exception):
+    """A KoBo failure the run cannot get past: one line naming the source and the asset, and what to do."""
+
+    def __init__(self, source: str, asset_uid: str, message: str, *, status: int | None = None) -> None:
+        self.source = source
+        self.asset_uid = asset_uid
+        self.status = status
+        super().__init__(" ".join(f"source '{source}', KoBo asset {asset_uid}: {message}".split()))
+
+
+@dataclass(frozen=True)
+class KoboEndpoint:
+    """Where and how to reach one KoBo project; the token is kept out of repr.
+
+    Build it where the run happens, from the token's env var: never pass it as a Prefect parameter or log it.
+    """
+
+    source: str
+    base_url: str
+    asset_uid: str
+    token: str = field(repr=False)
+    page_size: int = 1000
+    min_page_size: int = 100
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.page_size < 1 or self.min_page_size < 1:
+            raise ValueError(f"source '{self.source}': page_size and min_page_size must be positive")
+        if not self.token:
+            raise ValueError(f"source '{self.source}': no KoBo API token")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Waits (seconds) before each new attempt; len(delays) + 1 attempts in all."""
+
+    delays: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
+    max_retry_after: float = 300.0
+
+    @property
+    def attempts(self) -> int:
+        return len(self.delays) + 1
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answered data request: its parsed results and the exact bytes KoBo sent."""
+
+    kind: str  # "data", "ids" (the _id/_uuid sweep) or "fetch" (submissions asked for by id)
+    number: int  # 0-based, per iteration
+    url: str  # the request URL with its query string (no secret in it)
+    params: dict[str, str]
+    count: int  # KoBo's count of submissions matching the request's query
+    raw: bytes = field(repr=False)
+    results: list[dict] = field(repr=False)
+
+    @property
+    def last_id(self) -> int | None:
+        return self.results[-1]["_id"] if self.results else None
+
+    @property
+    def name(self) -> str:
+        """A file name for the landing zone, e.g. `data-00003.json`."""
+        return f"{self.kind}-{self.number:05d}.json"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    url: str
+    params: dict[str, str]
+    raw: bytes
+    body: Any
+
+
+class _TokenAuth(AuthBase):
+    # An explicit auth object also stops requests from replacing the header with ~/.netrc credentials.
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Token {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_TokenAuth(***)"
+
+
+class KoboClient:
+    """Reads one KoBo asset: the form, its versions, and submissions page by page.
+
+    Paging is keyset, never offset: each request sends `query={"_id":{"$gt":last}}`, `sort={"_id":1}` and an
+    explicit `limit`, so submissions added or deleted meanwhile cannot shift a page boundary, and it stops when
+    KoBo says there is no `next` page, which stays right when the server silently cuts `limit`. Pages come one at
+    a time with their raw bytes, so memory does not grow with the number of submissions. The token travels only
+    in the Authorization header: never in a URL, a log line, an error or a repr.
+    """
+
+    def __init__(self, endpoint: KoboEndpoint, *, session: requests.Session | None = None,
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.endpoint = endpoint
+        self.retry = retry or RetryPolicy()
+        self.page_size = endpoint.page_size
+        self._sleep = sleep
+        self._own_session = session is None
+        self._session = session or requests.Session()
+        self._session.headers.update({"Accept": "application/json", "User-Agent": "protection-etl"})
+        self._auth = _TokenAuth(endpoint.token)
+
+    def __repr__(self) -> str:
+        return f"KoboClient({self.endpoint!r})"
+
+    def __enter__(self) -> KoboClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP session if this client opened it."""
+        if self._own_session:
+            self._session.close()
+
+    # --- the form --------------------------------------------------------------------------------------------
+    def asset(self) -> dict:
+        """The asset: its current `content`, `deployed_version_id`, `version_id`, submission count, ..."""
+        return self._get(self._asset_path(""), partial(dict, format="json"), "the asset").body
+
+    def versions(self, *, deployed_only: bool = True) -> list[dict]:
+        """Every (deployed) version of the form with its `content`, newest first as KoBo lists them."""
+        summaries: list[dict] = []
+        url: str | None = self._asset_path("versions/")
+        params: dict[str, str] = {"format": "json"}
+        while url:
+            body = self._get(url, partial(dict, params), "the list of form versions").body
+            summaries.extend(body.get("results", []))
+            url, params = body.get("next"), {}
+        wanted = [s for s in summaries if s.get("date_deployed") or not deployed_only]
+        return [self._get(self._asset_path(f"versions/{s['uid']}/"), partial(dict, format="json"),
+                          f"form version {s['uid']}").body for s in wanted]
+
+    # --- submissions -----------------------------------------------------------------------------------------
+    def iter_pages(self, after_id: int | None = None) -> Iterator[Page]:
+        """Every submission with `_id` > after_id (all when None), in `_id` order, one page at a time."""
+        return self._keyset("data", {}, None, after_id, 0)
+
+    def iter_ids(self) -> Iterator[tuple[int, str]]:
+        """(`_id`, `_uuid`) of every submission, in `_id` order: a cheap sweep to find edits and deletes."""
+        for page in self._keyset("ids", {}, ["_id", "_uuid"], None, 0):
+            for record in page.results:
+                yield record["_id"], record["_uuid"]
+
+    def fetch_ids(self, ids: Iterable[int]) -> Iterator[Page]:
+        """The submissions with these `_id`s (e.g. the edited ones), asked for in chunks of ID_CHUNK."""
+        number = 0
+        for chunk in _chunks(ids, ID_CHUNK):
+            for page in self._keyset("fetch", {"_id": {"$in": chunk}}, None, None, number):
+                number = page.number + 1
+                yield page
+
+    def _keyset(self, kind: str, query: dict, fields: list[str] | None, after_id: int | None,
+                first_number: int) -> Iterator[Page]:
+        last = after_id
+        for number in _counter(first_number):
+            what = f"{kind} page {number}" + (f" after _id {last}" if last is not None else "")
+            answer = self._get(self._asset_path("data/"), partial(self._data_params, query, fields, last), what)
+            results, count = self._page_body(answer.body, what)
+            _check_order(results, last, self._error, what)
+            yield Page(kind, number, answer.url, answer.params, count, answer.raw, results)
+            if not results or answer.body.get("next") is None:
+                return
+            last = results[-1]["_id"]
+
+    def _data_params(self, query: dict, fields: list[str] | None, after_id: int | None) -> dict[str, str]:
+        if after_id is not None:
+            query = {**query, "_id": {**query.get("_id", {}), "$gt": after_id}}
+        params = {"format": "json", "limit": str(self.page_size), "sort": '{"_id":1}'}
+        if query:
+            params["query"] = json.dumps(query, separators=_COMPACT)
+        if fields:
+            params["fields"] = json.dumps(fields, separators=_COMPACT)
+        return params
+
+    def _page_body(self, body: Any, what: str) -> tuple[list[dict], int]:
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise self._error(f"the answer to the {what} request is not a KoBo data page "
+                              "({count, next, previous, results}); check that url is the KoBo server")
+        return body["results"], int(body.get("count") or 0)
+
+    # --- HTTP with retries -----------------------------------------------------------------------------------
+    def _asset_path(self, tail: str) -> str:
+        return f"{self.endpoint.base_url.rstrip('/')}/api/v2/assets/{self.endpoint.asset_uid}/{tail}"
+
+    def _get(self, url: str, make_params: Callable[[], dict[str, str]], what: str) -> _Answer:
+        """GET with retries; `make_params` is called per attempt so a shrunken page size applies at once."""
+        problem = ""
+        for attempt in range(1, self.retry.attempts + 1):
+            params = make_params()
+            try:
+                response = self._session.get(url, params=params, auth=self._auth,
+                                             timeout=(self.endpoint.connect_timeout, self.endpoint.read_timeout))
+                raw = response.content
+            except _NETWORK_ERRORS as exc:
+                problem = _describe_network_error(exc, self.endpoint)
+                if isinstance(exc, requests.ReadTimeout):
+                    self._shrink_page(problem)
+                wait = self._delay(attempt)
+            else:
+                if response.status_code == 200:
+                    return _Answer(response.url, params, raw, self._json(raw, what))
+                if response.status_code not in RETRY_STATUSES:
+                    raise self._final_error(response.status_code, raw, what)
+                problem = f"HTTP {response.status_code}"
+                if response.status_code in SHRINK_STATUSES:
+                    self._shrink_page(problem)
+                wait = self._retry_after(response) or self._delay(attempt)
+            if attempt == self.retry.attempts:
+                break
+            log.warning("KoBo source %s, asset %s: %s on %s; attempt %d of %d in %.1f s",
+                        self.endpoint.source, self.endpoint.asset_uid, problem, what, attempt + 1,
+                        self.retry.attempts, wait)
+            self._sleep(wait)
+        raise self._error(f"gave up on {what} after {self.retry.attempts} attempts (last: {problem}). "
+                          "KoBo is down or overloaded: re-run later, or lower page_size for this source")
+
+    def _delay(self, attempt: int) -> float:
+        return self.retry.delays[min(attempt, len(self.retry.delays)) - 1]
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+            except (TypeError, ValueError):
+                return None
+        return min(max(seconds, 0.0), self.retry.max_retry_after)
+
+    def _shrink_page(self, problem: str) -> None:
+        # KoBo answers 502/504 when building a page takes too long (~120 s): smaller pages get through.
+        smaller = max(self.endpoint.min_page_size, self.page_size // 2)
+        if smaller < self.page_size:
+            log.warning("KoBo source %s, asset %s: %s; page size %d -> %d for the rest of this run",
+                        self.endpoint.source, self.endpoint.asset_uid, problem, self.page_size, smaller)
+            self.page_size = smaller
+
+    def _json(self, raw: bytes, what: str) -> Any:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise self._error(f"the answer to the {what} request is not JSON; url should be the KoBo server "
+                              "itself, e.g. https://kf.kobotoolbox.org or https://eu.kobotoolbox.org") from None
+
+    def _final_error(self, status: int, raw: bytes, what: str) -> KoboError:
+        detail = self._redact(_detail(raw))
+        base = self.endpoint.base_url
+        if status == 401:
+            message = (f"KoBo refused the API token (HTTP 401: {detail}). Set a valid token for this source "
+                       "(KoBo: Account settings > Security > API key) and re-run")
+        elif status == 403:
+            message = (f"the token's account may not view this project's submissions (HTTP 403: {detail}). "
+                       "Share the project with that account ('View submissions') or use the owner's token")
+        elif status == 404:
+            message = (f"not found at {base} (HTTP 404 on {what}). Check asset_uid and url "
+                       "(the server the project is on, e.g. https://kf.kobotoolbox.org)")
+        elif status == 410:
+            message = (f"{base} answered 410 Gone on {what}: that API was removed. Set url to the KoBo server "
+                       "root (e.g. https://kf.kobotoolbox.org); this client uses API v2")
+        else:
+            message = f"KoBo answered HTTP {status} on {what}: {detail}"
+        return self._error(message, status=status)
+
+    def _error(self, message: str, *, status: int | None = None) -> KoboError:
+        return KoboError(self.endpoint.source, self.endpoint.asset_uid, self._redact(message), status=status)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self.endpoint.token, "***")
+
+
+def _counter(start: int) -> Iterator[int]:
+    number = start
+    while True:
+        yield number
+        number += 1
+
+
+def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    """Sorted, de-duplicated chunks of at most `size` ids, read lazily."""
+    chunk: set[int] = set()
+    for submission_id in ids:
+        chunk.add(int(submission_id))
+        if len(chunk) == size:
+            yield sorted(chunk)
+            chunk = set()
+    if chunk:
+        yield sorted(chunk)
+
+
+def _check_order(results: list[dict], after_id: int | None, error: Callable[[str], KoboError], what: str) -> None:
+    """Keyset paging is only correct if KoBo applied the _id filter and sort; refuse to go on otherwise."""
+    previous = after_id
+    for record in results:
+        current = record.get("_id")
+        if not isinstance(current, int) or (previous is not None and current <= previous):
+            raise error(f"the {what} came back out of _id order (_id {current} after {previous}); "
+                        "the server ignored query/sort, so keyset paging would miss or repeat submissions")
+        previous = current
+
+
+def _detail(raw: bytes) -> str:
+    """A short, one-line reason from an error body: DRF's `detail`, a field error, or an HTML title."""
+    text = raw.decode("utf-8", "replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        start, end = text.find("<title>"), text.find("</title>")
+        text = text[start + 7:end] if 0 <= start < end else text
+    else:
+        text = body.get("detail", json.dumps(body)) if isinstance(body, dict) else json.dumps(body)
+    return " ".join(str(text).split())[:200] or "no detail"
+
+
+def _describe_network_error(exc: requests.RequestException, endpoint: KoboEndpoint) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"no connection within {endpoint.connect_timeout:g} s"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"no answer within {endpoint.read_timeout:g} s"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke while reading the answer"
+    return f"cannot connect to {endpoint.base_url} ({type(exc).__name__})"
