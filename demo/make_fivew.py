@@ -81,6 +81,10 @@ def field_problems(month: date) -> list[list[object]]:
          "", "En cours", "01/03/2026", "31/12/2026", 10, -4, 20, 6, 32],
         ["Solidarités International", "SI", "ONG internationale", "Protection", "", "Monitoring de protection",
          "Mopti", "", "", "", "En cours", "01/03/2026", "31/12/2026", 5, 5, 5, 5, 20],
+        ["Intersos", "INTERSOS", "ONG internationale", "Protection", "Protection de l'enfant",
+         "Gestion de cas", "Gao", "Gao", "", "", "En cours", "01/09/2026", "01/03/2026", 6, 4, 0, 0, 10],
+        ["Intersos", "INTERSOS", "ONG internationale", "Protection", "", "Monitoring de protection", "Gao",
+         "Ansongo", "", "", "En cours", "01/03/2026", "31/12/2026", 10, 10, 10, 10, 400],
     ]
 
 

@@ -6,7 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.cmp import harmonise_cmp
+from protection_etl.transforms.cpims import harmonise_cpims
 from protection_etl.transforms.fivew import harmonise_fivew
+from protection_etl.transforms.gbvims import harmonise_gbvims
+from protection_etl.transforms.privacy import refuse_identifying_inputs
 
 Harmonise = Callable[..., Batch]
 Guard = Callable[..., None]
@@ -28,4 +32,8 @@ class FileKind:
 
 FILE_KINDS: dict[str, FileKind] = {
     "5w": FileKind(mapping="fivew.yaml", harmonise=harmonise_fivew),
+    "cmp": FileKind(mapping="cmp.yaml", harmonise=harmonise_cmp, replace_by="reference_date"),
+    # GBV and child-protection exports must be aggregated: identifying files are refused before they are stored
+    "gbvims": FileKind(mapping="gbvims.yaml", harmonise=harmonise_gbvims, guard=refuse_identifying_inputs),
+    "cpims": FileKind(mapping="cpims.yaml", harmonise=harmonise_cpims, guard=refuse_identifying_inputs),
 }

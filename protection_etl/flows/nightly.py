@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import requests
@@ -80,16 +80,34 @@ def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawI
     return stages.harmonise_inputs(name, FILE_KINDS[kind], mapping, inputs, matcher)
 
 
-@task(name="load", **PURE)
-def load_task(config: PipelineConfig, batch, load_row: loader.SourceLoad) -> int:
+@task(name="check", **PURE)
+def check_task(config: PipelineConfig, batch, run_id: str, freshness_days: int) -> stages.CheckedBatch:
     with db.connect(config.resolve(config.warehouse.path)) as con:
-        return loader.load_batch(con, batch, load_row)
+        gazetteer = loader.gazetteer_frame(con)
+    return stages.check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
+
+
+@task(name="load", **PURE)
+def load_task(config: PipelineConfig, batch, load_row: loader.SourceLoad, quality) -> int:
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        return loader.load_batch(con, batch, load_row, quality=quality)
 
 
 @flow(name="source", flow_run_name="{name}", validate_parameters=False)
-def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None = None) -> stages.SourceOutcome:
-    """Load one file source in one transaction; record its outcome, whatever happens."""
+def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None = None,
+                full_refresh: bool = False) -> stages.SourceOutcome:
+    """Load one source; record its outcome, whatever happens."""
     config = load_config(config_path, require_env=False)
+    source = config.sources[name]
+    if source.kind == "kobo":
+        from protection_etl.flows.kobo import load_kobo_source  # KoBo streams pages: its own stages
+
+        return load_kobo_source(config, name, run_id, from_raw=from_raw, full_refresh=full_refresh)
+    return load_file_source(config, name, run_id, from_raw)
+
+
+def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: str | None) -> stages.SourceOutcome:
+    """Load one file source in one transaction."""
     source = config.sources[name]
     logger = get_run_logger()
     started = loader.utcnow()
@@ -101,10 +119,14 @@ def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None =
         guard_task(name, source.kind, mapping, inputs)
         raw_path = land_task(name, config, run_id, inputs) if not from_raw else None
         batch = harmonise_task(name, source.kind, mapping, inputs, config)
+        checked = check_task(config, batch, run_id, source.freshness_days)
+        if checked.rejected:
+            return _record_rejection(config, run_id, name, source.kind, checked, started, raw_path)
+        batch = checked.batch
         status = "loaded with warnings" if batch.rows_quarantined else "loaded"
         row = stages.source_load_row(run_id, name, source.kind, status, batch=batch, raw_path=raw_path,
                                      started_at=started)
-        loaded = load_task(config, batch, row)
+        loaded = load_task(config, batch, row, checked.quality)
         logger.info("%s: %s, %d read, %d loaded, %d quarantined", name, status, batch.rows_read, loaded,
                     batch.rows_quarantined)
         return stages.SourceOutcome(name, source.kind, status, batch.rows_read, loaded, batch.rows_quarantined)
@@ -126,6 +148,17 @@ def _record_failure(config: PipelineConfig, run_id: str, name: str, kind: str, s
     return stages.SourceOutcome(name, kind, status, message=message)
 
 
+def _record_rejection(config: PipelineConfig, run_id: str, name: str, kind: str, checked: stages.CheckedBatch,
+                      started: datetime, raw_path: Path | None) -> stages.SourceOutcome:
+    get_run_logger().error("%s: failed: %s", name, checked.message)
+    batch = checked.batch
+    row = stages.source_load_row(run_id, name, kind, "failed", batch=batch, raw_path=raw_path,
+                                 message=checked.message, started_at=started)
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        loader.record_rejection(con, row, [*batch.problems, *batch.notes], checked.quality)
+    return stages.SourceOutcome(name, kind, "failed", batch.rows_read, 0, batch.rows_quarantined, checked.message)
+
+
 def run_status(outcomes: list[stages.SourceOutcome]) -> str:
     """succeeded, succeeded with warnings, or failed."""
     if not all(o.ok for o in outcomes):
@@ -144,7 +177,7 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
         db.migrate(con)
         loader.load_gazetteer(con)
         loader.start_run(con, run_id, trigger, selected)
-    outcomes = [source_flow(config_path, name, run_id, from_raw) for name in selected]
+    outcomes = [source_flow(config_path, name, run_id, from_raw, full_refresh) for name in selected]
     status = run_status(outcomes)
     with db.connect(config.resolve(config.warehouse.path)) as con:
         loader.finish_run(con, run_id, status, _run_message(outcomes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -24,3 +25,4 @@ def prepare_environment(state_dir: Path) -> None:
     os.environ.setdefault("PREFECT_HOME", str(state_dir.resolve() / "prefect"))
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from protection_etl import notify
@@ -159,3 +161,57 @@ def describe_delivery(delivery: notify.Delivery | None) -> str:
         return "email sent" + (f" ({delivery.error})" if delivery.error else "")
     reason = f": {delivery.error}" if delivery.error else ""
     return f"email kept in the outbox {delivery.outbox_path}{reason}"
+
+
+PROVENANCE = ["_file", "_sheet", "_row_number"]
+
+
+@dataclass
+class CheckedBatch:
+    """A batch after the quality suites: the rows to load, the rows set aside, and every result to record."""
+
+    batch: Batch
+    quality: pd.DataFrame
+    rejected: bool
+    message: str = ""
+
+
+def check_batch(batch: Batch, gazetteer: pd.DataFrame, *, run_id: str, today: date,
+                freshness_days: int | None) -> CheckedBatch:
+    """Run each table's suite; an error failure rejects the batch, warning failures quarantine their rows."""
+    from protection_etl.expectations import engine  # Great Expectations is imported once, when first needed
+
+    checked = {t: f.drop(columns=[c for c in PROVENANCE if c in f]) for t, f in batch.tables.items()}
+    context = engine.CheckContext(engine.known_pcodes_from_admin(gazetteer), today, freshness_days)
+    results = engine.check_tables(checked, context)
+    verdict = engine.split_batch(checked, results)
+    quality = quality_frame(results, run_id=run_id, source=batch.source)
+    if verdict.rejected:
+        reasons = "; ".join(f"{r.table}: {r.why}" + (f" ({r.error})" if r.crashed else "") for r in verdict.blocking)
+        return CheckedBatch(batch, quality, True, f"rejected by the quality checks: {reasons}")
+    quarantined = [
+        _located_problem(batch, table, row)
+        for table, problems in verdict.problems.items() for row in problems.to_dict("records")
+    ]
+    kept = {t: batch.tables[t].loc[f.index] for t, f in verdict.kept.items()}
+    return CheckedBatch(replace(batch, tables=kept, problems=[*batch.problems, *quarantined]), quality, False)
+
+
+def _located_problem(batch: Batch, table: str, row: dict) -> Problem:
+    source_row = batch.tables[table].loc[row["row_index"]]
+    where = {c: source_row[c] for c in PROVENANCE if c in source_row.index}
+    number = where.get("_row_number")
+    return Problem(batch.source, where.get("_file"), f"{table}: {row['reason']}", where.get("_sheet"),
+                   int(number) if number is not None and not pd.isna(number) else None,
+                   row["column_name"], row["value"])
+
+
+def quality_frame(results: list, *, run_id: str, source: str) -> pd.DataFrame:
+    """Expectation results as audit.quality_results rows (examples as a JSON list)."""
+    rows = [{
+        "run_id": run_id, "source": source, "table_name": r.table, "expectation": r.expectation,
+        "severity": r.severity, "success": bool(r.success), "unexpected_count": int(r.unexpected_count or 0),
+        "examples": json.dumps(list(r.examples), ensure_ascii=False), "why": r.why, "crashed": bool(r.crashed),
+    } for r in results]
+    return pd.DataFrame(rows, columns=["run_id", "source", "table_name", "expectation", "severity", "success",
+                                       "unexpected_count", "examples", "why", "crashed"])

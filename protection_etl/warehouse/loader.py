@@ -79,6 +79,7 @@ def primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, batch: Batch) -> int:
+    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])  # provenance stays out
     con.register("staged", frame)
     try:
         if batch.replace_by:
@@ -123,6 +124,16 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, load: SourceLoad, *
             record_quality(con, quality)
         record_source_load(con, SourceLoad(**{**load.__dict__, "rows_loaded": loaded}))
     return loaded
+
+
+def record_rejection(con: duckdb.DuckDBPyConnection, load: SourceLoad, problems: list[Problem],
+                     quality: pd.DataFrame | None = None) -> None:
+    """Record a source that loaded nothing: its audit row, its problems and its quality results, in one go."""
+    with transaction(con):
+        record_problems(con, load.run_id, problems)
+        if quality is not None and not quality.empty:
+            record_quality(con, quality)
+        record_source_load(con, load)
 
 
 def record_quality(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> None:
