@@ -1,0 +1,329 @@
+"""The analyst snapshot: harmonised tables and analysis figures, small GBV / child protection counts withheld."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from protection_etl.warehouse.db import transaction
+from protection_etl.warehouse.views import create_views
+
+STAGE = "publish_stage"
+SNAPSHOT = "publish_snapshot"
+SNAPSHOT_SCHEMAS = ("harmonised", "analysis")
+
+# rows that never leave the IMO database: a submission deleted on KoBo is not shared further
+ROW_FILTERS = {"protection_incident": "deleted_at is null"}
+# columns that stay in the IMO database: pseudonyms and KoBo record versions are not for analysts
+WITHHELD_COLUMNS = {"protection_incident": ("respondent_key", "submission_uuid")}
+
+SUPPRESSED_COMMENT = (
+    "True when the count is withheld (NULL) in this snapshot: it is from 1 to [privacy].min_cell - 1, or it is "
+    "withheld too so that such a count cannot be recomputed from a total over sexes, over ages or over the whole "
+    "type in that cercle and month."
+)
+
+
+@dataclass(frozen=True)
+class SuppressedCount:
+    """A table whose count column is withheld below min_cell, and the column that tells its rows' type apart."""
+
+    table: str
+    count_column: str
+    category_column: str
+
+
+SUPPRESSED_COUNTS = (
+    SuppressedCount("gbv_incident", "incidents", "gbv_type"),
+    SuppressedCount("child_protection", "cases", "concern"),
+)
+
+# the key of a cell in both suppressed tables (their primary key, with the type column renamed)
+CELL_KEY = ("source", "period_start", "admin2_pcode", "category", "sex", "age_range")
+# groups of cells that add up to a total (over sexes per age band, over age bands per sex, over the whole
+# type in the cercle that month): a withheld cell alone in its group could be recomputed as the total minus
+# the others, whether the source sent that total or it is published elsewhere
+CELL_GROUPS = (
+    ("source", "period_start", "admin2_pcode", "category", "age_range"),
+    ("source", "period_start", "admin2_pcode", "category", "sex"),
+    ("source", "period_start", "admin2_pcode", "category"),
+)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish wrote: the file, when, and how many rows and withheld cells per table."""
+
+    path: Path
+    published_at: datetime
+    storage_version: str
+    min_cell: int
+    row_counts: dict[str, int]
+    suppressed_cells: dict[str, int]
+
+
+def publish_snapshot(
+    imo_path: Path | str,
+    analyst_path: Path | str,
+    *,
+    min_cell: int,
+    storage_version: str = "v1.2.0",
+) -> PublishResult:
+    """Write the analyst snapshot next to analyst_path and rename it into place atomically.
+
+    Readers holding the old file open keep reading it; a new connection sees the new one.
+    """
+    if min_cell < 1:
+        raise ValueError(f"min_cell must be at least 1, got {min_cell}")
+    imo_path, analyst_path = Path(imo_path), Path(analyst_path)
+    if not imo_path.is_file():
+        raise FileNotFoundError(f"{imo_path}: IMO database not found (run the pipeline first)")
+    analyst_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = analyst_path.with_name(f".{analyst_path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        with _workspace(imo_path) as (con, imo):
+            # a DuckDB transaction writes to one database: scratch work and snapshot writes alternate
+            cells = _mark_withheld_cells(con, imo, min_cell)
+            _attach_snapshot(con, temporary, storage_version)
+            with transaction(con):
+                _copy_harmonised(con, imo, cells)
+            names = _create_analysis_views(con)
+            with transaction(con):
+                _materialise_analysis(con, names)
+                _write_snapshot_info(con, published_at, min_cell)
+            row_counts = _count_rows(con)
+            suppressed = _count_withheld(con, cells)
+            con.execute(f"checkpoint {SNAPSHOT}")
+            con.execute(f"detach {SNAPSHOT}")
+        os.chmod(temporary, 0o644)
+        _replace(temporary, analyst_path)
+    except BaseException:
+        _remove_database_file(temporary)
+        raise
+    return PublishResult(analyst_path, published_at, storage_version, min_cell, row_counts, suppressed)
+
+
+@contextmanager
+def _workspace(imo_path: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """A connection that reads the IMO database (yielded with its catalog name) and has a scratch catalog."""
+    con, imo = _open_imo(imo_path)
+    home = con.execute("select current_database()").fetchone()[0]
+    try:
+        con.execute(f"attach ':memory:' as {STAGE}")
+        con.execute(f"use {STAGE}")
+        yield con, imo
+    finally:
+        con.execute(f"use {home}")
+        con.execute(f"detach database if exists {SNAPSHOT}")
+        con.execute(f"detach database if exists {STAGE}")
+        con.close()
+
+
+def _open_imo(imo_path: Path) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """Attach the IMO database read-only to a new in-memory database.
+
+    When this process already has the file open (the nightly run), DuckDB refuses a second handle on it:
+    join that open database instead, and only read from it.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {_literal(str(imo_path))} as imo (read_only)")
+    except duckdb.Error as exc:
+        con.close()
+        if "already attached" not in str(exc):
+            raise
+        con = duckdb.connect(str(imo_path))
+        return con, con.execute("select current_database()").fetchone()[0]
+    return con, "imo"
+
+
+def _attach_snapshot(con: duckdb.DuckDBPyConnection, path: Path, storage_version: str) -> None:
+    """Attach a new snapshot file in the storage format older clients can open, with its two schemas."""
+    con.execute(f"attach {_literal(str(path))} as {SNAPSHOT} (storage_version {_literal(storage_version)})")
+    for schema in SNAPSHOT_SCHEMAS:
+        con.execute(f"create schema {SNAPSHOT}.{schema}")
+
+
+def _mark_withheld_cells(con: duckdb.DuckDBPyConnection, imo: str, min_cell: int) -> dict[str, str]:
+    """For each table with counts to withhold, a scratch table of its cells flagged `suppressed`."""
+    cells = {}
+    for spec in SUPPRESSED_COUNTS:
+        cells[spec.table] = f"{STAGE}.main.cells_{spec.table}"
+        con.execute(f"""
+            create table {cells[spec.table]} as
+            select source, period_start, admin2_pcode, {spec.category_column} as category, sex, age_range,
+                   {spec.count_column} as value,
+                   ({spec.count_column} > 0 and {spec.count_column} < {int(min_cell)}) as suppressed
+            from {imo}.harmonised.{spec.table}
+        """)
+        _suppress_secondary(con, cells[spec.table])
+    return cells
+
+
+def _copy_harmonised(con: duckdb.DuckDBPyConnection, imo: str, cells: dict[str, str]) -> None:
+    """Copy every harmonised table with its comments, the withheld counts NULL."""
+    specs = {spec.table: spec for spec in SUPPRESSED_COUNTS}
+    for table in _tables(con, imo, "harmonised"):
+        if table in specs:
+            _copy_with_suppression(con, imo, specs[table], cells[table])
+        else:
+            where = f"where {ROW_FILTERS[table]}" if table in ROW_FILTERS else ""
+            withheld = WITHHELD_COLUMNS.get(table)
+            columns = f"* exclude ({', '.join(withheld)})" if withheld else "*"
+            con.execute(f"create table {SNAPSHOT}.harmonised.{table} as "
+                        f"select {columns} from {imo}.harmonised.{table} {where}")
+        _copy_comments(con, (imo, "harmonised", table), (SNAPSHOT, "harmonised", table))
+        if table in specs:
+            con.execute(f"comment on column {SNAPSHOT}.harmonised.{table}.suppressed is {_literal(SUPPRESSED_COMMENT)}")
+
+
+def _copy_with_suppression(con: duckdb.DuckDBPyConnection, imo: str, spec: SuppressedCount, cells: str) -> None:
+    """Copy one table with its withheld counts NULL and a `suppressed` flag."""
+    join = " and ".join(
+        f"t.{spec.category_column if column == 'category' else column} = c.{column}" for column in CELL_KEY)
+    con.execute(f"""
+        create table {SNAPSHOT}.harmonised.{spec.table} as
+        select t.* replace (case when c.suppressed then null else t.{spec.count_column} end as {spec.count_column}),
+               c.suppressed
+        from {imo}.harmonised.{spec.table} as t
+        join {cells} as c on {join}
+    """)
+
+
+def _count_withheld(con: duckdb.DuckDBPyConnection, cells: dict[str, str]) -> dict[str, int]:
+    return {f"harmonised.{table}": con.execute(f"select count(*) from {name} where suppressed").fetchone()[0]
+            for table, name in cells.items()}
+
+
+def _suppress_secondary(con: duckdb.DuckDBPyConnection, cells: str) -> int:
+    """Withhold the next smallest cell of every group with exactly one withheld cell, until none is left.
+
+    Each pass can leave another group with a single withheld cell, so repeat until nothing changes.
+    Return how many cells were added.
+    """
+    added = 0
+    while True:
+        changed = sum(_suppress_one_pass(con, cells, group) for group in CELL_GROUPS)
+        if not changed:
+            return added
+        added += changed
+
+
+def _suppress_one_pass(con: duckdb.DuckDBPyConnection, cells: str, group: tuple[str, ...]) -> int:
+    partition = ", ".join(group)
+    match = " and ".join(f"c.{column} = pick.{column}" for column in CELL_KEY)
+    # rank 1 is the smallest cell not yet withheld (false sorts first); ties broken by sex and band
+    return con.execute(f"""
+        update {cells} as c set suppressed = true
+        from (
+            select {", ".join(CELL_KEY)}
+            from (
+                select
+                    *,
+                    count(*) filter (where suppressed) over (partition by {partition}) as withheld,
+                    count(*) over (partition by {partition}) as cells,
+                    row_number() over (partition by {partition} order by suppressed, value, sex, age_range) as rank
+                from {cells}
+            )
+            where withheld = 1 and cells > 1 and rank = 1 and not suppressed
+        ) as pick
+        where {match}
+    """).fetchone()[0]
+
+
+def _create_analysis_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The analysis views, in the scratch catalog, over the snapshot's (withheld) harmonised tables."""
+    con.execute("create schema harmonised")
+    for table in _tables(con, SNAPSHOT, "harmonised"):
+        con.execute(f"create view harmonised.{table} as select * from {SNAPSHOT}.harmonised.{table}")
+    con.execute("create schema analysis")
+    return create_views(con)
+
+
+def _materialise_analysis(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Store each analysis view as a table of the snapshot, with its comments.
+
+    Tables, not views, so that any client able to open the file can read them, whatever SQL it understands.
+    """
+    for name in names:
+        con.execute(f"create table {SNAPSHOT}.{name} as select * from {STAGE}.{name}")
+        schema, _, view = name.partition(".")
+        _copy_comments(con, (STAGE, schema, view), (SNAPSHOT, schema, view))
+
+
+def _write_snapshot_info(con: duckdb.DuckDBPyConnection, published_at: datetime, min_cell: int) -> None:
+    """A one-row table telling analysts when the snapshot was made and with which small-cell threshold."""
+    con.execute(f"create table {SNAPSHOT}.analysis.snapshot_info as "
+                f"select ?::timestamp as published_at, ?::integer as min_cell", [published_at, min_cell])
+    for sql in (
+        "comment on table {t} is 'When this analyst snapshot was published and how small counts were withheld.'",
+        "comment on column {t}.published_at is 'When the snapshot was written (UTC).'",
+        "comment on column {t}.min_cell is 'GBV and child protection counts below this number are withheld (NULL).'",
+    ):
+        con.execute(sql.format(t=f"{SNAPSHOT}.analysis.snapshot_info"))
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per snapshot table, as schema.table."""
+    counts = {}
+    for schema in SNAPSHOT_SCHEMAS:
+        for table in _tables(con, SNAPSHOT, schema):
+            counts[f"{schema}.{table}"] = con.execute(
+                f"select count(*) from {SNAPSHOT}.{schema}.{table}").fetchone()[0]
+    return counts
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, source: tuple[str, str, str], target: tuple[str, str, str]) -> None:
+    """Copy the comment of a table or view and of its columns onto a table of the same shape."""
+    catalog, schema, name = source
+    target_name = ".".join(target)
+    [(comment,)] = con.execute(
+        "select comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ? "
+        "union all "
+        "select comment from duckdb_views() where database_name = ? and schema_name = ? and view_name = ?",
+        [catalog, schema, name] * 2,
+    ).fetchall()
+    if comment:
+        con.execute(f"comment on table {target_name} is {_literal(comment)}")
+    columns = con.execute(
+        "select column_name, comment from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? and comment is not null",
+        [catalog, schema, name],
+    ).fetchall()
+    present = {row[0] for row in con.execute(
+        "select column_name from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ?",
+        list(target)).fetchall()}
+    for column, column_comment in columns:
+        if column in present:  # withheld columns are not in the snapshot
+            con.execute(f'comment on column {target_name}."{column}" is {_literal(column_comment)}')
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    return [row[0] for row in con.execute(
+        "select table_name from duckdb_tables() where database_name = ? and schema_name = ? order by table_name",
+        [catalog, schema],
+    ).fetchall()]
+
+
+def _replace(temporary: Path, target: Path) -> None:
+    # a WAL beside the target belongs to the file being replaced: left there, it would be replayed into the new one
+    Path(f"{target}.wal").unlink(missing_ok=True)
+    os.replace(temporary, target)
+
+
+def _remove_database_file(path: Path) -> None:
+    for leftover in (path, Path(f"{path}.wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (for statements that take no parameters: ATTACH, COMMENT ON)."""
+    return "'" + text.replace("'", "''") + "'"
