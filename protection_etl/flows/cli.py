@@ -114,6 +114,42 @@ def report(
     typer.echo(f"notification: {describe_delivery(delivery)}")
 
 
+@app.command()
+def publish(config: ConfigOption = Path("pipeline.toml")) -> None:
+    """Rebuild the analysis views and the analyst snapshot from the IMO database."""
+    from protection_etl.flows.stages import publish as publish_snapshot
+
+    loaded = _load(config, require_env=False)
+    result = publish_snapshot(loaded)
+    withheld = sum(result.suppressed_cells.values())
+    typer.echo(f"published {result.path} (storage {result.storage_version}, {withheld} small cells withheld)")
+
+
+@app.command()
+def export(
+    view: Annotated[str, typer.Argument(help="A view or table of the snapshot, e.g. cercle_month.")],
+    config: ConfigOption = Path("pipeline.toml"),
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    hxl: Annotated[bool, typer.Option("--hxl", help="Add an HXL hashtag row under the header.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+) -> None:
+    """Export a view of the analyst snapshot for people who do not use SQL."""
+    from protection_etl.warehouse.export import UnknownViewError, export_view
+
+    if fmt not in {"csv", "xlsx"}:
+        raise _fail(f"--format must be csv or xlsx, not {fmt!r}")
+    loaded = _load(config, require_env=False)
+    snapshot = loaded.resolve(loaded.warehouse.analyst_path)
+    if not snapshot.exists():
+        raise _fail(f"{snapshot}: no analyst snapshot yet; run `protection-etl publish` first", EXIT_FAILED)
+    target = output or Path(f"{view.rsplit('.', 1)[-1]}.{fmt}")
+    try:
+        written = export_view(snapshot, view, target, fmt, hxl)
+    except UnknownViewError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {written}")
+
+
 def main() -> None:
     app()
 

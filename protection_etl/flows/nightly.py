@@ -178,9 +178,12 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
         loader.load_gazetteer(con)
         loader.start_run(con, run_id, trigger, selected)
     outcomes = [source_flow(config_path, name, run_id, from_raw, full_refresh) for name in selected]
-    status = run_status(outcomes)
+    status, message = run_status(outcomes), _run_message(outcomes)
+    publish_error = publish_task(config)
+    if publish_error:
+        status, message = "failed", f"{message}; the analyst snapshot was not published: {publish_error}"
     with db.connect(config.resolve(config.warehouse.path)) as con:
-        loader.finish_run(con, run_id, status, _run_message(outcomes))
+        loader.finish_run(con, run_id, status, message)
     files, delivery = report_task(config, run_id)
     prune_task(config, status)
     return RunSummary(run_id, status, outcomes, files.html_path, stages.describe_delivery(delivery))
@@ -189,6 +192,18 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
 def _run_message(outcomes: list[stages.SourceOutcome]) -> str:
     failed = [o.source for o in outcomes if not o.ok]
     return f"failed: {', '.join(failed)}" if failed else f"{len(outcomes)} sources loaded"
+
+
+@task(name="publish", **PURE)
+def publish_task(config: PipelineConfig) -> str | None:
+    """Views and the analyst snapshot; returns why publishing failed, or None."""
+    try:
+        result = stages.publish(config)
+    except Exception as exc:  # the loads stand; the IMO is told the snapshot is stale
+        get_run_logger().error("publish failed: %s", exc)
+        return f"{type(exc).__name__}: {exc}"
+    get_run_logger().info("published %s (%d cells suppressed)", result.path, sum(result.suppressed_cells.values()))
+    return None
 
 
 @task(name="report", **PURE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -25,4 +24,3 @@ def prepare_environment(state_dir: Path) -> None:
     os.environ.setdefault("PREFECT_HOME", str(state_dir.resolve() / "prefect"))
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)

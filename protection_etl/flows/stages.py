@@ -181,6 +181,8 @@ def check_batch(batch: Batch, gazetteer: pd.DataFrame, *, run_id: str, today: da
     """Run each table's suite; an error failure rejects the batch, warning failures quarantine their rows."""
     from protection_etl.expectations import engine  # Great Expectations is imported once, when first needed
 
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines mean nothing to the IMO
+
     checked = {t: f.drop(columns=[c for c in PROVENANCE if c in f]) for t, f in batch.tables.items()}
     context = engine.CheckContext(engine.known_pcodes_from_admin(gazetteer), today, freshness_days)
     results = engine.check_tables(checked, context)
@@ -215,3 +217,14 @@ def quality_frame(results: list, *, run_id: str, source: str) -> pd.DataFrame:
     } for r in results]
     return pd.DataFrame(rows, columns=["run_id", "source", "table_name", "expectation", "severity", "success",
                                        "unexpected_count", "examples", "why", "crashed"])
+
+
+def publish(config: PipelineConfig):
+    """Recreate the analysis views in the IMO database, then publish the analyst snapshot atomically."""
+    from protection_etl.warehouse.publish import publish_snapshot
+    from protection_etl.warehouse.views import create_views
+
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        create_views(con)
+    return publish_snapshot(config.resolve(config.warehouse.path), config.resolve(config.warehouse.analyst_path),
+                            min_cell=config.privacy.min_cell, storage_version=config.warehouse.analyst_storage_version)
