@@ -6,27 +6,33 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-import pandas as pd
-
-from protection_etl.transforms.admin import AdminMatcher, PlaceColumns, resolve_place
+from protection_etl.transforms.admin import AdminMatcher, resolve_place
+from protection_etl.transforms.aggregates import (
+    PLACE,
+    RowContext,
+    check_totals,
+    clean_text,
+    context_for_totals,
+    count_cell,
+    frame_of,
+    missing_columns_problem,
+    place_notes,
+    place_problems,
+    provider_name,
+    table_labels,
+)
 from protection_etl.transforms.batch import Batch, fingerprint
-from protection_etl.transforms.problems import InputError, Problem, Severity, shown_value
+from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.transforms.tabular import (
     FieldSpec,
-    FoundTable,
     age_band,
-    best_partial_header,
     field_specs,
     find_tables,
     month_start,
-    parse_count,
     parse_date,
     period_from_text,
 )
 from protection_etl.transforms.text import fold_text, is_blank
-
-PLACE = PlaceColumns(region="region", cercle="cercle", commune="commune", region_pcode="region_pcode",
-                     cercle_pcode="cercle_pcode", commune_pcode="commune_pcode")
 
 
 @dataclass(frozen=True)
@@ -64,32 +70,18 @@ class FiveWLayout:
         )
 
 
-@dataclass(frozen=True)
-class RowContext:
-    """Where a row sits, to locate its problems."""
-
-    source: str
-    file: str
-    sheet: str | None
-    row_number: int
-    labels: dict[str, str]
-
-    def problem(self, column: str | None, value: object, reason: str, severity: Severity = "warning") -> Problem:
-        label = self.labels.get(column, column) if column else None
-        return Problem(self.source, self.file, reason, self.sheet, self.row_number, label, shown_value(value), severity)
-
-
 def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, source: str, file_name: str,
                     load_id: str, mapping: dict, matcher: AdminMatcher) -> Batch:
     """All 5W activity lines of one file; rows that cannot be harmonised become located problems."""
     layout = FiveWLayout.from_mapping(mapping)
     tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan)
     if not tables:
-        raise InputError(_missing_columns_problem(sheets, layout, source, file_name))
+        raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
+                                                 what="5W", scan=layout.scan))
     presence, reached, problems, notes, read = [], [], [], [], 0
     for table in tables:
         file_period = period_from_text(table.title) or period_from_text(file_name)
-        labels = {name: table.header.labels[col] for name, col in table.header.columns.items()}
+        labels = table_labels(table)
         with_elderly = any(r.field in table.header.columns for r in layout.reached if r.age_range == "60+")
         seen: Counter[str] = Counter()
         for record in table.data.to_dict("records"):
@@ -107,10 +99,11 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
             people = line.pop("_reached")
             presence.append({**line, "source": source, "load_id": load_id})
             reached += [{**_location(line), "source": source, "load_id": load_id, **person} for person in people]
-        problems += _check_totals(table, context_for_totals(source, file_name, table), layout)
+        totals = [r.field for r in layout.reached] + ["reached_total"]
+        problems += check_totals(table, context_for_totals(source, file_name, table), totals)
     return Batch(source, load_id, {
-        "operational_presence": _frame(presence, OPERATIONAL_PRESENCE_COLUMNS),
-        "activity_reached": _frame(reached, ACTIVITY_REACHED_COLUMNS),
+        "operational_presence": frame_of(presence, OPERATIONAL_PRESENCE_COLUMNS, ["reached_total"]),
+        "activity_reached": frame_of(reached, ACTIVITY_REACHED_COLUMNS, ["min_age", "max_age", "persons"]),
     }, problems, notes, read, "period_start")
 
 
@@ -125,29 +118,10 @@ ACTIVITY_REACHED_COLUMNS = [
 ]
 
 
-def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns)
-    for name in ("reached_total", "persons", "min_age", "max_age"):
-        if name in frame:
-            frame[name] = frame[name].astype("Int64")
-    return frame
-
-
 def _location(line: dict) -> dict:
     keys = ("activity_id", "period_start", "admin1_pcode", "admin2_pcode", "provider_admin1_name",
             "provider_admin2_name")
     return {k: line[k] for k in keys}
-
-
-def _missing_columns_problem(sheets, layout: FiveWLayout, source: str, file_name: str) -> Problem:
-    if not any(any(not is_blank(c) for row in rows for c in row) for _, rows in sheets):
-        return Problem(source, file_name, "the file has no data", severity="error")
-    sheet, header = best_partial_header(sheets, layout.specs, scan=layout.scan)
-    required = [s for s in layout.specs if s.required]
-    missing = [s for s in required if header is None or s.name not in header.columns]
-    wanted = "; ".join(f"{s.name} (e.g. {', '.join(s.synonyms[:2])} or {s.hxl[0]})" for s in missing)
-    return Problem(source, file_name, f"none of the sheets has the expected 5W columns: missing {wanted}",
-                   sheet=sheet, severity="error")
 
 
 def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: AdminMatcher,
@@ -160,9 +134,8 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
         value = record.get("subcluster") if not is_blank(record.get("subcluster")) else record.get("cluster")
         problems.append(ctx.problem("cluster", value, "unknown cluster / sub-cluster: add it to fivew.yaml sectors"))
     place = resolve_place(matcher, record, PLACE)
-    problems += [ctx.problem(col, val, why) for col, val, why in place.problems]
-    notes = [ctx.problem(col, m.provided, f"matched by similarity to {m.pcode} {matcher.name_of(m.pcode)} "
-                         f"({m.score:.0f}%)", "info") for col, m in place.fuzzy]
+    problems += place_problems(place, ctx)
+    notes = place_notes(place, ctx, matcher)
     dates = {}
     for name in ("start_date", "end_date", "month"):
         try:
@@ -176,16 +149,16 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
     people, total = _reached(record, ctx, layout, with_elderly, problems)
     line = {
         "period_start": month_start(period) if period else None,
-        "org_name": _text(record.get("org_name")),
-        "org_acronym": _text(record.get("org_acronym")),
-        "org_type": _text(record.get("org_type")),
+        "org_name": clean_text(record.get("org_name")),
+        "org_acronym": clean_text(record.get("org_acronym")),
+        "org_type": clean_text(record.get("org_type")),
         "sector": sector,
-        "activity": _text(record.get("activity")),
+        "activity": clean_text(record.get("activity")),
         "admin1_pcode": place.admin1_pcode,
         "admin2_pcode": place.admin2_pcode,
         "admin3_pcode": place.admin3_pcode,
-        "provider_admin1_name": _text(record.get("region")) or _text(record.get("region_pcode")),
-        "provider_admin2_name": _text(record.get("cercle")) or _text(record.get("cercle_pcode")),
+        "provider_admin1_name": provider_name(record, "region"),
+        "provider_admin2_name": provider_name(record, "cercle"),
         "status": layout.statuses.get(fold_text(record.get("status")), "unknown"),
         "start_date": dates.get("start_date"),
         "end_date": dates.get("end_date"),
@@ -193,10 +166,6 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
         "_reached": people,
     }
     return line, problems, notes
-
-
-def _text(value: object) -> str | None:
-    return None if is_blank(value) else " ".join(str(value).split())
 
 
 def _sector(record: dict, layout: FiveWLayout) -> str | None:
@@ -218,52 +187,13 @@ def _reached(record: dict, ctx: RowContext, layout: FiveWLayout, with_elderly: b
     for column in layout.reached:
         if column.field not in record:
             continue
-        count = _count(record, column.field, ctx, problems)
+        count = count_cell(record, column.field, ctx, problems)
         if count is None:
             continue
         band = column.age_range_with_elderly if with_elderly and column.age_range_with_elderly else column.age_range
         low, high = age_band(band)
         people.append({"sex": column.sex, "age_range": band, "min_age": low, "max_age": high, "persons": count})
-    total = _count(record, "reached_total", ctx, problems) if "reached_total" in record else None
+    total = count_cell(record, "reached_total", ctx, problems) if "reached_total" in record else None
     if total is None and people:
         total = sum(p["persons"] for p in people)
     return people, total
-
-
-def _count(record: dict, name: str, ctx: RowContext, problems: list[Problem]) -> int | None:
-    try:
-        count = parse_count(record.get(name))
-    except ValueError as exc:
-        problems.append(ctx.problem(name, record.get(name), str(exc)))
-        return None
-    if count is not None and count < 0:
-        problems.append(ctx.problem(name, record.get(name), "expected a count of 0 or more"))
-        return None
-    return count
-
-
-def context_for_totals(source: str, file_name: str, table: FoundTable) -> RowContext:
-    """Locates problems found on a sheet's total row."""
-    labels = {name: table.header.labels[col] for name, col in table.header.columns.items()}
-    row = int(table.totals["_row_number"].iloc[0]) if not table.totals.empty else 0
-    return RowContext(source, file_name, table.sheet, row, labels)
-
-
-def _check_totals(table: FoundTable, ctx: RowContext, layout: FiveWLayout) -> list[Problem]:
-    """A 'Total' line is dropped; when it disagrees with the sum of the lines above, say so."""
-    if table.totals.empty:
-        return []
-    problems = []
-    for column in [r.field for r in layout.reached] + ["reached_total"]:
-        if column not in table.totals:
-            continue
-        try:
-            stated = parse_count(table.totals[column].iloc[0])
-            summed = sum(parse_count(v) or 0 for v in table.data[column])
-        except ValueError:
-            continue
-        if stated is not None and stated != summed:
-            problems.append(Problem(ctx.source, ctx.file, f"the total row says {stated} but the lines add up to "
-                                    f"{summed}", ctx.sheet, ctx.row_number, ctx.labels.get(column, column),
-                                    str(stated), severity="info"))
-    return problems

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 
@@ -138,10 +141,15 @@ def month_start(day: date) -> date:
 
 def period_from_text(text: str) -> date | None:
     """The month named in a file name or title ('5W_Protection_2025-10.xlsx', 'GBVIMS octobre 2025')."""
-    folded = fold_text(text.replace("_", " "))
-    found = re.search(rf"\b({_MONTH_WORDS}) (\d{{4}})\b", folded)
-    if found:
-        return date(int(found[2]), _MONTHS[found[1]], 1)
+    return _month_name_in_text(text) or _month_number_in_text(text)
+
+
+def _month_name_in_text(text: str) -> date | None:
+    found = re.search(rf"\b({_MONTH_WORDS}) (\d{{4}})\b", fold_text(text.replace("_", " ")))
+    return date(int(found[2]), _MONTHS[found[1]], 1) if found else None
+
+
+def _month_number_in_text(text: str) -> date | None:
     found = re.search(r"(?<!\d)(20\d{2})[ .-]?(0[1-9]|1[0-2])(?!\d)", text)
     if found:
         return date(int(found[1]), int(found[2]), 1)
@@ -165,6 +173,111 @@ def age_band(label: str) -> tuple[int | None, int | None]:
     if found := re.fullmatch(r"(?:< ?|moins de )(\d+)(?: ans)?", label.strip().lower()):
         return 0, int(found[1]) - 1
     return None, None
+
+
+_UNKNOWN_AGE = {"inconnu", "inconnue", "age inconnu", "age non precise", "non precise", "nd", "unknown", "age unknown",
+                "unknown age", "sans age"}
+_ALL_AGES = {"", "total", "tous", "toutes", "ensemble", "all", "tous ages", "all ages", "sous total"}
+
+
+def band_label(text: object) -> str | None:
+    """The source's age band as harmonised text ('0 - 4 ans' -> '0-4', '60 ans et plus' -> '60+', 'Inconnu' ->
+    'unknown', 'Total' -> 'all'); None when the text is not an age band.
+
+    >>> [band_label(t) for t in ("0 - 4 ans", "< 5", "61+", "Âge inconnu", "Total", "Région")]
+    ['0-4', '0-4', '61+', 'unknown', 'all', None]
+    """
+    raw = "" if is_blank(text) else str(text).replace("<", " moins de ")
+    folded = fold_text(raw)
+    if folded in _UNKNOWN_AGE:
+        return "unknown"
+    if folded in _ALL_AGES:
+        return "all"
+    low, high = age_band(folded)
+    if low is None or low > 120 or (high is not None and not low <= high <= 120):
+        return None
+    return f"{low}+" if high is None else f"{low}-{high}"
+
+
+_NUMERIC_DAYS = [
+    (re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](20\d{2})(?!\d)"), lambda m: (m[3], m[2], m[1])),
+    (re.compile(r"(?<!\d)(20\d{2})-(\d{1,2})-(\d{1,2})(?!\d)"), lambda m: (m[1], m[2], m[3])),
+]
+
+
+def _worded_day_in_text(text: str) -> date | None:
+    """'au 31 octobre 2026' inside a longer text."""
+    found = re.search(rf"\b(\d{{1,2}})(?: ?er)? ({_MONTH_WORDS}) (20\d{{2}})\b", fold_text(text.replace("_", " ")))
+    if found:
+        with contextlib.suppress(ValueError):
+            return date(int(found[3]), _MONTHS[found[2]], int(found[1]))
+    return None
+
+
+def _numeric_day_in_text(text: str) -> date | None:
+    """'au 31/10/2026' or '2026-10-31' inside a longer text."""
+    for pattern, parts in _NUMERIC_DAYS:
+        for found in pattern.finditer(text):
+            year, month, day = (int(p) for p in parts(found))
+            with contextlib.suppress(ValueError):
+                return date(year, month, day)
+    return None
+
+
+def _label_and_value(cells: list[object], index: int) -> tuple[str, object] | None:
+    """('Date de mise à jour', value) for a cell 'Date de mise à jour : 31/10/2026' or a label cell and the next."""
+    cell = cells[index]
+    if not isinstance(cell, str):
+        return None
+    label, _, rest = cell.partition(":")
+    return label, rest.strip() if rest.strip() else next((c for c in cells[index + 1:] if not is_blank(c)), None)
+
+
+def labelled_date(cells: list[object], labels: list[str]) -> date | None:
+    """The date written after a label such as 'Date de mise à jour :' (in the next cell or after the colon)."""
+    wanted = {fold_text(label) for label in labels}
+    for index in range(len(cells)):
+        found = _label_and_value(cells, index)
+        if found and fold_text(found[0]) in wanted:
+            with contextlib.suppress(ValueError):
+                if day := parse_date(found[1]):
+                    return day
+    return None
+
+
+def _without_stamps(cells: list[object], stamps: list[str]) -> list[object]:
+    """The title cells without an export or print date ('Date d'extraction : 05/11/2026') and its label."""
+    unwanted, kept, index = {fold_text(s) for s in stamps}, [], 0
+    while index < len(cells):
+        cell = cells[index]
+        if isinstance(cell, str) and fold_text(cell.partition(":")[0]) in unwanted:
+            index += 1 if cell.partition(":")[2].strip() else 2  # else the date is the next cell
+            continue
+        kept.append(cell)
+        index += 1
+    return kept
+
+
+def date_from_title(cells: list[object], file_name: str, labels: list[str] = (), stamps: list[str] = ()
+                    ) -> date | None:
+    """The date a sheet reports on, from the cells above its header, else from the file name.
+
+    In order: a date after one of `labels`; a day written with its month's name ('31 octobre 2026'); a month's name
+    ('octobre 2026'); a numeric date ('31/10/2026'); a numeric month ('2026-10'); a date-formatted cell; a date or
+    month in the file name. A month alone gives its first day. Dates after one of `stamps` (export or print dates)
+    are left out.
+    """
+    cells = _without_stamps(cells, list(stamps))
+    text = " ".join(c for c in cells if isinstance(c, str))
+    date_cell = next((c for c in cells if isinstance(c, date)), None)
+    stem = Path(file_name).stem
+    for found in (labelled_date(cells, list(labels)), _worded_day_in_text(text), _month_name_in_text(text),
+                  _numeric_day_in_text(text), _month_number_in_text(text),
+                  date_cell.date() if isinstance(date_cell, datetime) else date_cell,
+                  _worded_day_in_text(stem) or _numeric_day_in_text(stem), period_from_text(file_name)):
+        if found:
+            return found
+    return None
 
 
 # --- headers -----------------------------------------------------------------------------------------------------
@@ -236,44 +349,122 @@ def _hxl_matches(tag: object, spec: FieldSpec) -> bool:
     return False
 
 
-def _assign(cells: list[object], specs: list[FieldSpec], matches) -> dict[str, int]:
+def _assign(cells: list[object], specs: list[FieldSpec], matches, taken: Collection[int] = ()) -> dict[str, int]:
     assigned: dict[str, int] = {}
     for spec in specs:
         for index, cell in enumerate(cells):
-            if index not in assigned.values() and matches(cell, spec):
+            if index not in taken and index not in assigned.values() and matches(cell, spec):
                 assigned[spec.name] = index
                 break
     return assigned
 
 
+@dataclass(frozen=True)
+class SexAgeLabels:
+    """The words that name a sex in a source's headers, to recognise count columns such as 'Femmes 0-4', '0-4 F',
+    or 'Féminin' over 'Inconnu' in a two-row header. Their fields are named 'f|0-4', 'u|unknown', 'm|all'."""
+
+    words: tuple[tuple[str, str], ...] = ()  # (folded word, sex code), longest word first
+
+    @classmethod
+    def from_mapping(cls, sexes: dict[str, list[str]] | None) -> SexAgeLabels:
+        pairs = {(fold_text(word), code) for code, words in (sexes or {}).items() for word in words}
+        return cls(tuple(sorted(pairs, key=lambda p: (-len(p[0]), p))))
+
+    def parse(self, label: object) -> tuple[str, str] | None:
+        """(sex, age band) of a count column's label; None for any other column.
+
+        >>> SexAgeLabels.from_mapping({"f": ["Femmes"], "m": ["Hommes", "M"]}).parse("Hommes 5 - 11 ans")
+        ('m', '5-11')
+        """
+        if is_blank(label):
+            return None
+        text = str(label).replace("<", " moins de ")
+        folded = fold_text(text)
+        for word, sex in self.words:
+            if folded == word:
+                return sex, "all"
+            rest = (folded.removeprefix(f"{word} ") if folded.startswith(f"{word} ")
+                    else folded.removesuffix(f" {word}") if folded.endswith(f" {word}") else None)
+            band = band_label(rest) if rest is not None else None
+            if band:
+                return sex, band
+        return None
+
+    def assign(self, labels: list[object], taken: Collection[int]) -> dict[str, int]:
+        """Fields of the sex × age columns among `labels`, leaving out columns already taken (first one wins)."""
+        found: dict[str, int] = {}
+        for index, label in enumerate(labels):
+            parsed = self.parse(label) if index not in taken else None
+            if parsed and sex_age_field(*parsed) not in found:
+                found[sex_age_field(*parsed)] = index
+        return found
+
+
+def sex_age_field(sex: str, band: str) -> str:
+    """The field name of a sex × age count column."""
+    return f"{sex}|{band}"
+
+
+def split_sex_age_field(name: str) -> tuple[str, str] | None:
+    """(sex, band) of a field named by sex_age_field; None for other fields."""
+    sex, bar, band = name.partition("|")
+    return (sex, band) if bar else None
+
+
 def header_labels(rows: list[list[object]], row: int, *, two_rows: bool = False) -> list[object]:
-    """The labels of a header row; with two_rows, each is prefixed by the (merged, forward-filled) cell above."""
+    """The labels of a header row; with two_rows, each is prefixed by the (merged, forward-filled) group label above.
+
+    The row above counts as group labels only when it holds two texts or more and no number or date (a title line or
+    'Mois : | 10/2026' does not), and a blank cell under a label is that label merged down ('Région' over both rows).
+    """
     cells = list(rows[row])
-    if not two_rows or row == 0:
+    above = list(rows[row - 1]) if two_rows and row > 0 else []
+    filled = [c for c in above if not is_blank(c)]
+    if len(filled) < 2 or not all(isinstance(c, str) for c in filled):
         return cells
-    above, carried = [], None
-    for index in range(len(cells)):
-        value = rows[row - 1][index] if index < len(rows[row - 1]) else None
-        carried = value if not is_blank(value) else carried
-        above.append(carried)
-    pairs = zip(above, cells, strict=True)
-    return [f"{top} {cell}" if not is_blank(top) and not is_blank(cell) else cell for top, cell in pairs]
+    labels, carried = [], None
+    for index, cell in enumerate(cells):
+        top = above[index] if index < len(above) else None
+        carried = top if not is_blank(top) else carried
+        if is_blank(cell):
+            labels.append(top)
+            carried = None  # a label merged down ends the group on its left
+        else:
+            labels.append(f"{carried} {cell}" if not is_blank(carried) else cell)
+    return labels
+
+
+def _label_columns(rows: list[list[object]], index: int, specs: list[FieldSpec], two_rows: bool,
+                   sex_age: SexAgeLabels | None) -> dict[str, int]:
+    labels = header_labels(rows, index, two_rows=two_rows)
+    columns = _assign(labels, specs, _label_matches)
+    if sex_age:
+        columns |= sex_age.assign(labels, columns.values())
+    if two_rows:  # a field under a group label that is not a sex ('Localisation' above 'Région', 'Total')
+        bare = list(rows[index])
+        columns |= _assign(bare, [s for s in specs if s.name not in columns], _label_matches, columns.values())
+        if sex_age:
+            columns |= {k: v for k, v in sex_age.assign(bare, columns.values()).items() if k not in columns}
+    return columns
 
 
 def locate_header(rows: list[list[object]], specs: list[FieldSpec], *, scan: int = 20,
-                  two_rows: bool = False) -> Header | None:
-    """The best header row among the first `scan` rows (labels or an HXL row); None when nothing matches."""
+                  two_rows: bool = False, sex_age: SexAgeLabels | None = None) -> Header | None:
+    """The best header row among the first `scan` rows (labels or an HXL row); None when nothing matches.
+
+    With `sex_age`, columns labelled by sex and age band ('Femmes 0-4') become fields too (see SexAgeLabels).
+    """
     best: Header | None = None
     for index in range(min(scan, len(rows))):
         if is_hxl_row(rows[index]):
             candidate = Header(index, index, _assign(rows[index], specs, _hxl_matches))
             above = rows[index - 1] if index > 0 else []
             if any(not is_blank(c) for c in above) and not is_hxl_row(above):
-                by_label = _assign(header_labels(rows, index - 1, two_rows=two_rows), specs, _label_matches)
+                by_label = _label_columns(rows, index - 1, specs, two_rows, sex_age)
                 candidate = Header(index - 1, index, {**by_label, **candidate.columns})
         else:
-            labels = header_labels(rows, index, two_rows=two_rows)
-            candidate = Header(index, None, _assign(labels, specs, _label_matches))
+            candidate = Header(index, None, _label_columns(rows, index, specs, two_rows, sex_age))
         if best is None or len(candidate.columns) > len(best.columns):
             best = candidate
     if best is None or not best.columns:
@@ -318,29 +509,32 @@ class FoundTable:
     data: pd.DataFrame
     totals: pd.DataFrame
     title: str
+    title_cells: list[object] = field(default_factory=list)
 
 
 def find_tables(sheets: list[tuple[str | None, list[list[object]]]], specs: list[FieldSpec], *,
-                total_markers: list[str], scan: int = 20, two_rows: bool = False) -> list[FoundTable]:
+                total_markers: list[str], scan: int = 20, two_rows: bool = False,
+                sex_age: SexAgeLabels | None = None) -> list[FoundTable]:
     """Every sheet whose best header row has all required fields (an empty list when none has)."""
     required = {s.name for s in specs if s.required}
     found = []
     for name, rows in sheets:
-        header = locate_header(rows, specs, scan=scan, two_rows=two_rows)
+        header = locate_header(rows, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
         if header is None or not required <= set(header.columns):
             continue
         data, totals = table_from_header(rows, header, total_markers)
-        title = " ".join(str(c) for row in rows[: header.row] for c in row if not is_blank(c))
-        found.append(FoundTable(name, header, data, totals, title))
+        cells = [c for row in rows[: header.row] for c in row if not is_blank(c)]
+        found.append(FoundTable(name, header, data, totals, " ".join(str(c) for c in cells), cells))
     return found
 
 
 def best_partial_header(sheets: list[tuple[str | None, list[list[object]]]], specs: list[FieldSpec], *,
-                        scan: int = 20, two_rows: bool = False) -> tuple[str | None, Header | None]:
+                        scan: int = 20, two_rows: bool = False,
+                        sex_age: SexAgeLabels | None = None) -> tuple[str | None, Header | None]:
     """The sheet and header that matched most fields, to say what was missing when no sheet qualified."""
     best: tuple[str | None, Header | None] = (None, None)
     for name, rows in sheets:
-        header = locate_header(rows, specs, scan=scan, two_rows=two_rows)
+        header = locate_header(rows, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
         if header and (best[1] is None or len(header.columns) > len(best[1].columns)):
             best = (name, header)
     return best

@@ -1,0 +1,418 @@
+"""Tables of counts (CMP, GBVIMS, CPIMS, 5W): located row problems, count cells, total rows, sex × age unpivot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from protection_etl.transforms.admin import AdminMatcher, Match, Place, PlaceColumns, resolve_place
+from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.problems import InputError, Problem, Severity, shown_value
+from protection_etl.transforms.tabular import (
+    FieldSpec,
+    FoundTable,
+    SexAgeLabels,
+    age_band,
+    best_partial_header,
+    core_label,
+    date_from_title,
+    field_specs,
+    find_tables,
+    month_start,
+    parse_count,
+    parse_date,
+    split_sex_age_field,
+)
+from protection_etl.transforms.text import fold_text, is_blank
+
+Sheets = list[tuple[str | None, list[list[object]]]]
+PLACE = PlaceColumns(region="region", cercle="cercle", commune="commune", region_pcode="region_pcode",
+                     cercle_pcode="cercle_pcode", commune_pcode="commune_pcode")
+
+
+# --- located problems and cells ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowContext:
+    """Where a row sits, to locate its problems."""
+
+    source: str
+    file: str
+    sheet: str | None
+    row_number: int
+    labels: dict[str, str]
+
+    def problem(self, column: str | None, value: object, reason: str, severity: Severity = "warning") -> Problem:
+        label = self.labels.get(column, column) if column else None
+        return Problem(self.source, self.file, reason, self.sheet, self.row_number, label, shown_value(value), severity)
+
+
+def table_labels(table: FoundTable) -> dict[str, str]:
+    """Each field's header label as the provider wrote it."""
+    return {name: table.header.labels[col] for name, col in table.header.columns.items()}
+
+
+def clean_text(value: object) -> str | None:
+    """A text cell with its spacing tidied; None when blank."""
+    return None if is_blank(value) else " ".join(str(value).split())
+
+
+def provider_name(record: dict, level: str) -> str | None:
+    """The place as the provider wrote it at `level` (region, cercle, commune): its name, else its P-code."""
+    return clean_text(record.get(level)) or clean_text(record.get(f"{level}_pcode"))
+
+
+def count_cell(record: dict, name: str, ctx: RowContext, problems: list[Problem]) -> int | None:
+    """A count of 0 or more from a cell (None when blank); an unreadable or negative one becomes a problem."""
+    try:
+        count = parse_count(record.get(name))
+    except ValueError as exc:
+        problems.append(ctx.problem(name, record.get(name), str(exc)))
+        return None
+    if count is not None and count < 0:
+        problems.append(ctx.problem(name, record.get(name), "expected a count of 0 or more"))
+        return None
+    return count
+
+
+def place_problems(place: Place, ctx: RowContext) -> list[Problem]:
+    """Place names that matched no unit of the gazetteer."""
+    return [ctx.problem(column, value, why) for column, value, why in place.problems]
+
+
+def place_notes(place: Place, ctx: RowContext, matcher: AdminMatcher) -> list[Problem]:
+    """Place names matched by similarity, to be reported as info."""
+    return [similarity_note(ctx, column, match, matcher) for column, match in place.fuzzy]
+
+
+def similarity_note(ctx: RowContext, column: str, match: Match, matcher: AdminMatcher) -> Problem:
+    """An info note saying which unit a name was matched to by similarity, and how closely."""
+    return ctx.problem(column, match.provided, f"matched by similarity to {match.pcode} {matcher.name_of(match.pcode)} "
+                       f"({match.score:.0f}%)", "info")
+
+
+# --- total rows --------------------------------------------------------------------------------------------------
+
+def context_for_totals(source: str, file_name: str, table: FoundTable) -> RowContext:
+    """Locates problems found on a sheet's (last) total row."""
+    row = int(table.totals["_row_number"].iloc[-1]) if not table.totals.empty else 0
+    return RowContext(source, file_name, table.sheet, row, table_labels(table))
+
+
+def check_totals(table: FoundTable, ctx: RowContext, columns: list[str], severity: Severity = "info") -> list[Problem]:
+    """A total line is dropped; when it disagrees with the sum of the lines above, say so.
+
+    With several total lines (sub-totals, then 'Total général'), the last one is checked against every line.
+    """
+    if table.totals.empty:
+        return []
+    problems = []
+    for column in columns:
+        if column not in table.totals:
+            continue
+        try:
+            stated = parse_count(table.totals[column].iloc[-1])
+            summed = sum(parse_count(v) or 0 for v in table.data[column])
+        except ValueError:
+            continue
+        if stated is not None and stated != summed:
+            problems.append(Problem(ctx.source, ctx.file, f"the total row says {stated} but the lines add up to "
+                                    f"{summed}", ctx.sheet, ctx.row_number, ctx.labels.get(column, column),
+                                    str(stated), severity=severity))
+    return problems
+
+
+def missing_columns_problem(sheets: Sheets, specs: list[FieldSpec], *, source: str, file_name: str, what: str,
+                            scan: int, two_rows: bool = False, sex_age: SexAgeLabels | None = None) -> Problem:
+    """Why no sheet qualified: no data at all, or which required columns the best sheet lacks."""
+    if not any(any(not is_blank(c) for row in rows for c in row) for _, rows in sheets):
+        return Problem(source, file_name, "the file has no data", severity="error")
+    sheet, header = best_partial_header(sheets, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
+    missing = [s for s in specs if s.required and (header is None or s.name not in header.columns)]
+    wanted = "; ".join(f"{s.name} (e.g. {' or '.join([*s.synonyms[:2], *s.hxl[:1]])})" for s in missing)
+    return Problem(source, file_name, f"none of the sheets has the expected {what} columns: missing {wanted}",
+                   sheet=sheet, severity="error")
+
+
+# --- tables of counts by place, category, sex and age ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CountLayout:
+    """A count source's mapping (transforms/mappings/<kind>.yaml) in usable form."""
+
+    what: str
+    specs: list[FieldSpec]
+    counts: list[str]
+    row_total: str | None
+    sex_age: SexAgeLabels
+    codes: dict[str, dict[str, str]]
+    defaults: dict[str, str]
+    total_markers: list[str]
+    period_labels: list[str]
+    stamp_labels: list[str]
+    fill_down: list[str]
+    scan: int
+    total_severity: Severity
+
+    @classmethod
+    def from_mapping(cls, mapping: dict) -> CountLayout:
+        counts = mapping.get("counts") or {}
+        return cls(
+            what=str(mapping.get("what", "expected")),
+            specs=field_specs(mapping["columns"]) + field_specs(counts),
+            counts=list(counts),
+            row_total=mapping.get("row_total"),
+            sex_age=SexAgeLabels.from_mapping(mapping.get("sexes")),
+            codes={name: {fold_text(k): str(v) for k, v in labels.items()}
+                   for name, labels in (mapping.get("codes") or {}).items()},
+            defaults={k: str(v) for k, v in (mapping.get("defaults") or {}).items()},
+            total_markers=list(mapping.get("total_markers", [])),
+            period_labels=list(mapping.get("period_labels", [])),
+            stamp_labels=list(mapping.get("stamp_labels", [])),
+            fill_down=list(mapping.get("fill_down", [])),
+            scan=int(mapping.get("header_scan_rows", 20)),
+            total_severity=mapping.get("total_row_mismatch", "warning"),
+        )
+
+
+@dataclass(frozen=True)
+class FigureColumn:
+    """A sex × age count column and the band it counts."""
+
+    field: str
+    sex: str
+    age_range: str
+    min_age: int | None
+    max_age: int | None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One count of a line, for one sex and age band."""
+
+    sex: str
+    age_range: str
+    min_age: int | None
+    max_age: int | None
+    count: int
+
+
+ALL_AGES = ("all", "all", 0, None)
+
+
+@dataclass(frozen=True)
+class CountLine:
+    """One data line of a table of counts: where, when, which categories, and its figures by sex and age."""
+
+    context: RowContext
+    record: dict
+    period: date
+    place: Place
+    codes: dict[str, str]
+    counts: dict[str, int | None]
+    figures: list[Figure]
+    total: int | None = None
+
+    def location(self, *levels: str) -> dict[str, str | None]:
+        """P-codes and provider spellings of the place, for the given levels (region, cercle, commune)."""
+        pcodes = {"region": self.place.admin1_pcode, "cercle": self.place.admin2_pcode,
+                  "commune": self.place.admin3_pcode}
+        numbers = {"region": 1, "cercle": 2, "commune": 3}
+        return {**{f"admin{numbers[lv]}_pcode": pcodes[lv] for lv in levels},
+                **{f"provider_admin{numbers[lv]}_name": provider_name(self.record, lv) for lv in levels}}
+
+
+@dataclass
+class CountReading:
+    """Every line read from one file, with the problems that kept some aside and the notes to report."""
+
+    lines: list[CountLine] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+
+
+def figure_columns(table: FoundTable) -> list[FigureColumn]:
+    """The sex × age columns to unpivot; a sex's all-ages column is only a subtotal when that sex has bands too."""
+    parsed = [(name, *found) for name in table.header.columns if (found := split_sex_age_field(name))]
+    banded = {sex for _, sex, band in parsed if band != "all"}
+    return [FigureColumn(name, sex, band, *age_band(band)) for name, sex, band in parsed
+            if band != "all" or sex not in banded]
+
+
+def fill_down(records: list[dict], fields: list[str]) -> list[dict]:
+    """Blank place cells take the value above, as under cells merged down; a cell given on their left stops it.
+
+    With fields [region, cercle], a line 'Gao | (blank)' stays region-only, '(blank) | (blank)' takes both from above.
+    """
+    filled, previous = [], {}
+    for record in records:
+        given = [not is_blank(record.get(name)) for name in fields]
+        record = dict(record)
+        for index, name in enumerate(fields):
+            if name in record and not given[index] and not any(given[:index]):
+                record[name] = previous.get(name)
+        previous = {name: record.get(name) for name in fields}
+        filled.append(record)
+    return filled
+
+
+def read_counts(sheets: Sheets, *, source: str, file_name: str, mapping: dict, matcher: AdminMatcher,
+                fill_commune_with_cercle: bool = False) -> CountReading:
+    """Every line of every sheet holding the mapping's required columns; bad lines become located problems."""
+    layout = CountLayout.from_mapping(mapping)
+    tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan, two_rows=True,
+                         sex_age=layout.sex_age)
+    if not tables:
+        raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
+                                                 what=layout.what, scan=layout.scan, two_rows=True,
+                                                 sex_age=layout.sex_age))
+    reading = CountReading()
+    for table in tables:
+        _read_table(table, reading, layout, matcher, source=source, file_name=file_name,
+                    fill_commune_with_cercle=fill_commune_with_cercle)
+    return reading
+
+
+def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, matcher: AdminMatcher, *,
+                source: str, file_name: str, fill_commune_with_cercle: bool) -> None:
+    period = date_from_title(table.title_cells, file_name, layout.period_labels, layout.stamp_labels)
+    labels, columns = table_labels(table), figure_columns(table)
+    merged_down = {labels[name] for name in layout.fill_down if name in labels}
+    seen: dict[tuple, int] = {}
+    for record in fill_down(table.data.to_dict("records"), layout.fill_down):
+        reading.rows_read += 1
+        ctx = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
+        line, problems, notes = _read_line(record, ctx, layout, matcher, period, columns, fill_commune_with_cercle)
+        reading.notes += [n for n in notes if n.column_name not in merged_down or not _noted(n, reading.notes)]
+        problems = problems or _repeated(record, ctx, seen)
+        if problems:
+            reading.problems += problems
+        else:
+            reading.lines.append(line)
+    checked = layout.counts + [c for c in table.header.columns if split_sex_age_field(c)]
+    reading.problems += check_totals(table, context_for_totals(source, file_name, table), checked,
+                                     layout.total_severity)
+
+
+def _read_line(record: dict, ctx: RowContext, layout: CountLayout, matcher: AdminMatcher, table_period: date | None,
+               columns: list[FigureColumn], fill_commune_with_cercle: bool
+               ) -> tuple[CountLine | None, list[Problem], list[Problem]]:
+    place = resolve_place(matcher, record, PLACE, fill_commune_with_cercle=fill_commune_with_cercle)
+    problems = place_problems(place, ctx)
+    period = _line_period(record, ctx, table_period, problems)
+    codes = {name: _code(record, name, ctx, layout, problems) for name in layout.codes}
+    counts = {name: count_cell(record, name, ctx, problems) for name in layout.counts if name in record}
+    figures = []
+    for column in columns:
+        count = count_cell(record, column.field, ctx, problems)
+        if count is not None:
+            figures.append(Figure(column.sex, column.age_range, column.min_age, column.max_age, count))
+    notes = place_notes(place, ctx, matcher) + _row_total_note(counts, figures, ctx, layout)
+    if problems:
+        return None, problems, notes
+    total = counts.get(layout.row_total) if layout.row_total else None
+    return CountLine(ctx, record, period, place, codes, counts, figures, total), [], notes
+
+
+def _noted(note: Problem, notes: list[Problem]) -> bool:
+    """True when a note on the same place cell was made already: a cell merged down is noted once, on its first line."""
+    key = (note.sheet, note.column_name, note.value, note.reason)
+    return any((n.sheet, n.column_name, n.value, n.reason) == key for n in reversed(notes))
+
+
+def _line_period(record: dict, ctx: RowContext, table_period: date | None, problems: list[Problem]) -> date | None:
+    try:
+        period = parse_date(record.get("period")) or table_period
+    except ValueError as exc:
+        problems.append(ctx.problem("period", record.get("period"), str(exc)))
+        return None
+    if period is None:
+        problems.append(ctx.problem("period", None, "no reporting period: put the date or month above the table "
+                                                    "('octobre 2026') or in the file name (…_2026-10.xlsx)"))
+    return period
+
+
+def _code(record: dict, name: str, ctx: RowContext, layout: CountLayout, problems: list[Problem]) -> str | None:
+    value = record.get(name)
+    if is_blank(value):
+        if name in layout.defaults:
+            return layout.defaults[name]
+        problems.append(ctx.problem(name, value, f"the {name} is empty"))
+        return None
+    codes = layout.codes[name]
+    code = codes.get(fold_text(value)) or codes.get(core_label(value))
+    if code is None:
+        problems.append(ctx.problem(name, value, f"unknown {name}: add this label under codes: {name}: in the "
+                                                 "mapping"))
+    return code
+
+
+def _row_total_note(counts: dict[str, int | None], figures: list[Figure], ctx: RowContext,
+                    layout: CountLayout) -> list[Problem]:
+    stated = counts.get(layout.row_total) if layout.row_total else None
+    summed = sum(f.count for f in figures)
+    if stated is None or not figures or stated == summed:
+        return []
+    return [ctx.problem(layout.row_total, stated, f"the line's total is {stated} but its sex × age columns add up "
+                                                  f"to {summed}", "info")]
+
+
+def _repeated(record: dict, ctx: RowContext, seen: dict[tuple, int]) -> list[Problem]:
+    """A line identical to an earlier one in every mapped cell is taken for a copy and kept aside."""
+    signature = tuple(fold_text(v) if isinstance(v, str) else shown_value(v)
+                      for k, v in sorted(record.items()) if k != "_row_number")
+    if signature in seen:
+        return [ctx.problem(None, None, f"this line repeats row {seen[signature]} cell for cell: it is counted once")]
+    seen[signature] = ctx.row_number
+    return []
+
+
+def sum_by_key(rows: list[dict], key: list[str], values: list[str]) -> list[dict]:
+    """Rows sharing a key added up (two communes of one cercle, two sites of one commune); the first row's other
+    cells are kept, and a None adds nothing."""
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        k = tuple(row[name] for name in key)
+        if k not in merged:
+            merged[k] = dict(row)
+            continue
+        for name in values:
+            merged[k][name] = _add(merged[k][name], row[name])
+    return list(merged.values())
+
+
+def _add(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else a + b
+
+
+def frame_of(rows: list[dict], columns: list[str], integers: list[str]) -> pd.DataFrame:
+    """Rows as a frame of the harmonised columns, counts and ages as nullable integers."""
+    frame = pd.DataFrame(rows, columns=columns)
+    for name in integers:
+        if name in frame:
+            frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def harmonise_by_category(sheets: Sheets, *, source: str, file_name: str, load_id: str, mapping: dict,
+                          matcher: AdminMatcher, table: str, category: str, measure: str) -> Batch:
+    """Monthly counts by cercle × category × sex × age band (GBVIMS, CPIMS) as one harmonised table.
+
+    A line without sex × age figures but with a total gives one sex 'all', age 'all' figure.
+    """
+    reading = read_counts(sheets, source=source, file_name=file_name, mapping=mapping, matcher=matcher)
+    rows = []
+    for line in reading.lines:
+        figures = line.figures or ([Figure(*ALL_AGES, line.total)] if line.total is not None else [])
+        base = {"source": source, "load_id": load_id, "period_start": month_start(line.period),
+                **line.location("region", "cercle"), category: line.codes[category]}
+        rows += [{**base, "sex": f.sex, "age_range": f.age_range, "min_age": f.min_age, "max_age": f.max_age,
+                  measure: f.count} for f in figures]
+    columns = ["source", "load_id", "period_start", "admin1_pcode", "admin2_pcode", "provider_admin1_name",
+               "provider_admin2_name", category, "sex", "age_range", "min_age", "max_age", measure]
+    summed = sum_by_key(rows, ["period_start", "admin2_pcode", category, "sex", "age_range"], [measure])
+    frame = frame_of(summed, columns, ["min_age", "max_age", measure])
+    return Batch(source, load_id, {table: frame}, reading.problems, reading.notes, reading.rows_read, "period_start")
