@@ -48,7 +48,8 @@ def test_demo_5w_loads_and_a_second_run_changes_no_row(fivew_site):
     first = nightly(config)
     assert first.ok and first.status == "succeeded with warnings"
     [outcome] = first.outcomes
-    assert outcome.rows_loaded > 0 and outcome.rows_quarantined == 3  # the three deliberate bad lines of the demo
+    # the demo sheet has five deliberate bad lines: three the transform refuses, two the quality suites catch
+    assert outcome.rows_loaded > 0 and outcome.rows_quarantined == 5
     presence, reached = table_rows(fivew_site, "operational_presence"), table_rows(fivew_site, "activity_reached")
     assert presence and reached
 
@@ -61,11 +62,18 @@ def test_demo_5w_loads_and_a_second_run_changes_no_row(fivew_site):
 def test_quarantine_locates_each_deliberate_problem(fivew_site):
     summary = nightly(str(fivew_site / "pipeline.toml"))
     with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
-        rows = con.execute("select file, sheet, row_number, column_name, value from audit.quarantine "
-                           "where run_id = ? and severity = 'warning' order by row_number", [summary.run_id]).fetchall()
-    assert [r[3:] for r in rows] == [("Cercle", "Tombouctu-Nord"), ("Date de début", "la semaine passée"),
-                                     ("Garçons", "-4")]
+        rows = con.execute("select distinct file, sheet, row_number, column_name, value from audit.quarantine "
+                           "where run_id = ? and severity = 'warning' order by row_number, column_name",
+                           [summary.run_id]).fetchall()
+    assert [r[2:4] for r in rows] == [
+        (65, "Cercle"), (66, "Date de début"), (67, "Garçons"),  # found by the transform, in the provider's words
+        (69, "end_date, start_date"), (70, "persons"), (70, "reached_total"),  # found by the quality suites
+    ]
     assert {(r[0], r[1]) for r in rows} == {("5W_Protection_Mali_2026-10.xlsx", "5W")}
+    with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
+        kept_aside = con.execute("select count(*) from harmonised.operational_presence "
+                                 "where org_acronym = 'INTERSOS'").fetchone()[0]
+    assert kept_aside == 0  # both INTERSOS lines failed a warning check: neither was loaded
 
 
 BROKEN_INPUTS = {

@@ -17,6 +17,7 @@ from protection_etl.expectations.report import ReportFiles, load_run_report, wri
 from protection_etl.flows.kinds import FileKind
 from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
+from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.warehouse import db, loader
@@ -161,9 +162,6 @@ def describe_delivery(delivery: notify.Delivery | None) -> str:
         return "email sent" + (f" ({delivery.error})" if delivery.error else "")
     reason = f": {delivery.error}" if delivery.error else ""
     return f"email kept in the outbox {delivery.outbox_path}{reason}"
-
-
-PROVENANCE = ["_file", "_sheet", "_row_number"]
 
 
 @dataclass

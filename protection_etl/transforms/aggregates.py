@@ -34,6 +34,9 @@ PLACE = PlaceColumns(region="region", cercle="cercle", commune="commune", region
 
 # --- located problems and cells ----------------------------------------------------------------------------------
 
+PROVENANCE = ("_file", "_sheet", "_row_number")
+
+
 @dataclass(frozen=True)
 class RowContext:
     """Where a row sits, to locate its problems."""
@@ -43,6 +46,10 @@ class RowContext:
     sheet: str | None
     row_number: int
     labels: dict[str, str]
+
+    def provenance(self) -> dict[str, object]:
+        """Where a harmonised row came from; carried beside it until the load, to locate quality failures."""
+        return {"_file": self.file, "_sheet": self.sheet, "_row_number": self.row_number}
 
     def problem(self, column: str | None, value: object, reason: str, severity: Severity = "warning") -> Problem:
         label = self.labels.get(column, column) if column else None
@@ -389,8 +396,8 @@ def _add(a: int | None, b: int | None) -> int | None:
 
 
 def frame_of(rows: list[dict], columns: list[str], integers: list[str]) -> pd.DataFrame:
-    """Rows as a frame of the harmonised columns, counts and ages as nullable integers."""
-    frame = pd.DataFrame(rows, columns=columns)
+    """Rows as a frame of the harmonised columns (plus provenance when the rows carry it), counts as nullable ints."""
+    frame = pd.DataFrame(rows, columns=columns + [c for c in PROVENANCE if rows and c in rows[0]])
     for name in integers:
         if name in frame:
             frame[name] = frame[name].astype("Int64")
@@ -408,7 +415,7 @@ def harmonise_by_category(sheets: Sheets, *, source: str, file_name: str, load_i
     for line in reading.lines:
         figures = line.figures or ([Figure(*ALL_AGES, line.total)] if line.total is not None else [])
         base = {"source": source, "load_id": load_id, "period_start": month_start(line.period),
-                **line.location("region", "cercle"), category: line.codes[category]}
+                **line.location("region", "cercle"), category: line.codes[category], **line.context.provenance()}
         rows += [{**base, "sex": f.sex, "age_range": f.age_range, "min_age": f.min_age, "max_age": f.max_age,
                   measure: f.count} for f in figures]
     columns = ["source", "load_id", "period_start", "admin1_pcode", "admin2_pcode", "provider_admin1_name",

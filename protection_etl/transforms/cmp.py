@@ -68,7 +68,7 @@ def _sum_of(line: CountLine) -> int | None:
 
 
 def _displacement_rows(line: CountLine, origin: str, persons: int, *, source: str, load_id: str) -> list[dict]:
-    base = {"source": source, "load_id": load_id, "reference_date": line.period,
+    base = {"source": source, "load_id": load_id, "reference_date": line.period, **line.context.provenance(),
             **line.location("region", "cercle", "commune"), "origin_admin1_pcode": origin,
             "population_group": line.codes["population_group"]}
     sex, age_range, min_age, max_age = ALL_AGES

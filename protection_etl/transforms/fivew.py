@@ -97,8 +97,10 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
             seen[key] += 1
             line["activity_id"] = fingerprint(key, seen[key])
             people = line.pop("_reached")
-            presence.append({**line, "source": source, "load_id": load_id})
-            reached += [{**_location(line), "source": source, "load_id": load_id, **person} for person in people]
+            where = context.provenance()
+            presence.append({**line, "source": source, "load_id": load_id, **where})
+            reached += [{**_location(line), "source": source, "load_id": load_id, **person, **where}
+                        for person in people]
         totals = [r.field for r in layout.reached] + ["reached_total"]
         problems += check_totals(table, context_for_totals(source, file_name, table), totals)
     return Batch(source, load_id, {
