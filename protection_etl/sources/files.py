@@ -79,7 +79,7 @@ def _decode(name: str, data: bytes) -> str:
 def _read_delimited(name: str, data: bytes) -> list[list[object]]:
     text = _decode(name, data)
     try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+        delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
+    except csv.Error:  # e.g. a title line without separators above the table: the most frequent one wins
+        delimiter = max(",;\t", key=text[:8192].count)
+    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
