@@ -1,13 +1,17 @@
-"""The protection-etl command line: run, demo, status."""
+"""The protection-etl command line: run, demo, serve, status, report, publish, export."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from protection_etl.config import ConfigError, PipelineConfig, load_config
+from protection_etl.flows.lock import Holder, RunInProgress, lock_path, read_holder, run_lock
 from protection_etl.flows.runtime import prepare_environment
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Mali Protection Cluster data pipeline.")
@@ -34,10 +38,15 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     unknown = [s for s in sources if s not in config.sources]
     if unknown:
         raise _fail(f"{config_path}: no source named {', '.join(unknown)} (configured: {', '.join(config.sources)})")
-    prepare_environment(config.resolve(config.warehouse.state_dir))
-    from protection_etl.flows.nightly import nightly  # Prefect is imported only when a run starts
+    state_dir = config.resolve(config.warehouse.state_dir)
+    try:
+        with run_lock(state_dir, trigger):  # refused here, at once, before Prefect is imported
+            prepare_environment(state_dir)
+            from protection_etl.flows.nightly import nightly  # Prefect is imported only when a run starts
 
-    summary = nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
+            summary = nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
+    except RunInProgress as exc:
+        raise _fail(str(exc), EXIT_BUSY) from None
     typer.echo(format_summary(summary))
     return EXIT_OK if summary.ok else EXIT_FAILED
 
@@ -73,26 +82,151 @@ def demo(config: ConfigOption = DEMO_CONFIG) -> None:
 
 
 @app.command()
-def status(config: ConfigOption = Path("pipeline.toml")) -> None:
-    """Last runs and each source's latest load."""
-    from protection_etl.warehouse import db
+def serve(
+    config: ConfigOption = Path("pipeline.toml"),
+    cron: Annotated[str | None, typer.Option(hidden=True, help="For tests only: replaces the configured cron.")] = None,
+) -> None:
+    """Run the nightly flow on the cron and time zone of the schedule section, until Ctrl-C or SIGTERM."""
+    from protection_etl.flows import serve as serving
+
+    loaded = _load(config)
+    try:
+        serving.serve(config, loaded, cron)
+    except serving.ScheduleError as exc:
+        raise _fail(f"{config}: {exc}") from None
+    except serving.ServerError as exc:
+        raise _fail(str(exc), EXIT_FAILED) from None
+
+
+@app.command()
+def status(
+    config: ConfigOption = Path("pipeline.toml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Last runs, and per source: last successful load, latest period, rows, open quality failures, staleness."""
+    import duckdb
 
     loaded = _load(config, require_env=False)
-    path = loaded.resolve(loaded.warehouse.path)
+    try:
+        found = read_status(loaded, date.today())
+    except duckdb.IOException as exc:  # another process has the database open for writing (e.g. `publish`)
+        raise _fail(f"{loaded.resolve(loaded.warehouse.path)} is busy: {exc}", EXIT_BUSY) from None
+    typer.echo(json.dumps(found, indent=2, default=_json_value) if as_json else format_status(found))
+
+
+STATUS_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "sql"
+
+
+def read_status(config: PipelineConfig, today: date, runs: int = 10) -> dict:
+    """What `status` shows, as plain data: the run going now, the last runs, and each source."""
+    from protection_etl.warehouse import db
+
+    running, stale_lock = _lock_state(config)
+    found = {"running": running, "stale_lock": stale_lock, "runs": [], "sources": []}
+    if running:  # it opens the database read-write task by task: even a read-only open here could make it fail
+        return found
+    path = config.resolve(config.warehouse.path)
     if not path.exists():
-        raise _fail(f"{path}: no warehouse yet; run `protection-etl run` first", EXIT_FAILED)
-    con = db.connect(path, read_only=True)
-    runs = con.execute("select run_id, started_at, status from audit.runs "
-                       "order by started_at desc limit 10").fetchall()
-    typer.echo("last runs:")
-    for run_id, started, state in runs:
-        typer.echo(f"  {run_id}  {started:%Y-%m-%d %H:%M}  {state}")
-    loads = con.execute(
-        "select source, status, rows_loaded, latest_period from audit.source_loads "
-        "qualify row_number() over (partition by source order by finished_at desc) = 1 order by source").fetchall()
-    typer.echo("sources:")
-    for name, state, rows, period in loads:
-        typer.echo(f"  {name:<24}{state:<22}{rows or 0:>8} rows  latest period {period or '-'}")
+        found["sources"] = [_source_status(config, name, None, {}, today) for name in config.sources]
+        return found
+    with db.connect(path, read_only=True) as con:
+        found["runs"] = _query(con, "status_runs.sql", {"limit": runs})
+        loads = {row["source"]: row for row in _query(con, "status_sources.sql")}
+        rows = _rows_per_source(con)
+    for row in found["runs"]:
+        if row["status"] == "running":  # no process holds the lock: it stopped without finishing
+            row["status"] = "interrupted"
+    names = [*config.sources, *(name for name in loads if name not in config.sources)]
+    found["sources"] = [_source_status(config, n, loads.get(n), rows.get(n, {}), today) for n in names]
+    return found
+
+
+def _lock_state(config: PipelineConfig) -> tuple[dict | None, dict | None]:
+    """(the run holding the lock, a stale holder left by a dead process), read without taking the lock."""
+    holder = read_holder(lock_path(config.resolve(config.warehouse.state_dir)))
+    if holder is None:
+        return None, None
+    if holder.is_alive_here() is False:
+        return None, asdict(holder)
+    return asdict(holder), None
+
+
+def _query(con, name: str, parameters: dict | None = None) -> list[dict]:
+    cursor = con.execute((STATUS_SQL / name).read_text(encoding="utf-8"), parameters or {})
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _rows_per_source(con) -> dict[str, dict[str, int]]:
+    """{source: {harmonised table: rows}}."""
+    tables = [row["table_name"] for row in _query(con, "status_rows.sql")]
+    counted: dict[str, dict[str, int]] = {}
+    for table in tables:
+        for source, count in con.execute(f"select source, count(*) from harmonised.{table} group by source"
+                                         ).fetchall():
+            counted.setdefault(source, {})[table] = count
+    return counted
+
+
+def _source_status(config: PipelineConfig, name: str, load: dict | None, rows: dict[str, int], today: date) -> dict:
+    configured = config.sources.get(name)
+    load = load or {}
+    period = load.get("latest_period")
+    stale_reason = None
+    if configured and configured.enabled:
+        if not load.get("last_success_at"):
+            stale_reason = "no successful load"
+        elif period and period < today - timedelta(days=configured.freshness_days):
+            stale_reason = f"latest period {period} is older than {configured.freshness_days} days"
+    return {
+        "source": name, "kind": configured.kind if configured else load.get("kind"),
+        "configured": configured is not None, "enabled": bool(configured and configured.enabled),
+        "last_status": load.get("last_status"), "last_run_id": load.get("last_run_id"),
+        "last_load_at": load.get("last_load_at"), "last_success_at": load.get("last_success_at"),
+        "latest_period": period, "rows": rows, "rows_total": sum(rows.values()),
+        "failed_checks": {"error": load.get("failed_errors", 0), "warning": load.get("failed_warnings", 0)},
+        "stale": stale_reason is not None, "stale_reason": stale_reason,
+    }
+
+
+def format_status(found: dict) -> str:
+    """The status as the IMO reads it in a terminal (times in UTC)."""
+    if found["running"]:
+        return (f"running now: {Holder(**found['running']).describe()}\n"
+                "  the warehouse is busy until it finishes; run `status` again then")
+    lines = []
+    if found["stale_lock"]:
+        lines += [f"stale lock: {Holder(**found['stale_lock']).describe()} stopped without finishing; "
+                  "the next run clears it", ""]
+    lines += ["last runs (UTC):", f"  {'started':<18}{'duration':>9}  {'status':<25}{'trigger':<10}run"]
+    lines += [f"  {_when(r['started_at']):<18}{_duration(r['duration_seconds']):>9}  {r['status']:<25}"
+              f"{r['trigger'] or '':<10}{r['run_id']}" for r in found["runs"]] or ["  none yet"]
+    lines += ["", "sources:", f"  {'source':<16}{'last load':<22}{'last success':<18}{'latest period':<14}{'rows':>8}"
+                              f"  {'failed checks':<16}fresh"]
+    for s in found["sources"]:
+        checks = f"{s['failed_checks']['error']} err, {s['failed_checks']['warning']} warn"
+        fresh = "disabled" if not s["enabled"] else f"STALE: {s['stale_reason']}" if s["stale"] else "yes"
+        lines.append(f"  {s['source']:<16}{s['last_status'] or 'never':<22}{_when(s['last_success_at']):<18}"
+                     f"{s['latest_period'] or '-'!s:<14}{s['rows_total']:>8}  {checks:<16}{fresh}")
+    return "\n".join(lines)
+
+
+def _json_value(value: object) -> str:
+    """Dates as ISO 8601; the database's timestamps are UTC."""
+    if isinstance(value, datetime):
+        return f"{value.isoformat()}Z"
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
 @app.command()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,8 +17,11 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from protection_etl.config import PipelineConfig, load_config
+from protection_etl.expectations.report import run_file_stem
 from protection_etl.flows import stages
 from protection_etl.flows.kinds import FILE_KINDS
+from protection_etl.flows.lock import run_lock
+from protection_etl.fsutil import private_dir
 from protection_etl.sources import landing
 from protection_etl.transforms.problems import InputError, RefusedInput
 from protection_etl.warehouse import db, loader
@@ -30,6 +38,7 @@ def _is_transient(task, task_run, state) -> bool:
     return False
 
 
+log = logging.getLogger("protection_etl.flows")
 IO = {"cache_policy": NO_CACHE, "retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": _is_transient}
 PURE = {"cache_policy": NO_CACHE}
 
@@ -115,18 +124,34 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
     try:
         kind = FILE_KINDS[source.kind]
         mapping = stages.read_yaml(stages.mapping_path(config, source, kind.mapping))
-        inputs = fetch_task(name, config, from_raw)
-        guard_task(name, source.kind, mapping, inputs)
-        raw_path = land_task(name, config, run_id, inputs) if not from_raw else None
-        batch = harmonise_task(name, source.kind, mapping, inputs, config)
-        checked = check_task(config, batch, run_id, source.freshness_days)
+        with stage_log(name, "fetch") as counts:
+            inputs = fetch_task(name, config, from_raw)
+            counts.update(files=len(inputs), bytes=sum(len(i.data) for i in inputs))
+        with stage_log(name, "guard") as counts:
+            guard_task(name, source.kind, mapping, inputs)
+            counts.update(files=len(inputs))
+        if not from_raw:
+            with stage_log(name, "land") as counts:
+                raw_path = land_task(name, config, run_id, inputs)
+                counts.update(files=len(inputs))
+        with stage_log(name, "harmonise") as counts:
+            batch = harmonise_task(name, source.kind, mapping, inputs, config)
+            counts.update(rows_read=batch.rows_read, rows=sum(len(f) for f in batch.tables.values()),
+                          problems=len(batch.problems))
+        with stage_log(name, "check") as counts:
+            checked = check_task(config, batch, run_id, source.freshness_days)
+            passed = int(checked.quality["success"].astype(bool).sum())
+            counts.update(expectations=len(checked.quality), failed=len(checked.quality) - passed,
+                          rows_quarantined=checked.batch.rows_quarantined)
         if checked.rejected:
             return _record_rejection(config, run_id, name, source.kind, checked, started, raw_path)
         batch = checked.batch
         status = "loaded with warnings" if batch.rows_quarantined else "loaded"
         row = stages.source_load_row(run_id, name, source.kind, status, batch=batch, raw_path=raw_path,
                                      started_at=started)
-        loaded = load_task(config, batch, row, checked.quality)
+        with stage_log(name, "load") as counts:
+            loaded = load_task(config, batch, row, checked.quality)
+            counts.update(rows_loaded=loaded)
         logger.info("%s: %s, %d read, %d loaded, %d quarantined", name, status, batch.rows_read, loaded,
                     batch.rows_quarantined)
         return stages.SourceOutcome(name, source.kind, status, batch.rows_read, loaded, batch.rows_quarantined)
@@ -169,24 +194,76 @@ def run_status(outcomes: list[stages.SourceOutcome]) -> str:
 @flow(name="nightly", validate_parameters=False)
 def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | None = None,
             full_refresh: bool = False, trigger: str = "run") -> RunSummary:
-    """One pipeline run: every selected source, then the post-load steps."""
+    """One pipeline run: every selected source, then the post-load steps; refused while another run is going."""
     config = load_config(config_path, require_env=False)
     selected = sources or [n for n, s in config.sources.items() if s.enabled]
-    run_id = new_run_id()
-    with db.connect(config.resolve(config.warehouse.path)) as con:
-        db.migrate(con)
-        loader.load_gazetteer(con)
-        loader.start_run(con, run_id, trigger, selected)
-    outcomes = [source_flow(config_path, name, run_id, from_raw, full_refresh) for name in selected]
-    status, message = run_status(outcomes), _run_message(outcomes)
-    publish_error = publish_task(config)
-    if publish_error:
-        status, message = "failed", f"{message}; the analyst snapshot was not published: {publish_error}"
-    with db.connect(config.resolve(config.warehouse.path)) as con:
-        loader.finish_run(con, run_id, status, message)
-    files, delivery = report_task(config, run_id)
-    prune_task(config, status)
+    with exclusive_run(config, trigger) as run_id:
+        with db.connect(config.resolve(config.warehouse.path)) as con:
+            db.migrate(con)
+            loader.load_gazetteer(con)
+            loader.start_run(con, run_id, trigger, selected)
+        outcomes = [source_flow(config_path, name, run_id, from_raw, full_refresh) for name in selected]
+        status, message = run_status(outcomes), _run_message(outcomes)
+        publish_error = publish_task(config)
+        if publish_error:
+            status, message = "failed", f"{message}; the analyst snapshot was not published: {publish_error}"
+        with db.connect(config.resolve(config.warehouse.path)) as con:
+            loader.finish_run(con, run_id, status, message)
+        files, delivery = report_task(config, run_id)
+        prune_task(config, status)
+        log.info("run %s: %s", run_id, status)
     return RunSummary(run_id, status, outcomes, files.html_path, stages.describe_delivery(delivery))
+
+
+@contextmanager
+def exclusive_run(config: PipelineConfig, trigger: str) -> Iterator[str]:
+    """Hold the run lock (RunInProgress if another run has it) and save the run's log; yield the new run id."""
+    with run_lock(config.resolve(config.warehouse.state_dir), trigger) as lock:
+        run_id = new_run_id()
+        lock.record_run(run_id)
+        with run_log(config.resolve(config.warehouse.reports_dir) / f"{run_file_stem(run_id)}.log"):
+            if lock.stale:
+                log.warning("cleared a stale run lock: %s stopped without finishing", lock.stale.describe())
+            log.info("run %s started (%s)", run_id, trigger)
+            yield run_id
+
+
+RUN_LOGGERS = ("prefect", "protection_etl")
+
+
+@contextmanager
+def run_log(path: Path) -> Iterator[Path]:
+    """Also write what Prefect and protection_etl log during the block to `path`, owner-only, beside the report."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    ours = logging.getLogger("protection_etl")
+    level = ours.level
+    ours.setLevel(logging.INFO)  # the stage lines are INFO; Prefect's own chatter stays at its configured level
+    for name in RUN_LOGGERS:
+        logging.getLogger(name).addHandler(handler)
+    try:
+        yield path
+    finally:
+        for name in RUN_LOGGERS:
+            logging.getLogger(name).removeHandler(handler)
+        ours.setLevel(level)
+        handler.close()
+
+
+@contextmanager
+def stage_log(source: str, stage: str) -> Iterator[dict[str, int]]:
+    """Log one line for a stage of a source: how long it took and the counts the block puts in the dict."""
+    counts: dict[str, int] = {}
+    started = time.monotonic()
+    try:
+        yield counts
+    except BaseException:
+        log.info("%s: %s failed after %.2f s", source, stage, time.monotonic() - started)
+        raise
+    details = ", ".join(f"{key}={value}" for key, value in counts.items())
+    log.info("%s: %s %.2f s, %s", source, stage, time.monotonic() - started, details)
 
 
 def _run_message(outcomes: list[stages.SourceOutcome]) -> str:
