@@ -1,0 +1,28 @@
+"""The README stays true: every command is documented, and its first screen gives the two set-up commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from protection_etl.flows.cli import app
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+COMMANDS = sorted(typer.main.get_command(app).commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_in_the_readme(command):
+    assert f"`protection-etl {command}" in README
+
+
+def test_first_screen_gives_make_demo_and_make_test():
+    first_screen = "\n".join(README.splitlines()[:25])
+    assert "make demo" in first_screen and "make test" in first_screen
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in ci
