@@ -22,7 +22,8 @@ path = "inbox/5w/*.xlsx"
 
 BROKEN = [
     ("unknown top-level key", VALID + "\n[extra]\nx = 1\n", "unknown key `extra`"),
-    ("unknown source key", VALID.replace('kind = "5w"', 'kind = "5w"\nsheet = "x"'), "unknown key `sources.fivew.sheet`"),
+    ("unknown source key", VALID.replace('kind = "5w"', 'kind = "5w"\nsheet = "x"'),
+     "unknown key `sources.fivew.sheet`"),
     ("source without path or url", VALID.replace('path = "inbox/5w/*.xlsx"', ""), "`sources.fivew`: needs `path`"),
     ("unknown kind", VALID.replace('"5w"', '"dtm"'), "`sources.fivew.kind`"),
     ("unset token env var", VALID + '\n[sources.pm]\nkind = "kobo"\nurl = "https://kf.example.org"\n'

@@ -76,11 +76,12 @@ BAD_ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("cells", "column", "value", "reason"), [c[1:] for c in BAD_ROWS], ids=[c[0] for c in BAD_ROWS])
+@pytest.mark.parametrize(("cells", "column", "value", "reason"), [c[1:] for c in BAD_ROWS],
+                         ids=[c[0] for c in BAD_ROWS])
 def test_bad_rows_are_located_and_the_rest_loads(matcher, cells, column, value, reason):
     header = ["Organisation", "Région", "Cercle", "Date de début", "Filles", "Cluster"]
     good = ["IRC", "Mopti", "Djenné", "01/10/2025", 3, "Protection"]
-    bad = ["AMSS", "Mopti", *cells] + good[2 + len(cells):]
+    bad = ["AMSS", "Mopti", *cells, *good[2 + len(cells):]]
     batch = harmonise([["5W octobre 2025"], header, good, bad], matcher)
     assert batch.tables["operational_presence"].org_name.tolist() == ["IRC"]
     assert batch.rows_quarantined == 1

@@ -92,7 +92,7 @@ def test_a_broken_input_fails_its_source_only(fivew_site, name, message):
     broken = fivew_site / "inbox" / "broken"
     broken.mkdir()
     (broken / name).write_bytes(BROKEN_INPUTS[name])
-    config = write_config(fivew_site, FIVEW_ONLY + f'\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n')
+    config = write_config(fivew_site, FIVEW_ONLY + '\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n')
     summary = nightly(config)
     outcomes = {o.source: o for o in summary.outcomes}
     assert not summary.ok and summary.status == "failed"
