@@ -120,8 +120,9 @@ def load_config(path: Path | str, *, require_env: bool = True) -> PipelineConfig
 
 
 def check_env(config: PipelineConfig, path: Path | str) -> None:
-    """Fail when an env var the config names is unset (the pseudonym key only when KoBo is configured)."""
-    has_kobo = any(s.kind == "kobo" and s.enabled for s in config.sources.values())
+    """Fail when an env var the config names is unset (the pseudonym key only for a KoBo source with a url)."""
+    # the pseudonym key is a secret only where real submissions arrive: a replay of recorded pages has a demo key
+    has_kobo = any(s.kind == "kobo" and s.enabled and s.url for s in config.sources.values())
     for key, name in config.env_names():
         if key.startswith("privacy.") and not has_kobo:
             continue

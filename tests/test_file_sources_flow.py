@@ -41,13 +41,13 @@ def query(site: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
-def test_demo_loads_the_three_sources_beside_the_5w(demo_copy):
+def test_the_whole_demo_loads_and_every_source_reaches_the_analysis_views(demo_copy):
     summary = nightly(str(demo_copy / "pipeline.toml"))
     outcomes = {o.source: o for o in summary.outcomes}
-    assert summary.ok and set(outcomes) == {"fivew", "cmp", "gbvims", "cpims"}
+    assert summary.ok and set(outcomes) == {"fivew", "cmp", "gbvims", "cpims", "protection_monitoring"}
     assert all(outcomes[k].rows_loaded > 0 for k in TABLES)
-    warnings = query(demo_copy, "select source, column_name, value, reason from audit.quarantine "
-                                "where run_id = ? and severity = 'warning' and source <> 'fivew' order by all",
+    warnings = query(demo_copy, "select source, column_name, value, reason from audit.quarantine where run_id = ? "
+                                "and severity = 'warning' and source in ('cmp', 'gbvims', 'cpims') order by all",
                      [summary.run_id])
     # the deliberate problems of demo/make_file_sources.py: Sévaré is no commune; CPIMS's total row is off by 2
     assert [(s, c, v) for s, c, v, _ in warnings] == [("cmp", "Commune", "Sévaré"), ("cpims", "Garçons 0-5", "147")]
@@ -60,6 +60,12 @@ def test_demo_loads_the_three_sources_beside_the_5w(demo_copy):
                                    "select distinct admin2_pcode from harmonised.child_protection "
                                    "where admin2_pcode like '%00' order by 1")
     assert unspecified == [("ML0600",), ("ML0800",), ("ML1000",)]  # the region-only line of each source
+    # objective 1.4: every mechanism shows up side by side in the cercle x month view and in the indicators
+    [figures] = query(demo_copy, "select sum(pm_incidents), sum(gbv_incidents), sum(cp_cases), sum(idps), "
+                                 "sum(partners_protection) from analysis.cercle_month")
+    assert all(value and value > 0 for value in figures)
+    codes = {code for (code,) in query(demo_copy, "select distinct indicator_code from analysis.indicators")}
+    assert {"1.3", "2.1-sessions", "3.1", "PM-48H"} <= codes  # CMP, 5W, 5W, KoBo
 
 
 def gbvims_file(month: date, rape_girls_12_17: int) -> bytes:

@@ -171,9 +171,13 @@ class KoboClient:
         """Every submission with `_id` > after_id (all when None), in `_id` order, one page at a time."""
         return self._keyset("data", {}, None, after_id, 0)
 
+    def iter_id_pages(self) -> Iterator[Page]:
+        """The sweep's pages as KoBo sent them: `_id` and `_uuid` of every submission, in `_id` order."""
+        return self._keyset("ids", {}, ["_id", "_uuid"], None, 0)
+
     def iter_ids(self) -> Iterator[tuple[int, str]]:
         """(`_id`, `_uuid`) of every submission, in `_id` order: a cheap sweep to find edits and deletes."""
-        for page in self._keyset("ids", {}, ["_id", "_uuid"], None, 0):
+        for page in self.iter_id_pages():
             for record in page.results:
                 yield record["_id"], record["_uuid"]
 

@@ -1,0 +1,483 @@
+"""The KoBo source of the nightly run: pages from the watermark, each merged with its watermark, then the sweep.
+
+Unlike a file source (one transaction for the whole source), KoBo commits page by page: each page is landed,
+harmonised, checked and merged together with the watermark in one transaction. Memory then stays bounded by a page
+whatever the number of submissions, and a run stopped half-way (KoBo down, the machine off) keeps what it merged
+and the next run resumes after the last merged `_id`, without duplicates. After the pages, the sweep lists every
+(`_id`, `_uuid`) on KoBo, compares it in DuckDB with what is stored, refetches the edited submissions (and those
+an earlier run quarantined) and marks the missing ones deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
+
+from protection_etl.config import ConfigError, PipelineConfig
+from protection_etl.flows import stages
+from protection_etl.sources import landing
+from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, Page, RetryPolicy
+from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.kobo import (
+    KoboForm,
+    KoboLayout,
+    KoboTransform,
+    MappingError,
+    PlaceResolver,
+    harmonise_submissions,
+    read_form,
+)
+from protection_etl.transforms.problems import InputError, Problem
+from protection_etl.warehouse import db, loader
+from protection_etl.warehouse.kobo_store import (
+    EmptySweep,
+    add_to_sweep,
+    changed_ids,
+    mark_deleted,
+    merge_page,
+    read_watermark,
+    start_sweep,
+)
+
+KIND = "kobo"
+TABLE = "protection_incident"
+DEFAULT_MAPPING = "kobo_protection_monitoring.yaml"
+FORM_FILES = ("asset.json", "versions.json")
+# Tests swap these two so that back-off between retries costs no real time.
+RETRY_POLICY = RetryPolicy()
+SLEEP = time.sleep
+# Replay sources only (recorded pages, e.g. the demo): respondent keys made with it protect nothing.
+DEMO_PSEUDONYM_KEY = b"protection-etl demo pseudonym key, for recorded pages only"
+PURE = {"cache_policy": NO_CACHE}  # HTTP retries live in the client (per request, honouring Retry-After)
+EXPECTED_ERRORS = (KoboError, ConfigError, MappingError, InputError, EmptySweep)
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter:
+    """Prefect's run logger inside a run; the package logger when the stages run alone (the benchmark)."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("protection_etl.kobo")
+
+
+# --- pages, live or recorded ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RawPage:
+    """One answer as it is landed: a data page, a sweep (`ids`) page or a page refetched by id (`fetch`)."""
+
+    kind: str
+    name: str
+    raw: bytes
+    results: list[dict]
+    origin: str
+
+
+class Feed(Protocol):
+    """Where pages come from: KoBo itself, or the pages an earlier run landed."""
+
+    def form_files(self) -> list[tuple[str, bytes, str]]: ...
+    def data(self, after_id: int | None) -> Iterator[RawPage]: ...
+    def ids(self) -> Iterator[RawPage]: ...
+    def fetch(self, ids: list[int]) -> Iterator[RawPage]: ...
+    def close(self) -> None: ...
+
+
+def _raw_page(page: Page) -> RawPage:
+    return RawPage(page.kind, page.name, page.raw, page.results, page.url)
+
+
+class LiveFeed:
+    """Pages straight from the KoBo API."""
+
+    def __init__(self, client: KoboClient) -> None:
+        self.client = client
+
+    def form_files(self) -> list[tuple[str, bytes, str]]:
+        asset, versions = self.client.asset(), self.client.versions()
+        end = self.client.endpoint
+        url = f"{end.base_url.rstrip('/')}/api/v2/assets/{end.asset_uid}/"
+        # parsed, then written back as JSON: the client returns bodies, and versions come from several requests
+        return [(name, json.dumps(body, ensure_ascii=False).encode(), origin)
+                for name, body, origin in zip(FORM_FILES, (asset, versions), (url, f"{url}versions/"), strict=True)]
+
+    def data(self, after_id: int | None) -> Iterator[RawPage]:
+        return map(_raw_page, self.client.iter_pages(after_id))
+
+    def ids(self) -> Iterator[RawPage]:
+        # iter_ids() yields pairs; the pages themselves are needed to land the sweep as KoBo sent it.
+        return map(_raw_page, self.client.iter_id_pages())
+
+    def fetch(self, ids: list[int]) -> Iterator[RawPage]:
+        return map(_raw_page, self.client.fetch_ids(ids))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class RecordedFeed:
+    """Pages landed by an earlier run (or recorded for a replay source), in the order they arrived."""
+
+    def __init__(self, source: str, folder: Path, files: list[Path]) -> None:
+        self.source, self.folder, self.files = source, folder, files
+
+    def form_files(self) -> list[tuple[str, bytes, str]]:
+        by_name = {f.name: f for f in self.files}
+        missing = [n for n in FORM_FILES if n not in by_name]
+        if missing:
+            raise InputError(Problem(self.source, None, f"{self.folder} has no {' or '.join(missing)}: not a folder "
+                                     "of KoBo pages as a run lands them", severity="error"))
+        return [(n, by_name[n].read_bytes(), str(by_name[n])) for n in FORM_FILES]
+
+    def data(self, after_id: int | None) -> Iterator[RawPage]:
+        return self._pages("data")
+
+    def ids(self) -> Iterator[RawPage]:
+        return self._pages("ids")
+
+    def fetch(self, ids: list[int]) -> Iterator[RawPage]:
+        return self._pages("fetch")  # what the recorded run refetched, whatever differs now
+
+    def close(self) -> None:
+        pass
+
+    def _pages(self, kind: str) -> Iterator[RawPage]:
+        for path in self.files:
+            if path.name.startswith(f"{kind}-"):
+                raw = path.read_bytes()
+                yield RawPage(kind, path.name, raw, json.loads(raw).get("results", []), str(path))
+
+
+def recorded_files(folder: Path) -> list[Path]:
+    """A recorded folder's files in arrival order: its manifest's (checked by sha256), else by name."""
+    if (folder / landing.MANIFEST).exists():
+        return [f.path for f in landing.read_landed(folder)]
+    return sorted(p for p in folder.glob("*.json") if p.name != landing.MANIFEST)
+
+
+def open_feed(config: PipelineConfig, name: str, from_raw: str | None) -> Feed:
+    """The source's pages: a landed run, a recorded folder (`path`), or KoBo (`url`, token from its env var)."""
+    source = config.sources[name]
+    if from_raw:
+        folder = landing.find_landed_run(config.resolve(config.warehouse.raw_dir), name, from_raw)
+        if folder is None:
+            raise InputError(Problem(name, None, f"run {from_raw} landed nothing for this source", severity="error"))
+        return RecordedFeed(name, folder, recorded_files(folder))
+    if not source.url:
+        folder = config.resolve(source.path or "")
+        if not folder.is_dir():
+            raise InputError(Problem(name, None, f"{folder}: no folder of recorded KoBo pages", severity="error"))
+        return RecordedFeed(name, folder, recorded_files(folder))
+    return LiveFeed(KoboClient(kobo_endpoint(config, name), retry=RETRY_POLICY, sleep=SLEEP))
+
+
+def kobo_endpoint(config: PipelineConfig, name: str) -> KoboEndpoint:
+    """The source's endpoint with its token read from the environment, here and nowhere else."""
+    source = config.sources[name]
+    if not source.token_env:
+        raise ConfigError(f"source '{name}': sources.{name} needs token_env, the name of the environment variable "
+                          "holding the KoBo API token")
+    token = os.environ.get(source.token_env, "").strip()
+    if not token:
+        raise ConfigError(f"source '{name}': sources.{name}.token_env names the environment variable "
+                          f"{source.token_env}, which is not set; it must hold the KoBo API token")
+    return KoboEndpoint(name, source.url or "", source.asset_uid or "", token, page_size=source.page_size,
+                        read_timeout=source.timeout_seconds)
+
+
+def pseudonym_key(config: PipelineConfig, name: str) -> tuple[bytes, bool]:
+    """The respondent pseudonym key from [privacy].pseudonym_key_env, and whether the demo key stands in for it."""
+    variable = config.privacy.pseudonym_key_env
+    value = os.environ.get(variable, "")
+    if value:
+        return value.encode("utf-8"), False
+    if config.sources[name].url:
+        raise ConfigError(f"source '{name}': [privacy].pseudonym_key_env names {variable}, which is not set; "
+                          "KoBo respondent pseudonyms need that secret key")
+    return DEMO_PSEUDONYM_KEY, True
+
+
+# --- what a run has done so far ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Progress:
+    """The source's counts so far in this run, its quality results summed over pages, and how it ended."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    pages: int = 0
+    after_id: int | None = None
+    watermark: int | None = None
+    edited: int = 0
+    set_aside: int = 0
+    refetched: int = 0
+    deleted: int = 0
+    latest_date: date | None = None
+    load_id: str = ""
+    quality: tuple[dict, ...] = ()
+    error: str | None = None
+
+    def plus_page(self, batch: Batch, loaded: int, quality: pd.DataFrame, watermark: int | None) -> Progress:
+        frame = batch.tables[TABLE]
+        latest = frame["incident_date"].max() if not frame.empty else None
+        dates = [d for d in (self.latest_date, None if pd.isna(latest) else latest.date()) if d is not None]
+        return replace(self, rows_read=self.rows_read + batch.rows_read, rows_loaded=self.rows_loaded + loaded,
+                       rows_quarantined=self.rows_quarantined + batch.rows_quarantined, pages=self.pages + 1,
+                       watermark=watermark if watermark is not None else self.watermark,
+                       latest_date=max(dates) if dates else None,
+                       load_id=fingerprint(self.load_id, batch.load_id),
+                       quality=sum_quality(self.quality, quality))
+
+    def failed(self, message: str) -> Progress:
+        """The progress with its error; when pages were merged, say where the next run resumes."""
+        if self.pages:
+            message += f" ({self.pages} page(s) merged before it; the next run resumes after _id {self.watermark})"
+        return replace(self, error=message)
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "failed"
+        return "loaded with warnings" if self.rows_quarantined else "loaded"
+
+    def summary(self) -> str:
+        since = f" after _id {self.after_id}" if self.after_id is not None else ""
+        return (f"{self.pages} page(s){since}, watermark {self.watermark}; sweep: {self.edited} edited, "
+                f"{self.set_aside} set aside earlier, {self.deleted} deleted; {self.refetched} refetched")
+
+
+def sum_quality(seen: tuple[dict, ...], page: pd.DataFrame) -> tuple[dict, ...]:
+    """Quality results of every page so far, one per expectation: held only if it held on every page."""
+    merged = {(r["table_name"], r["expectation"]): dict(r) for r in seen}
+    for result in page.to_dict("records"):
+        key = (result["table_name"], result["expectation"])
+        if key not in merged:
+            merged[key] = result
+            continue
+        before = merged[key]
+        examples = list(dict.fromkeys([*json.loads(before["examples"]), *json.loads(result["examples"])]))[:5]
+        merged[key] = {**before, "success": before["success"] and result["success"],
+                       "unexpected_count": before["unexpected_count"] + result["unexpected_count"],
+                       "crashed": before["crashed"] or result["crashed"],
+                       "examples": json.dumps(examples, ensure_ascii=False)}
+    return tuple(merged.values())
+
+
+# --- the stages, as Prefect tasks ----------------------------------------------------------------------------
+
+@dataclass
+class PageRun:
+    """What every page of one task is harmonised, checked and merged with."""
+
+    config: PipelineConfig
+    name: str
+    run_id: str
+    transform: KoboTransform
+    gazetteer: pd.DataFrame
+    raw_folder: Path | None
+    started: datetime
+    progress: Progress = field(default_factory=Progress)
+
+    def land(self, page: RawPage) -> None:
+        if self.raw_folder is not None:
+            landing.land_bytes(self.raw_folder, page.name, page.raw, page.origin)
+
+    def merge(self, con: duckdb.DuckDBPyConnection, page: RawPage, records: list[dict], *, advance: bool) -> bool:
+        """Harmonise, check and merge one page; False (and the error kept) when the checks reject it."""
+        batch = harmonise_submissions(records, file_name=page.name, transform=self.transform)
+        checked = check_page(batch, self.gazetteer, self.run_id, self.config.sources[self.name].freshness_days)
+        if checked.rejected:
+            with db.transaction(con):
+                loader.record_problems(con, self.run_id, [*batch.problems, *batch.notes])
+            quality = sum_quality(self.progress.quality, checked.quality)
+            self.progress = replace(self.progress, quality=quality).failed(
+                f"source '{self.name}': {page.name}: {checked.message}")
+            return False
+        watermark = max(r["_id"] for r in records) if advance else None
+        kept = checked.batch
+        after = self.progress.plus_page(kept, len(kept.tables[TABLE]), checked.quality, watermark)
+        load = outcome_row(self.run_id, self.name, after, self.started, self.raw_folder)
+        merge_page(con, kept, [int(r["_id"]) for r in records], load, watermark=watermark)
+        self.progress = after
+        run_logger().info("%s: %s: %d submissions, %d rows merged, %d quarantined; watermark %s", self.name,
+                          page.name, kept.rows_read, len(kept.tables[TABLE]), kept.rows_quarantined, after.watermark)
+        return True
+
+
+def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> stages.CheckedBatch:
+    """The quality suite on one page; a page whose submissions were all set aside has nothing to check."""
+    if batch.tables[TABLE].empty:
+        return stages.CheckedBatch(batch, stages.quality_frame([], run_id=run_id, source=batch.source), False)
+    return stages.check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
+
+
+def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw_folder: Path | None,
+             started: datetime, progress: Progress, con: duckdb.DuckDBPyConnection) -> PageRun:
+    """The mapping, the form, the places and the pseudonym key a task's pages are harmonised with."""
+    source = config.sources[name]
+    path = stages.mapping_path(config, source, DEFAULT_MAPPING)
+    layout = KoboLayout.from_mapping(stages.read_yaml(path), name=path.name, personal_fields=source.personal_fields)
+    gazetteer = loader.gazetteer_frame(con)
+    key, _ = pseudonym_key(config, name)
+    transform = KoboTransform(name, layout, form, PlaceResolver(stages.admin_matcher(gazetteer)), key)
+    transform.check_versions()
+    return PageRun(config, name, run_id, transform, gazetteer, raw_folder, started, progress)
+
+
+def land_form(raw_folder: Path | None, files: Iterable[tuple[str, bytes, str]]) -> None:
+    """Land the asset and versions files."""
+    for file_name, data, origin in files:
+        if raw_folder is not None:
+            landing.land_bytes(raw_folder, file_name, data, origin)
+
+
+@task(name="kobo-form", **PURE)
+def form_task(config: PipelineConfig, name: str, from_raw: str | None, raw_folder: Path | None) -> KoboForm:
+    """The form and its versions, landed first: labels and question paths come from them."""
+    _, demo_key = pseudonym_key(config, name)
+    if demo_key:
+        run_logger().warning("%s: %s is not set; this replay source uses the fixed demo pseudonym key, so its "
+                             "respondent keys protect nothing (set it for real data)", name,
+                             config.privacy.pseudonym_key_env)
+    feed = open_feed(config, name, from_raw)
+    try:
+        files = feed.form_files()
+    finally:
+        feed.close()
+    land_form(raw_folder, files)
+    asset, versions = (json.loads(data) for _, data, _ in files)
+    return read_form(asset, versions)
+
+
+@task(name="kobo-pages", **PURE)
+def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, full_refresh: bool,
+               form: KoboForm, raw_folder: Path | None, started: datetime, progress: Progress) -> Progress:
+    """Every page after the watermark (all with full_refresh), each merged with the watermark as it arrives."""
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
+        after = None if full_refresh else read_watermark(con, name)
+        run.progress = replace(run.progress, after_id=after, watermark=read_watermark(con, name))
+        feed = open_feed(config, name, from_raw)
+        try:
+            for page in feed.data(after):
+                run.land(page)
+                records = [r for r in page.results if after is None or r["_id"] > after]  # a replay's older pages
+                if records and not run.merge(con, page, records, advance=True):
+                    break
+        except Exception as exc:  # keep the counts of the pages merged before it
+            run.progress = run.progress.failed(failure_message(name, exc))
+        finally:
+            feed.close()
+    return run.progress
+
+
+@task(name="kobo-sweep", **PURE)
+def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, form: KoboForm,
+               raw_folder: Path | None, started: datetime, progress: Progress) -> Progress:
+    """List every (_id, _uuid) on KoBo; refetch the edited and quarantined submissions; mark the missing deleted."""
+    with db.connect(config.resolve(config.warehouse.path)) as con:
+        run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
+        feed = open_feed(config, name, from_raw)
+        try:
+            start_sweep(con)
+            for page in feed.ids():
+                run.land(page)
+                add_to_sweep(con, page.results)
+            watermark = read_watermark(con, name)
+            edited, set_aside = changed_ids(con, name, watermark, run_id) if watermark is not None else ([], [])
+            run.progress = replace(run.progress, edited=len(edited), set_aside=len(set_aside))
+            for page in feed.fetch(sorted([*edited, *set_aside])):
+                run.land(page)
+                if page.results and not run.merge(con, page, page.results, advance=False):
+                    return run.progress
+                run.progress = replace(run.progress, refetched=run.progress.refetched + len(page.results))
+            deleted = mark_deleted(con, name, run_time(from_raw or run_id))
+            run.progress = replace(run.progress, deleted=deleted)
+        except Exception as exc:  # keep the counts of the pages merged before it
+            run.progress = run.progress.failed(failure_message(name, exc))
+        finally:
+            feed.close()
+    return run.progress
+
+
+def failure_message(name: str, exc: Exception) -> str:
+    """One line naming the source; an unexpected error also says its type."""
+    text = str(exc) if isinstance(exc, EXPECTED_ERRORS) else f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if f"'{name}'" in text or f"source {name}" in text else f"source '{name}': {text}"
+
+
+def run_time(run_id: str) -> datetime:
+    """When a run started (UTC, from its id), so a replay marks deletions with the time they were seen."""
+    try:
+        return datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return loader.utcnow()
+
+
+# --- the source ----------------------------------------------------------------------------------------------
+
+def load_kobo_source(config: PipelineConfig, name: str, run_id: str, *, from_raw: str | None,
+                     full_refresh: bool, as_tasks: bool = True) -> stages.SourceOutcome:
+    """Load one KoBo source page by page, then sweep; record its outcome whatever happens.
+
+    `as_tasks=False` runs the same stages as plain functions, outside Prefect (the benchmark does).
+    """
+    started = loader.utcnow()
+    progress = Progress()
+    raw_folder = None
+    form_stage, pages_stage, sweep_stage = (form_task, pages_task, sweep_task) if as_tasks else (
+        form_task.fn, pages_task.fn, sweep_task.fn)
+    try:
+        if not from_raw:
+            raw_folder = landing.landing_dir(config.resolve(config.warehouse.raw_dir), name, run_id)
+        form = form_stage(config, name, from_raw, raw_folder)
+        progress = pages_stage(config, name, run_id, from_raw, full_refresh, form, raw_folder, started, progress)
+        if progress.error is None:
+            progress = sweep_stage(config, name, run_id, from_raw, form, raw_folder, started, progress)
+    except Exception as exc:  # one broken source never stops the others
+        progress = progress.failed(failure_message(name, exc))
+    return record_outcome(config, name, run_id, progress, started, raw_folder)
+
+
+def outcome_row(run_id: str, name: str, progress: Progress, started: datetime,
+                raw_folder: Path | None) -> loader.SourceLoad:
+    """The source's audit.source_loads row for the progress so far."""
+    return loader.SourceLoad(
+        run_id=run_id, source=name, kind=KIND, status=progress.status, load_id=progress.load_id or None,
+        rows_read=progress.rows_read, rows_loaded=progress.rows_loaded, rows_quarantined=progress.rows_quarantined,
+        latest_period=progress.latest_date, started_at=started, finished_at=loader.utcnow(),
+        raw_path=str(raw_folder) if raw_folder else None, message=progress.error or progress.summary())
+
+
+def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Progress, started: datetime,
+                   raw_folder: Path | None) -> stages.SourceOutcome:
+    """Write the final audit row and the quality results summed over pages; log and return the outcome."""
+    row = outcome_row(run_id, name, progress, started, raw_folder)
+    quality = pd.DataFrame(list(progress.quality), columns=stages.quality_frame([], run_id=run_id, source=name).columns)
+    with db.connect(config.resolve(config.warehouse.path)) as con, db.transaction(con):
+        if not quality.empty:
+            loader.record_quality(con, quality)
+        loader.record_source_load(con, row)
+    logger = run_logger()
+    if progress.error:
+        logger.error("%s: failed: %s", name, progress.error)
+    else:
+        logger.info("%s: %s, %d read, %d loaded, %d quarantined; %s", name, row.status, progress.rows_read,
+                    progress.rows_loaded, progress.rows_quarantined, progress.summary())
+    return stages.SourceOutcome(name, KIND, row.status, progress.rows_read, progress.rows_loaded,
+                                progress.rows_quarantined, row.message or "")

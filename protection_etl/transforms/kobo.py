@@ -1,0 +1,450 @@
+"""KoBo submissions to harmonised.protection_incident rows, driven by a mapping file and the form's versions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pandas as pd
+
+from protection_etl.transforms.admin import AdminMatcher, Place, PlaceColumns, resolve_place
+from protection_etl.transforms.aggregates import PROVENANCE, RowContext, count_cell, place_problems, similarity_note
+from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.problems import Problem
+from protection_etl.transforms.tabular import age_band, parse_date
+from protection_etl.transforms.text import is_blank
+
+INCIDENT_COLUMNS = [
+    "source", "load_id", "kobo_id", "item_index", "submission_uuid", "submitted_at", "incident_date",
+    "admin1_pcode", "admin2_pcode", "provider_admin1_name", "provider_admin2_name", "violation", "sex", "age_range",
+    "min_age", "max_age", "disability", "victims", "respondent_key", "deleted_at",
+]
+SUBMISSION_FIELDS = frozenset({"incident_date", "region", "cercle", "violation", "victims"})
+PERSON_FIELDS = ("sex", "age_range", "disability")  # per victim: from the repeat item, else from the submission
+CODED_FIELDS = frozenset({"violation", *PERSON_FIELDS})
+_STRINGS = ["source", "load_id", "submission_uuid", "admin1_pcode", "admin2_pcode", "provider_admin1_name",
+            "provider_admin2_name", "violation", "sex", "age_range", "disability", "respondent_key"]
+_FRENCH = re.compile(r"\((fr)\)|^fran[cç]ais", re.IGNORECASE)
+_GROUP_TYPES = {"begin_group", "begin_repeat", "begin group", "begin repeat"}
+_END_TYPES = {"end_group", "end_repeat", "end group", "end repeat"}
+
+
+class MappingError(ValueError):
+    """A mapping file, or a form version, that the transform cannot work with; says which and why."""
+
+
+# --- the mapping ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PseudonymRule:
+    """Which answer the respondent key is made from, and how it is normalised first."""
+
+    question: str
+    normalise: str = "text"  # "text" (trimmed, lower case) or "phone" (digits, without the country code)
+    country_code: str = ""
+
+
+@dataclass(frozen=True)
+class KoboLayout:
+    """A KoBo mapping file (transforms/mappings/kobo_*.yaml) in usable form."""
+
+    name: str
+    table: str
+    repeat: str | None
+    submission: dict[str, str]  # output field -> question name (last path segment)
+    item: dict[str, str]
+    codes: dict[str, dict[str, str]]  # output field -> choice name -> harmonised code
+    unanswered: dict[str, str]
+    personal_fields: frozenset[str]
+    personal_patterns: frozenset[str]
+    pseudonym: PseudonymRule | None
+
+    @classmethod
+    def from_mapping(cls, mapping: dict, *, name: str = "the mapping", personal_fields: Iterable[str] = ()
+                     ) -> KoboLayout:
+        """Read and check a mapping; extra personal question names (pipeline.toml) add to the file's list."""
+        privacy = mapping.get("privacy") or {}
+        rule = privacy.get("pseudonym")
+        _refuse_number_keys(mapping.get("codes") or {}, name)
+        layout = cls(
+            name=name,
+            table=str(mapping.get("table", "protection_incident")),
+            repeat=mapping.get("repeat"),
+            submission={str(k): str(v) for k, v in (mapping.get("submission") or {}).items()},
+            item={str(k): str(v) for k, v in (mapping.get("item") or {}).items()},
+            codes={f: {str(c): str(v) for c, v in (codes or {}).items()} for f, codes in
+                   (mapping.get("codes") or {}).items()},
+            unanswered={str(k): str(v) for k, v in (mapping.get("unanswered") or {}).items()},
+            personal_fields=frozenset([*privacy.get("personal_fields", []), *personal_fields]),
+            personal_patterns=frozenset(str(p).lower() for p in privacy.get("personal_patterns", [])),
+            pseudonym=PseudonymRule(str(rule["question"]), str(rule.get("normalise", "text")),
+                                    str(rule.get("country_code", ""))) if rule else None,
+        )
+        layout.check()
+        return layout
+
+    def check(self) -> None:
+        """Refuse unknown output fields, coded fields without codes, and personal questions mapped to a column."""
+        person = set(PERSON_FIELDS)
+        unknown = (set(self.submission) - SUBMISSION_FIELDS - person) | (set(self.item) - person)
+        if unknown:
+            raise MappingError(f"{self.name}: unknown output field(s) {', '.join(sorted(unknown))}; expected "
+                               f"{', '.join(sorted(SUBMISSION_FIELDS | set(PERSON_FIELDS)))}")
+        if self.item and not self.repeat:
+            raise MappingError(f"{self.name}: `item` questions need the `repeat` group that holds them")
+        for output, question in {**self.submission, **self.item}.items():
+            if output in CODED_FIELDS and not self.codes.get(output):
+                raise MappingError(f"{self.name}: {output} is mapped but codes.{output} is empty")
+            if self.is_personal(question):
+                raise MappingError(f"{self.name}: {output} is mapped to {question!r}, a personal question; personal "
+                                   "answers never reach the harmonised tables")
+
+    def is_personal(self, question: str) -> bool:
+        """True for a question listed as personal or whose name holds a personal word (`nom_victime`, `gps`)."""
+        last = question.rsplit("/", 1)[-1]
+        return last in self.personal_fields or bool(set(last.lower().split("_")) & self.personal_patterns)
+
+
+def _refuse_number_keys(codes: dict, name: str) -> None:
+    # YAML reads 18_59 as 1859 and 0_4 as 4: a choice name must stay text to match the submissions.
+    for output, choices in codes.items():
+        numbers = [str(c) for c in choices or {} if not isinstance(c, str)]
+        if numbers:
+            raise MappingError(f"{name}: codes.{output} has choice names read as numbers ({', '.join(numbers)}); "
+                               "put them in quotes")
+
+
+# --- the form, per version -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FormVersion:
+    """One version of the form: where each question sits, its label (French when the form has one)."""
+
+    uid: str
+    paths: dict[str, tuple[str, ...]]  # question name -> full paths
+    labels: dict[str, str]  # full path -> label
+    repeats: frozenset[str]  # full paths of repeat groups
+
+
+@dataclass(frozen=True)
+class KoboForm:
+    """Every known version of the form, by version uid."""
+
+    versions: dict[str, FormVersion]
+
+    def version(self, uid: object) -> FormVersion | None:
+        return self.versions.get(str(uid)) if uid is not None else None
+
+
+def read_form(asset: dict, versions: list[dict]) -> KoboForm:
+    """The form from KoBo's asset and version bodies; the asset's own content stands for its current version."""
+    found: dict[str, FormVersion] = {}
+    for body in versions:
+        if body.get("uid") and body.get("content"):
+            found[body["uid"]] = form_version(body["uid"], body["content"])
+    current = asset.get("version_id") or asset.get("deployed_version_id")
+    if current and current not in found and asset.get("content"):
+        found[current] = form_version(current, asset["content"])
+    return KoboForm(found)
+
+
+def form_version(uid: str, content: dict) -> FormVersion:
+    """Paths and labels of one version's survey rows; a path is built from the group nesting."""
+    language = _label_index(content.get("translations") or [])
+    paths: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    repeats: set[str] = set()
+    stack: list[str] = []
+    for row in content.get("survey", []):
+        kind = str(row.get("type", "")).strip()
+        if kind in _END_TYPES:
+            if stack:
+                stack.pop()
+            continue
+        name = row.get("name") or row.get("$autoname")
+        if not name:
+            continue
+        path = "/".join([*stack, name])
+        if label := _label(row.get("label"), language):
+            labels[path] = label
+        if kind in _GROUP_TYPES:
+            stack.append(name)
+            if "repeat" in kind:
+                repeats.add(path)
+        paths.setdefault(name, []).append(path)
+    return FormVersion(uid, {k: tuple(v) for k, v in paths.items()}, labels, frozenset(repeats))
+
+
+def _label_index(translations: list) -> int:
+    for index, name in enumerate(translations):
+        if name and _FRENCH.search(str(name)):
+            return index
+    return 0
+
+
+def _label(label: object, index: int) -> str | None:
+    if isinstance(label, list):
+        ordered = [label[index]] if index < len(label) else []
+        return next((str(t) for t in [*ordered, *label] if not is_blank(t)), None)
+    return None if is_blank(label) else str(label)
+
+
+# --- where each mapped question sits in a submission -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldPaths:
+    """The full paths of the mapped questions in one form version, and how to name them in a problem."""
+
+    submission: dict[str, str]  # output field -> full path
+    repeat: str | None
+    item: dict[str, str]
+    pseudonym: str | None
+    labels: dict[str, str]  # full path -> "Label (path)"
+    place: PlaceColumns
+
+
+def field_paths(layout: KoboLayout, version: FormVersion) -> FieldPaths:
+    """Resolve the mapping's question names in a form version; a name found twice is a MappingError."""
+    repeat = _one_path(layout, version, layout.repeat, lambda p: p in version.repeats) if layout.repeat else None
+
+    def outside(path: str) -> bool:
+        return not any(path.startswith(f"{r}/") for r in version.repeats)
+
+    def inside(path: str) -> bool:
+        return repeat is not None and path.startswith(f"{repeat}/")
+
+    submission = {f: p for f, q in layout.submission.items() if (p := _one_path(layout, version, q, outside))}
+    item = {f: p for f, q in layout.item.items() if (p := _one_path(layout, version, q, inside))}
+    pseudonym = _one_path(layout, version, layout.pseudonym.question, outside) if layout.pseudonym else None
+    shown = [*submission.values(), *item.values()]
+    labels = {p: f"{version.labels[p]} ({p})" if p in version.labels else p for p in shown}
+    return FieldPaths(submission, repeat, item, pseudonym, labels,
+                      PlaceColumns(region=submission.get("region"), cercle=submission.get("cercle")))
+
+
+def _one_path(layout: KoboLayout, version: FormVersion, question: str, where: Callable[[str], bool]) -> str | None:
+    """The one path of a question: its name, or the end of its path (`lieu/region`) when the name is not enough."""
+    last = question.rsplit("/", 1)[-1]
+    found = [p for p in version.paths.get(last, ()) if where(p) and (p == question or p.endswith(f"/{question}"))]
+    if len(found) > 1:
+        raise MappingError(f"{layout.name}: question {question!r} is at {' and '.join(found)} in form version "
+                           f"{version.uid}; write more of its path in the mapping (e.g. {found[0]!r})")
+    return found[0] if found else None
+
+
+def paths_from_keys(layout: KoboLayout, record: dict) -> FieldPaths:
+    """Paths read from a submission's own keys, for a submission whose form version is unknown."""
+    names: dict[str, list[str]] = {}
+    repeats = {k for k, v in record.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
+    keys = list(record)
+    for group in repeats:
+        keys += [k for item in record[group] if isinstance(item, dict) for k in item]
+    for key in dict.fromkeys(keys):
+        names.setdefault(key.rsplit("/", 1)[-1], []).append(key)
+    stand_in = FormVersion(str(record.get("__version__")), {k: tuple(v) for k, v in names.items()}, {},
+                           frozenset(repeats))
+    return field_paths(layout, stand_in)
+
+
+# --- places -------------------------------------------------------------------------------------------------
+
+@dataclass
+class PlaceResolver:
+    """Region and cercle answers to P-codes through the admin matcher, each distinct answer pair matched once."""
+
+    matcher: AdminMatcher
+    _seen: dict[tuple, Place] = field(default_factory=dict)
+
+    def resolve(self, record: dict, columns: PlaceColumns) -> Place:
+        key = (columns.region, columns.cercle, record.get(columns.region or ""), record.get(columns.cercle or ""))
+        if key not in self._seen:
+            self._seen[key] = resolve_place(self.matcher, record, columns)
+        return self._seen[key]
+
+
+# --- pseudonyms ---------------------------------------------------------------------------------------------
+
+def pseudonym(value: str, key: bytes) -> str:
+    """Keyed HMAC-SHA256 (hex) of a value: stable for one key, meaningless without it."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def normalised_answer(value: object, rule: PseudonymRule) -> str | None:
+    """The answer as the pseudonym sees it, so that two spellings of the same phone or name agree."""
+    if is_blank(value):
+        return None
+    if rule.normalise == "phone":
+        digits = re.sub(r"\D", "", str(value)).removeprefix("00")
+        if rule.country_code and digits.startswith(rule.country_code) and len(digits) > 8:
+            digits = digits.removeprefix(rule.country_code)
+        return digits or None
+    return " ".join(str(value).split()).lower()
+
+
+# --- submissions to rows ------------------------------------------------------------------------------------
+
+@dataclass
+class KoboTransform:
+    """Everything a page of submissions is harmonised with; `paths` are resolved once per form version."""
+
+    source: str
+    layout: KoboLayout
+    form: KoboForm
+    places: PlaceResolver
+    pseudonym_key: bytes
+    _paths: dict[str, FieldPaths] = field(default_factory=dict)
+
+    def paths_for(self, record: dict) -> FieldPaths:
+        uid = str(record.get("__version__"))
+        if uid not in self._paths:
+            version = self.form.version(uid)
+            if version is None:  # not a version KoBo listed: read this submission's own keys, remember nothing
+                return paths_from_keys(self.layout, record)
+            self._paths[uid] = field_paths(self.layout, version)
+        return self._paths[uid]
+
+    def check_versions(self) -> None:
+        """Resolve the mapping in every version up front, so a mapping error stops the load before any page."""
+        for version in self.form.versions.values():
+            self._paths.setdefault(version.uid, field_paths(self.layout, version))
+
+
+def harmonise_submissions(records: list[dict], *, file_name: str, transform: KoboTransform) -> Batch:
+    """One page of submissions as protection_incident rows; a submission with a problem gives no row."""
+    rows: list[dict] = []
+    problems: list[Problem] = []
+    notes: list[Problem] = []
+    for record in records:
+        found, row_problems, row_notes = harmonise_submission(record, file_name=file_name, transform=transform)
+        rows += found
+        problems += row_problems
+        notes += row_notes
+    load_id = fingerprint(*(r.get("_uuid") for r in records))
+    return Batch(transform.source, load_id, {transform.layout.table: incident_frame(rows)}, problems, notes,
+                 len(records), replace_by=None)
+
+
+def harmonise_submission(record: dict, *, file_name: str, transform: KoboTransform
+                         ) -> tuple[list[dict], list[Problem], list[Problem]]:
+    """The rows of one submission (one per victim), or the located problems that keep it out."""
+    layout, paths = transform.layout, transform.paths_for(record)
+    kobo_id = int(record["_id"])
+    ctx = RowContext(transform.source, file_name, None, kobo_id, paths.labels)
+    problems: list[Problem] = []
+    incident_date = _date_answer(record, paths.submission.get("incident_date"), ctx, problems)
+    submitted_at = _submission_time(record.get("_submission_time"), ctx, problems)
+    violation = _coded_answer(record, "violation", paths.submission, layout, ctx, problems, default=None)
+    victims = count_cell(record, paths.submission["victims"], ctx, problems) if "victims" in paths.submission else None
+    place = transform.places.resolve(record, paths.place)
+    problems += place_problems(place, ctx)
+    people = _people(record, paths, layout, ctx, problems, victims)
+    if problems:
+        return [], problems, []
+    notes = [similarity_note(ctx, column, match, transform.places.matcher) for column, match in place.fuzzy]
+    notes += _count_note(victims, people, paths, ctx)
+    base = {
+        "source": transform.source, "load_id": fingerprint(record.get("_uuid")), "kobo_id": kobo_id,
+        "submission_uuid": record.get("_uuid"), "submitted_at": submitted_at, "incident_date": incident_date,
+        "admin1_pcode": place.admin1_pcode, "admin2_pcode": place.admin2_pcode,
+        "provider_admin1_name": _text(record.get(paths.place.region or "")),
+        "provider_admin2_name": _text(record.get(paths.place.cercle or "")),
+        "violation": violation, "respondent_key": _respondent_key(record, paths, layout, transform.pseudonym_key),
+        "deleted_at": None, "_file": file_name, "_sheet": None, "_row_number": kobo_id,
+    }
+    return [{**base, **person} for person in people], [], notes
+
+
+def _people(record: dict, paths: FieldPaths, layout: KoboLayout, ctx: RowContext, problems: list[Problem],
+            victims: int | None) -> list[dict]:
+    """One entry per repeat item (item_index 1, 2, ...), or a single 'all' entry counting every victim."""
+    whole = {f: _coded_answer(record, f, paths.submission, layout, ctx, problems, default="all") for f in PERSON_FIELDS}
+    items = record.get(paths.repeat) if paths.repeat else None
+    if not isinstance(items, list) or not items:
+        return [_with_ages({**whole, "item_index": 0, "victims": victims})]
+    people = []
+    for position, item in enumerate((i if isinstance(i, dict) else {} for i in items), start=1):
+        person = {**whole, "item_index": position, "victims": 1}
+        for output in paths.item:
+            person[output] = _coded_answer(item, output, paths.item, layout, ctx, problems,
+                                           default=layout.unanswered.get(output, "all"), position=position)
+        people.append(_with_ages(person))
+    return people
+
+
+def _with_ages(person: dict) -> dict:
+    low, high = age_band(person["age_range"]) if person["age_range"] else (None, None)
+    return {**person, "min_age": low, "max_age": high}
+
+
+def _coded_answer(container: dict, output: str, paths: dict[str, str], layout: KoboLayout, ctx: RowContext,
+                  problems: list[Problem], *, default: str | None, position: int | None = None) -> str | None:
+    path = paths.get(output)
+    value = container.get(path) if path else None
+    if is_blank(value):
+        return default
+    code = layout.codes[output].get(str(value).strip())
+    if code is None:
+        column = ctx.labels.get(path, path) + (f" #{position}" if position else "")
+        problems.append(ctx.problem(column, value, f"answer {str(value).strip()!r} has no harmonised {output} code: "
+                                                   f"add it under codes.{output} in {layout.name}; quarantined "
+                                                   "submissions are read again on each run"))
+    return code
+
+
+def _date_answer(record: dict, path: str | None, ctx: RowContext, problems: list[Problem]) -> date | None:
+    if path is None:
+        return None
+    try:
+        return parse_date(record.get(path))
+    except ValueError as exc:
+        problems.append(ctx.problem(path, record.get(path), str(exc)))
+        return None
+
+
+def _submission_time(value: object, ctx: RowContext, problems: list[Problem]) -> datetime | None:
+    """KoBo's `_submission_time`: UTC, usually without a zone; a zoned one is brought to UTC."""
+    if is_blank(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        problems.append(ctx.problem("_submission_time", value, "expected an ISO date and time"))
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _respondent_key(record: dict, paths: FieldPaths, layout: KoboLayout, key: bytes) -> str | None:
+    if layout.pseudonym is None or paths.pseudonym is None:
+        return None
+    answer = normalised_answer(record.get(paths.pseudonym), layout.pseudonym)
+    return pseudonym(answer, key) if answer else None
+
+
+def _count_note(victims: int | None, people: list[dict], paths: FieldPaths, ctx: RowContext) -> list[Problem]:
+    listed = sum(1 for p in people if p["item_index"] > 0)
+    if not listed or victims is None or victims == listed:
+        return []
+    return [ctx.problem(paths.submission["victims"], victims, f"the form counts {victims} victims but lists "
+                        f"{listed}; the rows count the victims listed", "info")]
+
+
+def _text(value: object) -> str | None:
+    return None if is_blank(value) else " ".join(str(value).split())
+
+
+def incident_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows as a protection_incident frame with the suite's types (dates as datetime64, counts as Int64)."""
+    frame = pd.DataFrame(rows, columns=[*INCIDENT_COLUMNS, *PROVENANCE])
+    for column in ("kobo_id", "item_index", "_row_number"):
+        frame[column] = frame[column].astype("int64")
+    for column in ("min_age", "max_age", "victims"):
+        frame[column] = frame[column].astype("Int64")
+    for column in ("submitted_at", "incident_date", "deleted_at"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    for column in [*_STRINGS, "_file"]:
+        frame[column] = frame[column].astype("str")
+    return frame

@@ -1,0 +1,114 @@
+"""The warehouse side of the KoBo source: page merges with the watermark, and the sweep's id diff in DuckDB."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.aggregates import PROVENANCE
+from protection_etl.warehouse import db, loader
+
+TABLE = "protection_incident"
+
+
+class EmptySweep(Exception):
+    """The sweep listed no submission while the warehouse holds some: deletions are not applied."""
+
+
+def read_watermark(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
+    """The highest `_id` merged for the source, or None before its first page."""
+    found = con.execute("select last_id from audit.watermarks where source = ?", [source]).fetchall()
+    return found[0][0] if found else None
+
+
+def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: list[int], load: loader.SourceLoad,
+               *, watermark: int | None) -> int:
+    """In one transaction: replace the page's submissions (every row of each, so a dropped victim goes too), record
+    its problems, move the watermark and the source's audit row. Returns the rows written."""
+    frame = batch.tables[TABLE].drop(columns=list(PROVENANCE))
+    con.register("page_ids", pd.DataFrame({"kobo_id": pd.array(submission_ids, dtype="int64")}))
+    con.register("page_rows", frame)
+    try:
+        with db.transaction(con):
+            con.execute(f"delete from harmonised.{TABLE} where source = ? "
+                        "and kobo_id in (select kobo_id from page_ids)", [batch.source])
+            con.execute(f"insert into harmonised.{TABLE} by name select * from page_rows")
+            loader.record_problems(con, load.run_id, [*batch.problems, *batch.notes])
+            if watermark is not None:
+                advance_watermark(con, batch.source, watermark, load.run_id)
+            loader.record_source_load(con, load)
+    finally:
+        con.unregister("page_ids")
+        con.unregister("page_rows")
+    return len(frame)
+
+
+def advance_watermark(con: duckdb.DuckDBPyConnection, source: str, last_id: int, run_id: str) -> None:
+    """Move the watermark up to `last_id`, never down (a replay of older pages leaves it where it is)."""
+    con.execute(
+        "insert into audit.watermarks (source, last_id, updated_at, run_id) values (?, ?, ?, ?) "
+        "on conflict (source) do update set last_id = greatest(coalesce(audit.watermarks.last_id, 0), "
+        "excluded.last_id), updated_at = excluded.updated_at, run_id = excluded.run_id",
+        [source, last_id, loader.utcnow(), run_id])
+
+
+def start_sweep(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create or replace temp table kobo_sweep (kobo_id bigint, submission_uuid varchar)")
+
+
+def add_to_sweep(con: duckdb.DuckDBPyConnection, results: list[dict]) -> None:
+    """One sweep page into the temporary kobo_sweep table: the id diff runs in DuckDB, not in Python memory."""
+    page = pd.DataFrame({"kobo_id": pd.array([r["_id"] for r in results], dtype="int64"),
+                         "submission_uuid": pd.array([r.get("_uuid") for r in results], dtype="str")})
+    con.register("sweep_page", page)
+    try:
+        con.execute("insert into kobo_sweep select kobo_id, submission_uuid from sweep_page")
+    finally:
+        con.unregister("sweep_page")
+
+
+def changed_ids(con: duckdb.DuckDBPyConnection, source: str, watermark: int, run_id: str
+                ) -> tuple[list[int], list[int]]:
+    """(edited, set aside): submissions up to the watermark whose `_uuid` changed on KoBo, and those without a row
+    that an earlier run quarantined (read again, so a fixed submission or mapping loads them)."""
+    rows = con.execute(
+        f"""
+        with stored as (
+            select kobo_id, any_value(submission_uuid) as submission_uuid
+            from harmonised.{TABLE} where source = $source group by kobo_id
+        ),
+        set_aside_now as (
+            select distinct row_number as kobo_id from audit.quarantine
+            where run_id = $run_id and source = $source and row_number is not null
+        )
+        select sweep.kobo_id, stored.kobo_id is null as missing
+        from kobo_sweep as sweep left join stored using (kobo_id)
+        where sweep.kobo_id <= $watermark
+          and (stored.kobo_id is null or stored.submission_uuid is distinct from sweep.submission_uuid)
+          and sweep.kobo_id not in (select kobo_id from set_aside_now)
+        order by sweep.kobo_id
+        """, {"source": source, "watermark": watermark, "run_id": run_id}).fetchall()
+    return [i for i, missing in rows if not missing], [i for i, missing in rows if missing]
+
+
+def mark_deleted(con: duckdb.DuckDBPyConnection, source: str, when: datetime) -> int:
+    """Set deleted_at on the rows of submissions the sweep did not see; return how many submissions.
+
+    A sweep that saw nothing while rows are stored is refused: that is a lost permission or an emptied asset
+    far more often than every submission deleted, and marking them all would hide the data from analysts.
+    """
+    [(seen,)] = con.execute("select count(*) from kobo_sweep").fetchall()
+    [(stored,)] = con.execute(f"select count(*) from harmonised.{TABLE} where source = ? and deleted_at is null",
+                              [source]).fetchall()
+    if seen == 0 and stored:
+        raise EmptySweep(f"source {source}: KoBo listed no submission at all while {stored} rows are stored; nothing "
+                         "was marked deleted. Check the token's permissions on the asset, then run again.")
+    gone = "source = $source and deleted_at is null and kobo_id not in (select kobo_id from kobo_sweep)"
+    with db.transaction(con):
+        [(count,)] = con.execute(f"select count(distinct kobo_id) from harmonised.{TABLE} where {gone}",
+                                 {"source": source}).fetchall()
+        con.execute(f"update harmonised.{TABLE} set deleted_at = $when where {gone}", {"source": source, "when": when})
+    return count
