@@ -66,6 +66,11 @@ class SourceSummary:
         """The source failed or its input was refused."""
         return self.status in FAILED_SOURCE_STATUSES
 
+    @property
+    def ok(self) -> bool:
+        """The source loaded (with or without warnings)."""
+        return self.status in {"loaded", "loaded with warnings"}
+
 
 @dataclass(frozen=True)
 class QualityFailure:

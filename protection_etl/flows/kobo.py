@@ -27,6 +27,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
 from protection_etl.config import ConfigError, PipelineConfig
+from protection_etl.expectations.report import SourceSummary
 from protection_etl.flows import stages
 from protection_etl.sources import landing
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, Page, RetryPolicy
@@ -432,7 +433,7 @@ def run_time(run_id: str) -> datetime:
 # --- the source ----------------------------------------------------------------------------------------------
 
 def load_kobo_source(config: PipelineConfig, name: str, run_id: str, *, from_raw: str | None,
-                     full_refresh: bool, as_tasks: bool = True) -> stages.SourceOutcome:
+                     full_refresh: bool, as_tasks: bool = True) -> SourceSummary:
     """Load one KoBo source page by page, then sweep; record its outcome whatever happens.
 
     `as_tasks=False` runs the same stages as plain functions, outside Prefect (the benchmark does).
@@ -465,7 +466,7 @@ def outcome_row(run_id: str, name: str, progress: Progress, started: datetime,
 
 
 def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Progress, started: datetime,
-                   raw_folder: Path | None) -> stages.SourceOutcome:
+                   raw_folder: Path | None) -> SourceSummary:
     """Write the final audit row and the quality results summed over pages; log and return the outcome."""
     row = outcome_row(run_id, name, progress, started, raw_folder)
     quality = pd.DataFrame(list(progress.quality), columns=stages.quality_frame([], run_id=run_id, source=name).columns)
@@ -479,5 +480,5 @@ def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Pro
     else:
         logger.info("%s: %s, %d read, %d loaded, %d quarantined; %s", name, row.status, progress.rows_read,
                     progress.rows_loaded, progress.rows_quarantined, progress.summary())
-    return stages.SourceOutcome(name, KIND, row.status, progress.rows_read, progress.rows_loaded,
-                                progress.rows_quarantined, row.message or "")
+    return SourceSummary(name, KIND, row.status, rows_read=progress.rows_read, rows_loaded=progress.rows_loaded,
+                         rows_quarantined=progress.rows_quarantined, message=row.message)

@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from protection_etl.config import PipelineConfig, load_config
-from protection_etl.expectations.report import run_file_stem
+from protection_etl.expectations.report import SourceSummary, run_file_stem
 from protection_etl.flows import stages
 from protection_etl.flows.kinds import FILE_KINDS
 from protection_etl.flows.lock import run_lock
@@ -49,7 +49,7 @@ class RunSummary:
 
     run_id: str
     status: str
-    outcomes: list[stages.SourceOutcome]
+    outcomes: list[SourceSummary]
     report_path: Path | None = None
     notification: str = ""
 
@@ -104,7 +104,7 @@ def load_task(config: PipelineConfig, batch, load_row: loader.SourceLoad, qualit
 
 @flow(name="source", flow_run_name="{name}", validate_parameters=False)
 def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None = None,
-                full_refresh: bool = False) -> stages.SourceOutcome:
+                full_refresh: bool = False) -> SourceSummary:
     """Load one source; record its outcome, whatever happens."""
     config = load_config(config_path, require_env=False)
     source = config.sources[name]
@@ -115,7 +115,7 @@ def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None =
     return load_file_source(config, name, run_id, from_raw)
 
 
-def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: str | None) -> stages.SourceOutcome:
+def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: str | None) -> SourceSummary:
     """Load one file source in one transaction."""
     source = config.sources[name]
     logger = get_run_logger()
@@ -154,7 +154,8 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
             counts.update(rows_loaded=loaded)
         logger.info("%s: %s, %d read, %d loaded, %d quarantined", name, status, batch.rows_read, loaded,
                     batch.rows_quarantined)
-        return stages.SourceOutcome(name, source.kind, status, batch.rows_read, loaded, batch.rows_quarantined)
+        return SourceSummary(name, source.kind, status, rows_read=batch.rows_read, rows_loaded=loaded,
+                             rows_quarantined=batch.rows_quarantined)
     except RefusedInput as exc:
         return _record_failure(config, run_id, name, source.kind, "refused", str(exc), started, None)
     except InputError as exc:
@@ -165,26 +166,27 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
 
 
 def _record_failure(config: PipelineConfig, run_id: str, name: str, kind: str, status: str, message: str,
-                    started: datetime, raw_path: Path | None) -> stages.SourceOutcome:
+                    started: datetime, raw_path: Path | None) -> SourceSummary:
     get_run_logger().error("%s: %s: %s", name, status, message)
     with db.connect(config.resolve(config.warehouse.path)) as con, db.transaction(con):
         loader.record_source_load(con, stages.source_load_row(run_id, name, kind, status, raw_path=raw_path,
                                                               message=message, started_at=started))
-    return stages.SourceOutcome(name, kind, status, message=message)
+    return SourceSummary(name, kind, status, message=message)
 
 
 def _record_rejection(config: PipelineConfig, run_id: str, name: str, kind: str, checked: stages.CheckedBatch,
-                      started: datetime, raw_path: Path | None) -> stages.SourceOutcome:
+                      started: datetime, raw_path: Path | None) -> SourceSummary:
     get_run_logger().error("%s: failed: %s", name, checked.message)
     batch = checked.batch
     row = stages.source_load_row(run_id, name, kind, "failed", batch=batch, raw_path=raw_path,
                                  message=checked.message, started_at=started)
     with db.connect(config.resolve(config.warehouse.path)) as con:
         loader.record_rejection(con, row, [*batch.problems, *batch.notes], checked.quality)
-    return stages.SourceOutcome(name, kind, "failed", batch.rows_read, 0, batch.rows_quarantined, checked.message)
+    return SourceSummary(name, kind, "failed", rows_read=batch.rows_read, rows_quarantined=batch.rows_quarantined,
+                         message=checked.message)
 
 
-def run_status(outcomes: list[stages.SourceOutcome]) -> str:
+def run_status(outcomes: list[SourceSummary]) -> str:
     """succeeded, succeeded with warnings, or failed."""
     if not all(o.ok for o in outcomes):
         return "failed"
@@ -266,7 +268,7 @@ def stage_log(source: str, stage: str) -> Iterator[dict[str, int]]:
     log.info("%s: %s %.2f s, %s", source, stage, time.monotonic() - started, details)
 
 
-def _run_message(outcomes: list[stages.SourceOutcome]) -> str:
+def _run_message(outcomes: list[SourceSummary]) -> str:
     failed = [o.source for o in outcomes if not o.ok]
     return f"failed: {', '.join(failed)}" if failed else f"{len(outcomes)} sources loaded"
 

@@ -35,23 +35,6 @@ class RawInput:
     origin: str
 
 
-@dataclass(frozen=True)
-class SourceOutcome:
-    """How one source ended in a run, as shown in the summary and stored in audit.source_loads."""
-
-    source: str
-    kind: str
-    status: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    message: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status in {"loaded", "loaded with warnings"}
-
-
 def read_yaml(path: Path) -> dict:
     """A mapping or alias file."""
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
