@@ -201,12 +201,13 @@ def format_status(found: dict) -> str:
     lines += ["last runs (UTC):", f"  {'started':<18}{'duration':>9}  {'status':<25}{'trigger':<10}run"]
     lines += [f"  {_when(r['started_at']):<18}{_duration(r['duration_seconds']):>9}  {r['status']:<25}"
               f"{r['trigger'] or '':<10}{r['run_id']}" for r in found["runs"]] or ["  none yet"]
-    lines += ["", "sources:", f"  {'source':<16}{'last load':<22}{'last success':<18}{'latest period':<14}{'rows':>8}"
-                              f"  {'failed checks':<16}fresh"]
+    width = max([len("source"), *(len(s["source"]) for s in found["sources"])]) + 2
+    lines += ["", "sources:", f"  {'source':<{width}}{'last load':<22}{'last success':<18}{'latest period':<14}"
+                              f"{'rows':>8}  {'failed checks':<16}fresh"]
     for s in found["sources"]:
         checks = f"{s['failed_checks']['error']} err, {s['failed_checks']['warning']} warn"
         fresh = "disabled" if not s["enabled"] else f"STALE: {s['stale_reason']}" if s["stale"] else "yes"
-        lines.append(f"  {s['source']:<16}{s['last_status'] or 'never':<22}{_when(s['last_success_at']):<18}"
+        lines.append(f"  {s['source']:<{width}}{s['last_status'] or 'never':<22}{_when(s['last_success_at']):<18}"
                      f"{s['latest_period'] or '-'!s:<14}{s['rows_total']:>8}  {checks:<16}{fresh}")
     return "\n".join(lines)
 
