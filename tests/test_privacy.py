@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from protection_etl.flows.kinds import identifying_rules, refuse_identifying
 from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
-from protection_etl.transforms.privacy import default_rules, refuse_identifying_inputs
 from protection_etl.transforms.problems import RefusedInput
 from tests.fixtures.spreadsheets import read
 
@@ -36,7 +36,7 @@ IDENTIFYING = [
 
 @pytest.mark.parametrize(("label", "kind"), IDENTIFYING, ids=[c[0] for c in IDENTIFYING])
 def test_identifying_headers(label, kind):
-    assert default_rules().identifying_kind(label) == kind
+    assert identifying_rules().identifying_kind(label) == kind
 
 
 HARMLESS = ["Nom de la région", "Nombre de cas", "Nom du cercle", "Nom de l'organisation", "Nombre d'incidents",
@@ -47,11 +47,11 @@ HARMLESS = ["Nom de la région", "Nombre de cas", "Nom du cercle", "Nom de l'org
 
 @pytest.mark.parametrize("label", HARMLESS)
 def test_harmless_headers(label):
-    assert default_rules().identifying_kind(label) is None
+    assert identifying_rules().identifying_kind(label) is None
 
 
 def refuse(rows, *, sheet="Cas", file_name="export_gbvims.xlsx"):
-    refuse_identifying_inputs([(sheet, rows)], source="gbvims", file_name=file_name, mapping=GBVIMS)
+    refuse_identifying([(sheet, rows)], source="gbvims", file_name=file_name, mapping=GBVIMS)
 
 
 def test_refusal_names_file_sheet_row_and_every_identifying_column_but_no_value():
@@ -101,7 +101,7 @@ def test_an_identifying_column_on_any_sheet_refuses_the_file():
     sheets = [("Résumé", [["Région", "Nombre de cas"], ["Mopti", 4]]),
               ("Détail", [["Région", "Code de la survivante", "Type"], ["Mopti", "X-1", "Viol"]])]
     with pytest.raises(RefusedInput, match="'Code de la survivante'") as refused:
-        refuse_identifying_inputs(sheets, source="gbvims", file_name="f.xlsx", mapping=GBVIMS)
+        refuse_identifying(sheets, source="gbvims", file_name="f.xlsx", mapping=GBVIMS)
     assert refused.value.problem.sheet == "Détail"
 
 
@@ -109,5 +109,5 @@ def test_an_identifying_column_on_any_sheet_refuses_the_file():
 def test_the_demo_inputs_pass_the_guard(kind):
     mapping = read_yaml(MAPPINGS_DIR / f"{kind}.yaml")
     for path in sorted((DEMO_INBOX / kind).iterdir()):
-        refuse_identifying_inputs(read(path.name, path.read_bytes()), source=kind, file_name=path.name,
+        refuse_identifying(read(path.name, path.read_bytes()), source=kind, file_name=path.name,
                                   mapping=mapping)  # no false alarm on realistic aggregated exports

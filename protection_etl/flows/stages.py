@@ -14,7 +14,7 @@ import yaml
 from protection_etl import notify
 from protection_etl.config import PipelineConfig, SourceConfig
 from protection_etl.expectations.report import ReportFiles, load_run_report, write_report
-from protection_etl.flows.kinds import FileKind
+from protection_etl.flows.kinds import MAPPINGS_DIR, FileKind
 from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.aggregates import PROVENANCE
@@ -22,7 +22,6 @@ from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.warehouse import db, loader
 
-MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "transforms" / "mappings"
 log = logging.getLogger("protection_etl")
 
 

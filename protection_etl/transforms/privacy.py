@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from pathlib import Path
-
-import yaml
 
 from protection_etl.transforms.aggregates import Sheets
 from protection_etl.transforms.problems import Problem, RefusedInput
 from protection_etl.transforms.tabular import SexAgeLabels, band_label, core_label, hxl_parts, parse_count
 from protection_etl.transforms.text import fold_text, is_blank
 
-RULES_PATH = Path(__file__).parent / "mappings" / "identifying_columns.yaml"
 _SHOWN_LABEL = 40  # headers are short; a longer cell is cut, in case it holds more than a header
 
 
@@ -76,20 +71,13 @@ class PrivacyRules:
                 or sex_age.parse(label) is not None or band_label(label) not in (None, "all"))
 
 
-@cache
-def default_rules() -> PrivacyRules:
-    """The packaged identifying-column rules."""
-    return PrivacyRules.from_mapping(yaml.safe_load(RULES_PATH.read_text(encoding="utf-8")))
-
-
 def refuse_identifying_inputs(sheets: Sheets, *, source: str, file_name: str, mapping: dict,
-                              rules: PrivacyRules | None = None) -> None:
+                              rules: PrivacyRules) -> None:
     """Raise RefusedInput when a sheet has a column identifying a person, or one row per person instead of counts.
 
     Header rows are the first `header_scan_rows` rows holding two labels or more (a one-cell title is not a header).
     The error names the file, sheet, row and columns, never a cell's value.
     """
-    rules = rules or default_rules()
     sex_age = SexAgeLabels.from_mapping(mapping.get("sexes"))
     scan = int(mapping.get("header_scan_rows", 20))
     for sheet, rows in sheets:
