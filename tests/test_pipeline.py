@@ -10,6 +10,7 @@ import pytest
 
 from protection_etl.flows.nightly import nightly
 from protection_etl.sources.landing import read_landed
+from tests.support.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -132,3 +133,25 @@ def test_raw_zone_and_database_are_owner_only(fivew_site):
     for folder in (warehouse, warehouse / "raw", landed):
         assert folder.stat().st_mode & 0o777 == 0o700
     assert all(f.stat().st_mode & 0o777 == 0o600 for f in landed.iterdir())
+
+
+def test_the_run_emails_its_report_when_a_source_fails_and_records_it(fivew_site):
+    (fivew_site / "inbox" / "broken").mkdir()
+    (fivew_site / "inbox" / "broken" / "corrupt.xlsx").write_bytes(BROKEN_INPUTS["corrupt.xlsx"])
+    with running_smtp_server() as server:
+        notify = (f'[notify]\non = "failure"\nto = ["imo@example.org"]\nsender = "etl@example.org"\n'
+                  f'smtp_host = "{server.host}"\nsmtp_port = {server.port}\nsecurity = "none"\n')
+        config = FIVEW_ONLY.replace('[notify]\non = "never"\n', notify)
+        clean = nightly(write_config(fivew_site, config))
+        assert clean.ok and server.messages == []  # on = "failure": a run with warnings only sends nothing
+        partner = '\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n'
+        failing = nightly(write_config(fivew_site, config + partner))
+        [received] = server.messages
+    message = received.message()
+    assert "FAILED" in message["Subject"] and "partner" in message["Subject"]
+    attached = sorted(part.get_filename() for part in message.iter_attachments())
+    assert attached == sorted([f"{failing.run_id}.html", f"{failing.run_id}-quarantine.csv"])
+    with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
+        recorded = con.execute("select status, notification, report_path from audit.runs where run_id = ?",
+                               [failing.run_id]).fetchone()
+    assert recorded == ("failed", "email sent", str(failing.report_path))

@@ -142,8 +142,9 @@ def describe_delivery(delivery: notify.Delivery | None) -> str:
         return "no email needed"
     if delivery.sent:
         return "email sent" + (f" ({delivery.error})" if delivery.error else "")
-    reason = f": {delivery.error}" if delivery.error else ""
-    return f"email kept in the outbox {delivery.outbox_path}{reason}"
+    if delivery.error is None:
+        return f"email written to the outbox {delivery.outbox_path} (no smtp_host configured)"
+    return f"email NOT sent, kept in the outbox {delivery.outbox_path}: {delivery.error}"
 
 
 @dataclass
