@@ -407,3 +407,13 @@ def test_a_clean_run_says_so(con):
     assert "SUCCEEDED" in html
     assert "Every source loaded and every check held." in html
     assert "Every check held." in html and "No row was quarantined." in html
+
+
+def test_a_similarity_note_is_not_a_warning(con):
+    add_run(con, TONIGHT, NIGHT_START, "succeeded")
+    add_load(con, TONIGHT, "gbvims", "gbvims", "loaded", loaded=300)
+    con.execute("insert into audit.quarantine values (?, 'gbvims', 'gbv_2026-10.xlsx', 'Stats', 13, 'Cercle', "
+                "'Bandiagarra', 'matched by similarity to ML0501 Bandiagara (95%)', 'info')", [TONIGHT])
+    report = load_run_report(con, TONIGHT)
+    assert [row.value for row in report.quarantine] == ["Bandiagarra"]  # still shown, for the IMO to confirm
+    assert report.warning_sources() == [] and report.rows_quarantined == 0 and report.outcome == "ok"

@@ -141,13 +141,14 @@ class RunReport:
         failing = set(self.failing_sources())
         names = [s.source for s in self.sources if s.rows_quarantined or s.status == "loaded with warnings"]
         names += [f.source for f in self.failures if not f.blocking]
-        names += [row.source for row in self.quarantine]
+        names += [row.source for row in self.quarantine if row.severity != "info"]  # a note is not a warning
         return [name for name in _in_run_order(names, self.sources) if name not in failing]
 
     @property
     def rows_quarantined(self) -> int:
         """Rows the run kept aside, from the per-source counts or the quarantine rows, whichever says more."""
-        return max(sum(s.rows_quarantined for s in self.sources), len(self.quarantine))
+        kept_aside = [row for row in self.quarantine if row.severity != "info"]
+        return max(sum(s.rows_quarantined for s in self.sources), len(kept_aside))
 
     @property
     def failed(self) -> bool:
