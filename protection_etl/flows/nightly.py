@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import requests
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -83,16 +84,12 @@ def land_task(name: str, config: PipelineConfig, run_id: str, inputs: list[stage
 
 
 @task(name="harmonise", **PURE)
-def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput], config: PipelineConfig):
-    with db.connect(config.resolve(config.warehouse.path)) as con:
-        matcher = stages.admin_matcher(loader.gazetteer_frame(con))
-    return stages.harmonise_inputs(name, FILE_KINDS[kind], mapping, inputs, matcher)
+def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput], gazetteer: pd.DataFrame):
+    return stages.harmonise_inputs(name, FILE_KINDS[kind], mapping, inputs, stages.admin_matcher(gazetteer))
 
 
 @task(name="check", **PURE)
-def check_task(config: PipelineConfig, batch, run_id: str, freshness_days: int) -> stages.CheckedBatch:
-    with db.connect(config.resolve(config.warehouse.path)) as con:
-        gazetteer = loader.gazetteer_frame(con)
+def check_task(batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> stages.CheckedBatch:
     return stages.check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
 
 
@@ -124,6 +121,8 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
     try:
         kind = FILE_KINDS[source.kind]
         mapping = stages.read_yaml(stages.mapping_path(config, source, kind.mapping))
+        with db.connect(config.resolve(config.warehouse.path)) as con:
+            gazetteer = loader.gazetteer_frame(con)  # read once: the transform and the checks both match P-codes
         with stage_log(name, "fetch") as counts:
             inputs = fetch_task(name, config, from_raw)
             counts.update(files=len(inputs), bytes=sum(len(i.data) for i in inputs))
@@ -135,11 +134,11 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
                 raw_path = land_task(name, config, run_id, inputs)
                 counts.update(files=len(inputs))
         with stage_log(name, "harmonise") as counts:
-            batch = harmonise_task(name, source.kind, mapping, inputs, config)
+            batch = harmonise_task(name, source.kind, mapping, inputs, gazetteer)
             counts.update(rows_read=batch.rows_read, rows=sum(len(f) for f in batch.tables.values()),
                           problems=len(batch.problems))
         with stage_log(name, "check") as counts:
-            checked = check_task(config, batch, run_id, source.freshness_days)
+            checked = check_task(batch, gazetteer, run_id, source.freshness_days)
             passed = int(checked.quality["success"].astype(bool).sum())
             counts.update(expectations=len(checked.quality), failed=len(checked.quality) - passed,
                           rows_quarantined=checked.batch.rows_quarantined)

@@ -22,8 +22,6 @@ from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.warehouse import db, loader
 
-log = logging.getLogger("protection_etl")
-
 
 @dataclass(frozen=True)
 class RawInput:

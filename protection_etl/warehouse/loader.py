@@ -167,13 +167,6 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message
                 [utcnow(), status, message, run_id])
 
 
-def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Row count of every harmonised table."""
-    names = [r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'harmonised' order by 1").fetchall()]
-    return {n: con.execute(f"select count(*) from harmonised.{n}").fetchone()[0] for n in names}
-
-
 def record_report(con: duckdb.DuckDBPyConnection, run_id: str, report_path: str, notification: str) -> None:
     """Record where the run's report is and what became of its email."""
     con.execute("update audit.runs set report_path = ?, notification = ? where run_id = ?",
