@@ -8,16 +8,11 @@ import pandas as pd
 import pytest
 
 from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
+from protection_etl.transforms.cells import band_label
 from protection_etl.transforms.cmp import harmonise_cmp
+from protection_etl.transforms.headers import FieldSpec, SexAgeLabels, header_labels, locate_header
 from protection_etl.transforms.problems import InputError
-from protection_etl.transforms.tabular import (
-    FieldSpec,
-    SexAgeLabels,
-    band_label,
-    date_from_title,
-    header_labels,
-    locate_header,
-)
+from protection_etl.transforms.titles import date_from_title
 from tests.fixtures.spreadsheets import read, xlsx_bytes
 
 MAPPING = read_yaml(MAPPINGS_DIR / "cmp.yaml")

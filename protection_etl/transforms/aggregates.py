@@ -9,23 +9,12 @@ import pandas as pd
 
 from protection_etl.transforms.admin import AdminMatcher, Match, Place, PlaceColumns, resolve_place
 from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.cells import age_band, month_start, parse_count, parse_date
+from protection_etl.transforms.headers import FieldSpec, SexAgeLabels, core_label, field_specs, split_sex_age_field
 from protection_etl.transforms.problems import InputError, Problem, Severity, shown_value
-from protection_etl.transforms.tabular import (
-    FieldSpec,
-    FoundTable,
-    SexAgeLabels,
-    age_band,
-    best_partial_header,
-    core_label,
-    date_from_title,
-    field_specs,
-    find_tables,
-    month_start,
-    parse_count,
-    parse_date,
-    split_sex_age_field,
-)
+from protection_etl.transforms.sheets import FoundTable, best_partial_header, find_tables
 from protection_etl.transforms.text import fold_text, is_blank
+from protection_etl.transforms.titles import date_from_title
 
 Sheets = list[tuple[str | None, list[list[object]]]]
 PLACE = PlaceColumns(region="region", cercle="cercle", commune="commune", region_pcode="region_pcode",

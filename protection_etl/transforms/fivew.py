@@ -22,17 +22,12 @@ from protection_etl.transforms.aggregates import (
     table_labels,
 )
 from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.cells import age_band, month_start, parse_date
+from protection_etl.transforms.headers import FieldSpec, field_specs
 from protection_etl.transforms.problems import InputError, Problem
-from protection_etl.transforms.tabular import (
-    FieldSpec,
-    age_band,
-    field_specs,
-    find_tables,
-    month_start,
-    parse_date,
-    period_from_text,
-)
+from protection_etl.transforms.sheets import find_tables
 from protection_etl.transforms.text import fold_text, is_blank
+from protection_etl.transforms.titles import period_from_text
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import pandas as pd
 from protection_etl.transforms.admin import AdminMatcher, Place, PlaceColumns, resolve_place
 from protection_etl.transforms.aggregates import PROVENANCE, RowContext, count_cell, place_problems, similarity_note
 from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.cells import age_band, parse_date
 from protection_etl.transforms.problems import Problem
-from protection_etl.transforms.tabular import age_band, parse_date
 from protection_etl.transforms.text import is_blank
 
 INCIDENT_COLUMNS = [

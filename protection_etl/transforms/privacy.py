@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from protection_etl.transforms.aggregates import Sheets
+from protection_etl.transforms.cells import band_label, parse_count
+from protection_etl.transforms.headers import SexAgeLabels, core_label, hxl_parts
 from protection_etl.transforms.problems import Problem, RefusedInput
-from protection_etl.transforms.tabular import SexAgeLabels, band_label, core_label, hxl_parts, parse_count
 from protection_etl.transforms.text import fold_text, is_blank
 
 _SHOWN_LABEL = 40  # headers are short; a longer cell is cut, in case it holds more than a header

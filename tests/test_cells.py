@@ -6,14 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from protection_etl.transforms.tabular import (
-    FieldSpec,
-    age_band,
-    locate_header,
-    parse_count,
-    parse_date,
-    period_from_text,
-)
+from protection_etl.transforms.cells import age_band, parse_count, parse_date
+from protection_etl.transforms.headers import FieldSpec, locate_header
+from protection_etl.transforms.titles import period_from_text
 
 COUNTS = [
     ("1 200", 1200), ("1\u00a0200", 1200), ("12,0", 12), ("12.0", 12), (3.0, 3), (7, 7), ("1,250", 1250),
