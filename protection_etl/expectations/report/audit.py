@@ -1,0 +1,101 @@
+"""Reading one run's report from the audit tables of the IMO database."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from protection_etl.expectations.report.model import (
+    HistoryPoint,
+    QualityFailure,
+    QuarantineRow,
+    RunNotFound,
+    RunReport,
+    SourceSummary,
+)
+
+SQL_DIR = Path(__file__).parents[1] / "sql"
+HISTORY_RUNS = 30
+
+
+def load_run_report(
+    con: duckdb.DuckDBPyConnection, run_id: str | None = None, *, history_runs: int = HISTORY_RUNS
+) -> RunReport:
+    """Read one run (the latest when run_id is None) from the audit tables; raise RunNotFound if absent."""
+    run_id = run_id or latest_run_id(con)
+    runs = _query(con, "run", run_id=run_id)
+    if not runs:
+        raise RunNotFound(f"run {run_id!r} is not in audit.runs")
+    run = runs[0]
+    return RunReport(
+        run_id=run["run_id"],
+        started_at=run["started_at"],
+        finished_at=run["finished_at"],
+        status=run["status"],
+        message=run["message"],
+        sources=[SourceSummary(**row) for row in _query(con, "source_loads", run_id=run_id)],
+        failures=[_failure(row) for row in _query(con, "failures", run_id=run_id)],
+        quarantine=[QuarantineRow(**row) for row in _query(con, "quarantine", run_id=run_id)],
+        history=_history(_query(con, "history", run_id=run_id, runs=history_runs)),
+    )
+
+
+def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:
+    """The run_id of the most recent run; raise RunNotFound when no run was recorded."""
+    rows = _query(con, "latest_run")
+    if not rows:
+        raise RunNotFound("no run recorded in audit.runs")
+    return rows[0]["run_id"]
+
+
+def parse_examples(text: str | None) -> tuple[str, ...]:
+    """The stored examples as values: a JSON list when one was stored, else the text as one value.
+
+    >>> parse_examples('["Segou ", null]')
+    ('Segou ', '(empty)')
+    """
+    if not text:
+        return ()
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return (text,)
+    if not isinstance(values, list):
+        return (text,)
+    return tuple("(empty)" if v is None else v if isinstance(v, str) else json.dumps(v) for v in values)
+
+
+@cache
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:
+    cursor = con.execute(_sql(name), params) if params else con.execute(_sql(name))
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _failure(row: dict[str, Any]) -> QualityFailure:
+    return QualityFailure(
+        source=row["source"],
+        table=row["table_name"],
+        expectation=row["expectation"],
+        severity=row["severity"],
+        why=row["why"],
+        unexpected_count=row["unexpected_count"],
+        examples=parse_examples(row["examples"]),
+        crashed=bool(row["crashed"]),
+    )
+
+
+def _history(rows: list[dict[str, Any]]) -> dict[str, list[HistoryPoint]]:
+    history: dict[str, list[HistoryPoint]] = {}
+    for row in rows:
+        source = row.pop("source")
+        history.setdefault(source, []).append(HistoryPoint(**row))
+    return history
