@@ -137,3 +137,24 @@ def test_data_on_the_second_sheet(matcher):
     batch = harmonise_fivew([notes, data], source="fivew", file_name="f.xlsx", load_id="L", mapping=MAPPING,
                             matcher=matcher)
     assert batch.tables["operational_presence"].org_name.tolist() == ["IRC"]
+
+
+SECTORS = [("Protection - PE", "PRO-CPN"), ("Protection - VBG", "PRO-GBV"), ("Protection - VGB", "PRO-GBV"),
+           ("Protection - LAM", "PRO-MIN"), ("Protection - LTB", "PRO-HLP"), ("EHA", "WSH"), ("ABNA", "SHL"),
+           ("Abris/AME", "SHL"), ("Abris / NFI", "SHL"), ("Shelter and NFIs", "SHL"), ("Multi-Secteur", "MS"),
+           ("MPCA", "MPC"), ("Coordination", "CSS"), ("Réponse aux réfugiés", "MS"),
+           ("Services humanitaires communs", "CSS"), ("Explosive Hazards", "PRO-MIN"), ("Basic Assistance", "MPC")]
+
+
+@pytest.mark.parametrize(("label", "code"), SECTORS, ids=[s[0] for s in SECTORS])
+def test_sahel_cluster_labels_map_to_global_cluster_codes(matcher, label, code):
+    rows = [["Organisation", "Cluster", "Région", "Mois"], ["IRC", label, "Mopti", "octobre 2025"]]
+    assert harmonise(rows, matcher).tables["operational_presence"]["sector"].tolist() == [code]
+
+
+def test_an_unknown_cluster_label_is_a_located_warning_naming_it(matcher):
+    rows = [["Organisation", "Cluster", "Région", "Mois"], ["IRC", "Astrologie", "Mopti", "octobre 2025"]]
+    [problem] = harmonise(rows, matcher).problems
+    assert (problem.row_number, problem.column_name, problem.value, problem.severity) == (
+        2, "Cluster", "Astrologie", "warning")
+    assert "Astrologie" in problem.reason

@@ -169,13 +169,30 @@ def check_batch(batch: Batch, gazetteer: pd.DataFrame, *, run_id: str, today: da
     quality = quality_frame(results, run_id=run_id, source=batch.source)
     if verdict.rejected:
         reasons = "; ".join(f"{r.table}: {r.why}" + (f" ({r.error})" if r.crashed else "") for r in verdict.blocking)
-        return CheckedBatch(batch, quality, True, f"rejected by the quality checks: {reasons}")
+        headline = nothing_loaded_headline(batch) or f"rejected by the quality checks: {reasons}"
+        return CheckedBatch(batch, quality, True, headline)
     quarantined = [
         _located_problem(batch, table, row)
         for table, problems in verdict.problems.items() for row in problems.to_dict("records")
     ]
     kept = {t: batch.tables[t].loc[f.index] for t, f in verdict.kept.items()}
     return CheckedBatch(replace(batch, tables=kept, problems=[*batch.problems, *quarantined]), quality, False)
+
+
+def nothing_loaded_headline(batch: Batch, top: int = 3) -> str | None:
+    """When rows were read but every one was kept aside, the commonest reasons with their row counts."""
+    if not batch.rows_read or any(len(frame) for frame in batch.tables.values()):
+        return None
+    rows: dict[tuple[str | None, str], set] = {}
+    for p in batch.problems:
+        if p.severity == "warning":
+            rows.setdefault((p.column_name, p.reason.split(":")[0]), set()).add((p.file, p.sheet, p.row_number))
+    if not rows:
+        return None
+    ranked = sorted(rows.items(), key=lambda item: -len(item[1]))[:top]
+    reasons = "; ".join(f"{reason}" + (f" in column {column!r}" if column else "") + f" ({len(found)} rows)"
+                        for (column, reason), found in ranked)
+    return f"none of the {batch.rows_read} rows read could be loaded: {reasons}"
 
 
 def _located_problem(batch: Batch, table: str, row: dict) -> Problem:

@@ -129,7 +129,8 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
     sector = _sector(record, layout)
     if sector is None:
         value = record.get("subcluster") if not is_blank(record.get("subcluster")) else record.get("cluster")
-        problems.append(ctx.problem("cluster", value, "unknown cluster / sub-cluster: add it to fivew.yaml sectors"))
+        problems.append(ctx.problem("cluster", value, f"unknown cluster / sub-cluster {clean_text(value)!r}: add "
+                                                     "it under sectors: in fivew.yaml"))
     place = resolve_place(matcher, record, PLACE)
     problems += place_problems(place, ctx)
     notes = place_notes(place, ctx, matcher)
