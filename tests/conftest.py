@@ -25,12 +25,44 @@ from protection_etl.warehouse import db, loader  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
+COD_TABLE = REPO / "tests" / "fixtures" / "reference" / "global_pcodes_adm1_adm2.csv"
 
 
 @pytest.fixture(scope="session")
 def matcher():
     """The admin matcher over the packaged Mali gazetteer and alias table."""
     return admin_matcher(loader.read_gazetteer())
+
+
+@pytest.fixture(scope="session")
+def cod_table() -> Path:
+    """The COD admin 1/2 P-code table of the countries of the real files (tests/fixtures/reference/README.md)."""
+    return COD_TABLE
+
+
+@pytest.fixture(scope="session")
+def country_gazetteer():
+    """`country_gazetteer("TCD")`: a country's harmonised.admin frame from the fixture COD table (MLI: bundled)."""
+    cache = {}
+
+    def gazetteer(country: str):
+        if country not in cache:
+            path = None if country == loader.BUNDLED_COUNTRY else COD_TABLE
+            cache[country] = loader.country_gazetteer(country, path)
+        return cache[country]
+    return gazetteer
+
+
+@pytest.fixture(scope="session")
+def country_matcher(country_gazetteer):
+    """`country_matcher("NER")`: the admin matcher over that country's gazetteer and aliases."""
+    cache = {}
+
+    def matcher_for(country: str):
+        if country not in cache:
+            cache[country] = admin_matcher(country_gazetteer(country))
+        return cache[country]
+    return matcher_for
 
 
 @pytest.fixture

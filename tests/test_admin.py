@@ -88,3 +88,171 @@ def test_fuzzy_matches_are_reported(matcher):
     place = resolve_place(matcher, {"region": "Mopti", "cercle": "Bandiagarra"}, PLACE)
     assert place.admin2_pcode == "ML0501"
     assert [(column, m.provided) for column, m in place.fuzzy] == [("cercle", "Bandiagarra")]
+
+
+# --- P-codes as providers write them ------------------------------------------------------------------------------
+
+PCODE_CASES = [
+    # country, value, level, expected P-code
+    ("MLI", "ML05", 1, "ML05"),
+    ("MLI", "MLI05", 1, "ML05"),
+    ("MLI", "ml05 ", 1, "ML05"),
+    ("MLI", "ML-05", 1, "ML05"),
+    ("MLI", "mli_05", 1, "ML05"),
+    ("MLI", "ML5", 1, "ML05"),  # a region code with a digit too few
+    ("MLI", "MLI0901", 2, "ML0901"),
+    ("MLI", "MLI090101", 3, "ML090101"),
+    ("TCD", "TD05", 1, "TD05"),
+    ("TCD", "TCD05", 1, "TD05"),
+    ("TCD", "tcd-0501", 2, "TD0501"),
+    ("NER", "NE004", 1, "NE004"),
+    ("NER", "NER004", 1, "NE004"),
+    ("NER", "NE04", 1, "NE004"),
+    ("NER", "NER004007", 2, "NE004007"),
+    ("CMR", "CMR001", 1, "CM001"),
+    ("CMR", "CMR001001", 2, "CM001001"),
+    ("NGA", "NGA001", 1, "NG001"),
+    ("NGA", "ng001001", 2, "NG001001"),
+    ("BDI", "BDI001", 1, "BDI001"),  # the gazetteer's own prefix is the ISO3 code
+    ("BFA", "BFA46", 1, "BF46"),
+]
+
+
+@pytest.mark.parametrize(("country", "value", "level", "pcode"), PCODE_CASES,
+                         ids=[f"{c[0]}-{c[1].strip()}" for c in PCODE_CASES])
+def test_pcode_spellings_are_the_same_unit(country_matcher, country, value, level, pcode):
+    found = country_matcher(country).match(value, level)
+    assert (found.pcode, found.method) == (pcode, "pcode")
+
+
+PCODE_REFUSED = [
+    ("MLI", "TD05", 1, "not a P-code of MLI"),  # another country's code is never this country's
+    ("MLI", "MLI99", 1, "not a level-1 P-code"),
+    ("MLI", "ML0503", 1, "not a level-1 P-code"),  # a cercle code in a region column
+    ("NER", "ML05", 1, "not a P-code of NER"),
+]
+
+
+@pytest.mark.parametrize(("country", "value", "level", "reason"), PCODE_REFUSED, ids=[c[1] for c in PCODE_REFUSED])
+def test_pcode_refused_with_a_reason(country_matcher, country, value, level, reason):
+    found = country_matcher(country).match(value, level)
+    assert found.pcode is None and reason in found.reason
+
+
+# --- similarity stays inside the parent and asks more of short names ------------------------------------------------
+
+FUZZY_REFUSED = [
+    # country, value, level, parent: none of these may land anywhere
+    ("MLI", "Maradi ville", 2, None),
+    ("MLI", "Maradi ville", 2, "ML09"),
+    ("MLI", "Sanmatenga", 2, None),
+    ("MLI", "Bam", 1, None),
+    ("MLI", "Bam", 2, None),
+    ("MLI", "Sann", 2, "ML04"),  # four letters: exact or alias only
+    ("MLI", "Bandiagara", 2, "ML04"),  # a Mopti cercle is not found in Ségou
+]
+
+
+@pytest.mark.parametrize(("country", "value", "level", "parent"), FUZZY_REFUSED,
+                         ids=[f"{c[1]}-L{c[2]}-{c[3]}" for c in FUZZY_REFUSED])
+def test_no_similarity_false_positives(country_matcher, country, value, level, parent):
+    assert country_matcher(country).match(value, level, parent).pcode is None
+
+
+FUZZY_KEPT = [
+    ("MLI", "Bandiagarra", 2, "ML05", "ML0501", "fuzzy"),
+    ("MLI", "Kidall", 1, None, "ML08", "fuzzy"),
+    ("NER", "Maradi ville", 2, "NE004", "NE004007", "exact"),  # 'Ville de Maradi' once 'ville' is set aside
+    ("BFA", "Sanmatenga", 2, "BF49", "BF4903", "exact"),
+    ("BFA", "Bam", 2, "BF49", "BF4901", "exact"),
+    ("TCD", "Mayo Kebbi Est", 1, None, "TD11", "exact"),
+]
+
+
+@pytest.mark.parametrize(("country", "value", "level", "parent", "pcode", "method"), FUZZY_KEPT,
+                         ids=[f"{c[0]}-{c[1]}" for c in FUZZY_KEPT])
+def test_names_still_found(country_matcher, country, value, level, parent, pcode, method):
+    found = country_matcher(country).match(value, level, parent)
+    assert (found.pcode, found.method) == (pcode, method)
+
+
+def test_a_name_shared_by_two_units_is_not_guessed(country_matcher):
+    found = country_matcher("LBN").match("Beirut", 1)  # unique at admin 1: found
+    assert found.pcode == "LB1"
+    nigeria = country_matcher("NGA")
+    shared = nigeria.gazetteer.query("level == 2").groupby("name").filter(lambda g: len(g) > 1)["name"].iloc[0]
+    found = nigeria.match(shared, 2)  # the same LGA name in two states, no state given
+    assert found.pcode is None and "several" in found.reason
+
+
+# --- P-code and name cross-checked ----------------------------------------------------------------------------------
+
+CODED = PlaceColumns(region="region", cercle="cercle", region_pcode="region_pcode", cercle_pcode="cercle_pcode")
+
+CROSS_CASES = [
+    # row, expected (region, cercle), expected note words (None: no note)
+    ({"region": "Mopti", "cercle": "Djenné", "cercle_pcode": "MLI0503"}, ("ML05", "ML0503"), None),
+    ({"region_pcode": "MLI05", "region": "Mopti"}, ("ML05", "ML0500"), None),
+    ({"region": "Mopti", "cercle": "Djenné", "cercle_pcode": "ML0599"}, ("ML05", "ML0503"),
+     ["'ML0599' not used", "placed by the name", "ML0503 (Djenne)"]),
+    ({"region": "Mopti", "cercle": "Djenné", "cercle_pcode": "ML0401"}, ("ML05", "ML0503"),
+     ["'ML0401' not used", "ML0401 (Baraoueli) is not in ML05 (Mopti)", "placed by the name"]),
+    ({"region": "Ménaka", "cercle": "Menaka", "cercle_pcode": "ML1003"}, ("ML10", "ML1001"),
+     ["ML1003 (Inekar)", "'Menaka' is ML1001 (Menaka)", "placed by the name"]),
+    ({"region": "Mopti", "cercle": "Bandiagarra", "cercle_pcode": "ML0503"}, ("ML05", "ML0503"),
+     ["ML0503 (Djenne)", "ML0501 (Bandiagara)", "similarity", "placed by the P-code"]),
+    ({"region": "Mopti", "cercle": "Atlantis", "cercle_pcode": "ML0503"}, ("ML05", "ML0503"),
+     ["cercle name 'Atlantis' not used", "placed by the P-code on ML0503 (Djenne)"]),
+    ({"region_pcode": "ML07", "region": "Mopti", "cercle": "Djenné"}, ("ML05", "ML0503"),
+     ["P-code 'ML07' is ML07 (Gao)", "'Mopti' is ML05 (Mopti)", "placed by the name"]),
+]
+
+
+@pytest.mark.parametrize(("row", "expected", "note"), CROSS_CASES, ids=[str(c[0]) for c in CROSS_CASES])
+def test_pcode_and_name_cross_checked(matcher, row, expected, note):
+    place = resolve_place(matcher, row, CODED)
+    assert place.problems == ()
+    assert (place.admin1_pcode, place.admin2_pcode) == expected
+    if note is None:
+        assert place.notes == ()
+    else:
+        assert len(place.notes) == 1
+        assert all(words in place.notes[0][2] for words in note), place.notes[0][2]
+
+
+def test_unknown_code_and_unknown_name_is_a_problem_naming_both(matcher):
+    place = resolve_place(matcher, {"region": "Mopti", "cercle": "Atlantis", "cercle_pcode": "ML0599"}, CODED)
+    assert place.admin2_pcode is None
+    column, value, reason = place.problems[0]
+    assert (column, value) == ("cercle", "Atlantis")
+    assert "no cercle of that name" in reason and "'ML0599'" in reason
+
+
+def test_a_disagreement_is_an_info_note_of_the_row(matcher):
+    from protection_etl.transforms.aggregates import RowContext, place_notes
+
+    place = resolve_place(matcher, {"region": "Ménaka", "cercle": "Menaka", "cercle_pcode": "ML1003"}, CODED)
+    ctx = RowContext("fivew", "5w.xlsx", "5W", 7, {"cercle": "Cercle", "cercle_pcode": "Pcode Cercle"})
+    [note] = place_notes(place, ctx, matcher)
+    assert (note.severity, note.row_number, note.column_name, note.value) == ("info", 7, "Cercle", "Menaka")
+
+
+def test_other_countries_get_an_unspecified_admin2(country_matcher):
+    chad = country_matcher("TCD")
+    place = resolve_place(chad, {"region": "Lac"}, CODED)
+    assert (place.admin1_pcode, place.admin2_pcode) == ("TD07", "TD0700")
+    assert chad.gazetteer.set_index("pcode").loc["TD0700", "is_unspecified"]
+    burkina = country_matcher("BFA")  # BF1300 is Kadiogo, a real province: the unspecified one is BF1399
+    assert resolve_place(burkina, {"region": "Centre"}, CODED).admin2_pcode == "BF1399"
+
+
+@pytest.mark.parametrize("country", ["MLI", "NER", "LBN", "BDI"])
+def test_suites_get_each_levels_pcodes_from_any_gazetteer(country_gazetteer, country):
+    from datetime import date
+
+    from protection_etl.expectations.engine import CheckContext, known_pcodes_from_admin, suite_parameters
+
+    units = country_gazetteer(country)
+    parameters = suite_parameters(CheckContext(known_pcodes_from_admin(units), date(2026, 1, 1)), {})
+    for level, name in ((1, "region_pcodes"), (2, "cercle_pcodes"), (3, "commune_pcodes")):
+        assert sorted(parameters[name]) == sorted(units.loc[units.level == level, "pcode"]), name

@@ -236,16 +236,22 @@ def _runnable_expectations(
 # --- derived columns ----------------------------------------------------------------------------------------
 
 
-def _pcode_level(pcode: str) -> int:
-    """1 region, 2 cercle, 3 commune: Mali COD P-codes are ML plus two digits per level."""
-    return (len(pcode) - 2) // 2
+def _pcode_levels(known_pcodes: Mapping[str, str]) -> dict[str, int]:
+    """1 region (its own region), then 2 and 3 by length within the region: a P-code lengthens with each level
+    (ML05 → ML0501 → ML050101, NE004 → NE004007), whatever the country's prefix and digits."""
+    lengths: dict[str, set[int]] = {}
+    for pcode, region in known_pcodes.items():
+        if pcode != region:
+            lengths.setdefault(region, set()).add(len(pcode))
+    ranks = {region: {n: rank for rank, n in enumerate(sorted(found), start=2)} for region, found in lengths.items()}
+    return {p: 1 if p == r else ranks[r][len(p)] for p, r in known_pcodes.items()}
 
 
 def _gazetteer_parameters(known_pcodes: Mapping[str, str]) -> dict[str, list[str]]:
     """P-code sets by level and the region/place pairs the place checks compare against."""
     by_level: dict[int, list[str]] = {1: [], 2: [], 3: []}
-    for pcode in known_pcodes:
-        by_level.setdefault(_pcode_level(pcode), []).append(pcode)
+    for pcode, level in _pcode_levels(known_pcodes).items():
+        by_level.setdefault(level, []).append(pcode)
     return {
         "region_pcodes": by_level[1],
         "region_pcodes_or_unknown": [*by_level[1], "unknown"],

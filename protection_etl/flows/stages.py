@@ -19,6 +19,7 @@ from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
+from protection_etl.transforms.pcodes import style_of
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.warehouse import db, loader
 
@@ -46,8 +47,9 @@ def mapping_path(config: PipelineConfig, source: SourceConfig, default: str) -> 
 
 
 def admin_matcher(gazetteer) -> AdminMatcher:
-    """The admin matcher over the warehouse gazetteer and the alias table."""
-    return AdminMatcher(gazetteer, read_yaml(MAPPINGS_DIR / "admin_aliases.yaml"))
+    """The admin matcher over the warehouse gazetteer and its country's section of the alias table."""
+    aliases = read_yaml(MAPPINGS_DIR / "admin_aliases.yaml")
+    return AdminMatcher(gazetteer, aliases.get(style_of(gazetteer).country) or {})
 
 
 def fetch_inputs(name: str, source: SourceConfig, config: PipelineConfig) -> list[RawInput]:

@@ -1,4 +1,10 @@
-"""Provider place names to Mali P-codes: alias, P-code look-alike, exact normalised name, then fuzzy."""
+"""Provider place names and P-codes to the gazetteer's P-codes, for any country's COD table.
+
+One value is matched at one admin level inside its parent, in this order: the P-code (any spelling of the
+country's prefix, see `pcodes`), the alias table, the exact normalised name, then a similarity match that never
+leaves the parent and asks more of short names (`Bam` is not `Bamako`). `places.resolve_place` cross-checks a
+row's P-code against its name.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,20 @@ from typing import Literal
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from protection_etl.transforms.pcodes import PcodeStyle, style_of
 from protection_etl.transforms.text import fold_text, is_blank
 
 Method = Literal["alias", "pcode", "exact", "fuzzy", "unspecified"]
 
 _PREFIXES = re.compile(
-    r"^(cercle|region|commune|district|prefecture|arrondissement|village)( de la| de l| de| du| d)?\s+"
+    r"^(cercle|region|commune|district|prefecture|arrondissement|village|departement|province|ville)"
+    r"( de la| de l| de| du| d)?\s+"
 )
 _SUFFIXES = re.compile(r"(?<=\w)\s+(commune|ville|urbaine?)$")
-_PCODE = re.compile(r"^ml\d{2}(\d{2}(\d{2})?)?$", re.IGNORECASE)
-LEVEL_KEYS = {1: "regions", 2: "cercles", 3: "communes"}
+LEVEL_KEYS = {1: ("regions", "admin1"), 2: ("cercles", "admin2"), 3: ("communes", "admin3")}
+MALI_LEVELS = {1: "region", 2: "cercle", 3: "commune"}
+SHORT_NAME = 4  # names of at most this many letters are matched exactly or by alias, never by similarity
+MEDIUM_NAME = 7  # names of at most this many letters need `medium_threshold`
 
 
 def normalise_name(text: object) -> str:
@@ -29,11 +39,6 @@ def normalise_name(text: object) -> str:
     """
     plain = fold_text(text).replace("+", " ").strip()
     return _SUFFIXES.sub("", _PREFIXES.sub("", plain)).strip()
-
-
-def looks_like_pcode(text: object) -> bool:
-    """True for strings shaped like a Mali P-code (ML01, ml0401, ML040101)."""
-    return bool(_PCODE.match(str(text).strip())) if text is not None else False
 
 
 @dataclass(frozen=True)
@@ -52,24 +57,45 @@ class AdminMatcher:
     """Matches names level by level within the parent unit, from a gazetteer frame (harmonised.admin shape)."""
 
     gazetteer: pd.DataFrame
-    aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # one country's section of admin_aliases.yaml
     fuzzy_threshold: float = 85.0
+    medium_threshold: float = 90.0
 
     def __post_init__(self) -> None:
         units = self.gazetteer
+        self.style: PcodeStyle = style_of(units)
         self._by_pcode = {row.pcode: row for row in units.itertuples(index=False)}
-        self._names: dict[tuple[int, str], dict[str, str]] = {}
+        self._unspecified = {row.admin1_pcode: row.pcode for row in units.itertuples(index=False)
+                             if bool(row.is_unspecified)}
+        self._names: dict[tuple[int, str], dict[str, set[str]]] = {}
         for row in units[~units["is_unspecified"].astype(bool)].itertuples(index=False):
-            self._names.setdefault((int(row.level), row.parent_pcode), {})[normalise_name(row.name)] = row.pcode
-        self._alias = {
-            level: {normalise_name(k): str(v).upper() for k, v in (self.aliases.get(key) or {}).items()}
-            for level, key in LEVEL_KEYS.items()
-        }
+            for ancestor in self._ancestors(row.pcode):
+                self._names.setdefault((int(row.level), ancestor), {}).setdefault(normalise_name(row.name), set()
+                                                                                  ).add(row.pcode)
+        self._alias = {level: {normalise_name(k): self.style.canonical(v) or str(v).upper()
+                               for key in keys for k, v in (self.aliases.get(key) or {}).items()}
+                       for level, keys in LEVEL_KEYS.items()}
+
+    def _ancestors(self, pcode: str) -> list[str]:
+        """The unit's parent, grandparent … up to the country (whose key is '')."""
+        found, unit = [], self._by_pcode.get(pcode)
+        while unit is not None and unit.parent_pcode and unit.parent_pcode not in found:
+            found.append(unit.parent_pcode)
+            unit = self._by_pcode.get(unit.parent_pcode)
+        return [*found, ""]
+
+    def level_name(self, level: int) -> str:
+        """What a unit of `level` is called in messages (Mali: region, cercle, commune)."""
+        return MALI_LEVELS[level] if self.style.country == "MLI" else f"admin {level} area"
 
     def name_of(self, pcode: str) -> str | None:
         """Official name of a P-code."""
         unit = self._by_pcode.get(pcode)
         return unit.name if unit is not None else None
+
+    def describe(self, pcode: str) -> str:
+        """`ML0503 (Djenne)`, for notes."""
+        return f"{pcode} ({self.name_of(pcode)})"
 
     def parent_of(self, pcode: str) -> str | None:
         """P-code of the unit one level up."""
@@ -81,70 +107,78 @@ class AdminMatcher:
         unit = self._by_pcode.get(pcode)
         return unit.admin1_pcode if unit is not None else None
 
-    def unspecified_cercle(self, region_pcode: str) -> str:
-        """The region's 'cercle non précisé' P-code, for figures known only by region."""
-        return f"{region_pcode}00"
+    def unspecified_cercle(self, region_pcode: str) -> str | None:
+        """The region's unspecified admin 2 ('cercle non précisé'), for figures known only by region."""
+        return self._unspecified.get(region_pcode)
 
     def match(self, value: object, level: int, parent: str | None = None) -> Match:
         """Match one provider value at `level` (1 region, 2 cercle, 3 commune) inside `parent`."""
-        provided = "" if is_blank(value) else str(value).strip()
+        provided = "" if is_blank(value) else " ".join(str(value).split())
         key = normalise_name(provided)
         if not key:
             return Match(provided, None, None, reason="empty")
-        for method, finder in (("alias", self._by_alias), ("pcode", self._by_code), ("exact", self._by_exact)):
-            pcode = finder(provided, key, level, parent)
-            if pcode:
-                return self._checked(provided, pcode, method, level, parent)
-        return self._by_fuzzy(provided, key, level, parent)
+        code = self.style.canonical(provided)
+        if code is not None:
+            return self._by_code(provided, code, level, parent)
+        if self.style.is_foreign(provided):
+            return Match(provided, None, None, reason=f"{provided} is not a P-code of {self.style.country}")
+        alias = self._alias[level].get(key)
+        if alias:
+            return self._checked(provided, alias, "alias", level, parent)
+        candidates = self._candidates(level, parent)
+        if key in candidates:
+            return self._exact(provided, key, candidates[key], level, parent)
+        return self._by_fuzzy(provided, key, candidates, level, parent)
+
+    def _by_code(self, provided: str, code: str, level: int, parent: str | None) -> Match:
+        padded = self.style.region_padded(code) if level == 1 and code not in self._by_pcode else None
+        return self._checked(provided, padded or code, "pcode", level, parent)
 
     def _checked(self, provided: str, pcode: str, method: Method, level: int, parent: str | None) -> Match:
         unit = self._by_pcode.get(pcode)
         if unit is None or int(unit.level) != level:
             return Match(provided, None, None, reason=f"{pcode} is not a level-{level} P-code of the gazetteer")
-        if parent and not self._within(pcode, parent):
-            return Match(provided, None, None, reason=f"{pcode} ({unit.name}) is not in {parent}")
+        if parent and parent not in self._ancestors(pcode):
+            return Match(provided, None, None, reason=f"{self.describe(pcode)} is not in {self.describe(parent)}")
         return Match(provided, pcode, method, 100.0)
 
-    def _within(self, pcode: str, parent: str) -> bool:
-        unit = self._by_pcode.get(pcode)
-        while unit is not None:
-            if unit.parent_pcode == parent:
-                return True
-            unit = self._by_pcode.get(unit.parent_pcode)
-        return False
+    def _candidates(self, level: int, parent: str | None) -> dict[str, set[str]]:
+        """Normalised names of the units of `level` under `parent` (anywhere when None), each with its P-codes."""
+        return self._names.get((level, parent or ""), {})
 
-    def _by_alias(self, provided: str, key: str, level: int, parent: str | None) -> str | None:
-        return self._alias[level].get(key)
+    def _where(self, parent: str | None) -> str:
+        return f" in {self.describe(parent)}" if parent else ""
 
-    def _by_code(self, provided: str, key: str, level: int, parent: str | None) -> str | None:
-        return provided.upper() if looks_like_pcode(provided) else None
+    def _exact(self, provided: str, key: str, pcodes: set[str], level: int, parent: str | None) -> Match:
+        if len(pcodes) == 1:
+            return Match(provided, next(iter(pcodes)), "exact", 100.0)
+        return Match(provided, None, None, reason=self._ambiguous(pcodes, level, parent))
 
-    def _candidates(self, level: int, parent: str | None) -> dict[str, str]:
-        if parent:
-            if level == 3 and len(parent) == 4:  # parent is a region: look through its cercles
-                merged: dict[str, str] = {}
-                for (lvl, owner), names in self._names.items():
-                    if lvl == 3 and self.region_of(owner) == parent:
-                        merged.update(names)
-                return merged
-            return self._names.get((level, parent), {})
-        merged = {}
-        for (lvl, _), names in self._names.items():
-            if lvl == level:
-                merged.update(names)
-        return merged
+    def _ambiguous(self, pcodes: set[str], level: int, parent: str | None) -> str:
+        listed = ", ".join(self.describe(p) for p in sorted(pcodes))
+        return f"several {self.level_name(level)}s{self._where(parent)} have that name ({listed}): give the one above"
 
-    def _by_exact(self, provided: str, key: str, level: int, parent: str | None) -> str | None:
-        return self._candidates(level, parent).get(key)
+    def _bar(self, key: str, name: str) -> float | None:
+        """The similarity a name needs; None when it is too short to be matched by similarity at all."""
+        shortest = min(len(key.replace(" ", "")), len(name.replace(" ", "")))
+        if shortest <= SHORT_NAME:
+            return None
+        return self.medium_threshold if shortest <= MEDIUM_NAME else self.fuzzy_threshold
 
-    def _by_fuzzy(self, provided: str, key: str, level: int, parent: str | None) -> Match:
-        candidates = self._candidates(level, parent)
-        best = process.extractOne(key, list(candidates), scorer=fuzz.WRatio) if candidates else None
-        where = f" in {parent}" if parent else ""
-        if best and best[1] >= self.fuzzy_threshold:
-            return Match(provided, candidates[best[0]], "fuzzy", round(best[1], 1))
-        hint = f"; closest: {best[0]!r} ({best[1]:.0f}%)" if best else ""
-        return Match(provided, None, None, reason=f"no {LEVEL_KEYS[level][:-1]} of that name{where}{hint}")
+    def _by_fuzzy(self, provided: str, key: str, candidates: dict[str, set[str]], level: int,
+                  parent: str | None) -> Match:
+        scored = process.extract(key, list(candidates), scorer=fuzz.token_sort_ratio, limit=3) if candidates else []
+        passing = [(name, score) for name, score, _ in scored
+                   if (bar := self._bar(key, name)) is not None and score >= bar]
+        if passing:
+            score = passing[0][1]
+            close = set().union(*(candidates[n] for n, s in passing if s >= score - 2))
+            if len(close) == 1:
+                return Match(provided, next(iter(close)), "fuzzy", round(score, 1))
+            return Match(provided, None, None, reason=self._ambiguous(close, level, parent))
+        hint = f"; closest: {scored[0][0]!r} ({scored[0][1]:.0f}%)" if scored else ""
+        return Match(provided, None, None,
+                     reason=f"no {self.level_name(level)} of that name{self._where(parent)}{hint}")
 
 
 @dataclass(frozen=True)
@@ -161,13 +195,65 @@ class PlaceColumns:
 
 @dataclass(frozen=True)
 class Place:
-    """A resolved place, or the problems that stopped it; fuzzy matches are kept to be reported."""
+    """A resolved place, or the problems that stopped it; fuzzy matches and code/name notes are kept to be reported."""
 
     admin1_pcode: str | None = None
     admin2_pcode: str | None = None
     admin3_pcode: str | None = None
     problems: tuple[tuple[str, str, str], ...] = ()  # (column, value, reason)
     fuzzy: tuple[tuple[str, Match], ...] = ()  # (column, match)
+    notes: tuple[tuple[str, str, str], ...] = ()  # (column, value, note): P-code and name cross-checked
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which of a row's P-code and name placed it at one level, and what to say about it."""
+
+    pcode: str | None
+    column: str | None = None  # the column that placed it (or that failed)
+    used: Match | None = None
+    note: str | None = None  # info for the report: the P-code and the name disagreed, or one of them was unknown
+    problem: str | None = None  # why neither placed it
+
+
+def cross_check(matcher: AdminMatcher, level: int, code: tuple[str, Match] | None,
+                name: tuple[str, Match] | None) -> Decision:
+    """Place one level from a row's P-code and name (each (column, match) or None when not given).
+
+    The rule (docs/operations.md, "Places"): when both agree, fine. An unknown P-code, or one under another parent,
+    falls back to the name. An unknown name falls back to the P-code. When both are valid but disagree, the name
+    wins when it matched exactly or by alias (within its parent, it is what the partner picked; codes are copied
+    from a neighbouring row more often than names are misspelt into another place), the P-code wins over a name
+    matched only by similarity. Every fallback and disagreement is an info note naming both.
+    """
+    if code is None and name is None:
+        return Decision(None)
+    if code is None or name is None:
+        column, found = code or name
+        if found.pcode is None:
+            return Decision(None, column, found, problem=f"unknown place: {found.reason}")
+        return Decision(found.pcode, column, found)
+    (code_column, by_code), (name_column, by_name) = code, name
+    what = matcher.level_name(level)
+    if by_code.pcode and by_code.pcode == by_name.pcode:
+        return Decision(by_code.pcode, code_column, by_code)
+    if by_code.pcode is None and by_name.pcode is None:
+        return Decision(None, name_column, by_name,
+                        problem=f"unknown place: {by_name.reason}; its P-code {by_code.provided!r}: {by_code.reason}")
+    if by_code.pcode is None:
+        return Decision(by_name.pcode, name_column, by_name,
+                        note=f"P-code {by_code.provided!r} not used ({by_code.reason}); placed by the name "
+                             f"{by_name.provided!r} on {matcher.describe(by_name.pcode)}")
+    if by_name.pcode is None:
+        return Decision(by_code.pcode, code_column, by_code,
+                        note=f"{what} name {by_name.provided!r} not used ({by_name.reason}); placed by the P-code "
+                             f"on {matcher.describe(by_code.pcode)}")
+    disagree = (f"P-code {by_code.provided!r} is {matcher.describe(by_code.pcode)} but the {what} name "
+                f"{by_name.provided!r} is {matcher.describe(by_name.pcode)}")
+    if by_name.method == "fuzzy":
+        return Decision(by_code.pcode, code_column, by_code,
+                        note=f"{disagree} (similarity {by_name.score:.0f}%); placed by the P-code")
+    return Decision(by_name.pcode, name_column, by_name, note=f"{disagree}; placed by the name")
 
 
 def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: PlaceColumns,
@@ -175,34 +261,39 @@ def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: Pla
     """Resolve region → cercle → commune for one row; a region-only row gets the unspecified cercle."""
     problems: list[tuple[str, str, str]] = []
     fuzzy: list[tuple[str, Match]] = []
-
-    def attempt(level: int, parent: str | None, *pairs: tuple[str | None, str]) -> str | None:
-        for column, _ in pairs:
-            if column and not is_blank(values.get(column)):
-                found = matcher.match(values[column], level, parent)
-                if found.method == "fuzzy":
-                    fuzzy.append((column, found))
-                if found.pcode is None:
-                    problems.append((column, str(values[column]), f"unknown place: {found.reason}"))
-                return found.pcode
-        return None
+    notes: list[tuple[str, str, str]] = []
 
     def given(*names: str | None) -> bool:
         return any(n and not is_blank(values.get(n)) for n in names)
 
-    region = attempt(1, None, (columns.region_pcode, "pcode"), (columns.region, "name"))
-    cercle = attempt(2, region, (columns.cercle_pcode, "pcode"), (columns.cercle, "name"))
+    def attempt(level: int, parent: str | None, code_column: str | None, name_column: str | None) -> str | None:
+        code, name = ((c, matcher.match(values[c], level, parent)) if given(c) else None
+                      for c in (code_column, name_column))
+        decision = cross_check(matcher, level, code, name)
+        if decision.used is not None and decision.used.method == "fuzzy" and decision.pcode:
+            fuzzy.append((decision.column, decision.used))
+        if decision.note:
+            notes.append((decision.column, str(values[decision.column]), decision.note))
+        if decision.problem:
+            problems.append((decision.column, str(values[decision.column]), decision.problem))
+        return decision.pcode
+
+    region = attempt(1, None, columns.region_pcode, columns.region)
+    cercle = attempt(2, region, columns.cercle_pcode, columns.cercle)
     region = region or (matcher.region_of(cercle) if cercle else None)
-    commune = attempt(3, cercle or region, (columns.commune_pcode, "pcode"), (columns.commune, "name"))
+    commune = attempt(3, cercle or region, columns.commune_pcode, columns.commune)
     if commune and not cercle:
         cercle = matcher.parent_of(commune)
         region = region or matcher.region_of(commune)
     if region and not cercle and not given(columns.cercle, columns.cercle_pcode):
         cercle = matcher.unspecified_cercle(region)
+        if cercle is None:
+            problems.append((columns.region or columns.region_pcode or "region", matcher.describe(region),
+                             "the gazetteer has no unspecified admin 2 row for this region"))
     if not region and not problems:
         problems.append((columns.region or columns.region_pcode or "region", "", "no region or cercle given"))
     if fill_commune_with_cercle and not commune and not given(columns.commune, columns.commune_pcode) and not problems:
         commune = cercle
     if problems:
-        return Place(problems=tuple(problems), fuzzy=tuple(fuzzy))
-    return Place(region, cercle, commune, fuzzy=tuple(fuzzy))
+        return Place(problems=tuple(problems), fuzzy=tuple(fuzzy), notes=tuple(notes))
+    return Place(region, cercle, commune, fuzzy=tuple(fuzzy), notes=tuple(notes))

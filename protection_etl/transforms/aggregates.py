@@ -79,8 +79,9 @@ def place_problems(place: Place, ctx: RowContext) -> list[Problem]:
 
 
 def place_notes(place: Place, ctx: RowContext, matcher: AdminMatcher) -> list[Problem]:
-    """Place names matched by similarity, to be reported as info."""
-    return [similarity_note(ctx, column, match, matcher) for column, match in place.fuzzy]
+    """Place names matched by similarity, and P-codes and names that disagreed, to be reported as info."""
+    return ([similarity_note(ctx, column, match, matcher) for column, match in place.fuzzy]
+            + [ctx.problem(column, value, note, "info") for column, value, note in place.notes])
 
 
 def similarity_note(ctx: RowContext, column: str, match: Match, matcher: AdminMatcher) -> Problem:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from protection_etl.transforms.admin import AdminMatcher, Place, PlaceColumns, resolve_place
-from protection_etl.transforms.aggregates import PROVENANCE, RowContext, count_cell, place_problems, similarity_note
+from protection_etl.transforms.aggregates import PROVENANCE, RowContext, count_cell, place_notes, place_problems
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.cells import age_band, parse_date
 from protection_etl.transforms.problems import Problem
@@ -344,7 +344,7 @@ def harmonise_submission(record: dict, *, file_name: str, transform: KoboTransfo
     people = _people(record, paths, layout, ctx, problems, victims)
     if problems:
         return [], problems, []
-    notes = [similarity_note(ctx, column, match, transform.places.matcher) for column, match in place.fuzzy]
+    notes = place_notes(place, ctx, transform.places.matcher)
     notes += _count_note(victims, people, paths, ctx)
     base = {
         "source": transform.source, "load_id": fingerprint(record.get("_uuid")), "kobo_id": kobo_id,

@@ -12,10 +12,12 @@ import duckdb
 import pandas as pd
 
 from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.gazetteer import GazetteerError, gazetteer_from_cod
 from protection_etl.transforms.problems import Problem, problems_frame
 from protection_etl.warehouse.db import transaction
 
 GAZETTEER_CSV = Path(__file__).parent / "reference" / "mli_admin.csv"
+BUNDLED_COUNTRY = "MLI"  # the bundled gazetteer (regions, cercles, communes); other countries need a COD table
 GAZETTEER_DTYPES = {"pcode": str, "name": str, "parent_pcode": str, "admin1_pcode": str}
 
 
@@ -50,13 +52,40 @@ def read_gazetteer(path: Path = GAZETTEER_CSV) -> pd.DataFrame:
     return frame
 
 
-def load_gazetteer(con: duckdb.DuckDBPyConnection, path: Path = GAZETTEER_CSV) -> bool:
-    """Replace harmonised.admin from the gazetteer CSV when it changed; True when rows were written."""
-    load_id = fingerprint(path.read_bytes())
+def read_cod_gazetteer(path: Path, country: str) -> pd.DataFrame:
+    """One country's units of a COD P-code table (Location, Admin Level, P-Code, Name, Parent P-Code) as a
+    harmonised.admin frame, with an unspecified admin 2 per region."""
+    try:
+        cod = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise GazetteerError(f"{path}: cannot read the P-code table: {exc}") from exc
+    try:
+        return gazetteer_from_cod(cod, country)
+    except GazetteerError as exc:
+        raise GazetteerError(f"{path}: {exc}") from exc
+
+
+def country_gazetteer(country: str = BUNDLED_COUNTRY, path: Path | None = None) -> pd.DataFrame:
+    """The gazetteer of `country` (ISO3): from the COD table at `path`, else the bundled Mali one.
+
+    This is what `[reference] country` and `gazetteer` in pipeline.toml select.
+    """
+    if path is not None:
+        return read_cod_gazetteer(path, country)
+    if country.upper() != BUNDLED_COUNTRY:
+        raise GazetteerError(f"no gazetteer is bundled for {country}: set [reference] gazetteer to its COD P-code "
+                             "table (Location, Admin Level, P-Code, Name, Parent P-Code)")
+    return read_gazetteer()
+
+
+def load_gazetteer(con: duckdb.DuckDBPyConnection, path: Path | None = None, country: str = BUNDLED_COUNTRY) -> bool:
+    """Replace harmonised.admin with the country's gazetteer when it changed; True when rows were written."""
+    source = path or GAZETTEER_CSV
+    load_id = fingerprint(source.read_bytes(), country.upper())
     current = con.execute("select distinct load_id from harmonised.admin").fetchall()
     if current == [(load_id,)]:
         return False
-    frame = read_gazetteer(path).assign(source=path.name, load_id=load_id)
+    frame = country_gazetteer(country, path).assign(source=source.name, load_id=load_id)
     with transaction(con):
         con.execute("delete from harmonised.admin")
         con.register("staged_admin", frame)
