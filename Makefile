@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean messages
 
 install: $(VENV)/.synced
 
@@ -29,6 +29,15 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check . || true
+
+# After changing a message for people: extract them all and update the French catalogue, then translate the new
+# entries in protection_etl/locale/fr/LC_MESSAGES/messages.po (it is compiled when first used: no build step).
+LOCALE := protection_etl/locale
+messages: install
+	$(VENV)/bin/pybabel --quiet extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -w 120 \
+		-o $(LOCALE)/messages.pot protection_etl
+	$(VENV)/bin/pybabel --quiet update -i $(LOCALE)/messages.pot -d $(LOCALE) -l fr --init-missing \
+		--ignore-obsolete -w 120
 
 bench: install
 	$(VENV)/bin/python bench/run.py

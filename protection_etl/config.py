@@ -42,6 +42,7 @@ class PrivacyConfig(_Strict):
 
 class NotifyConfig(_Strict):
     on: Literal["failure", "warnings", "always", "never"] = "failure"
+    language: Literal["fr", "en"] = "fr"  # of the report, the email, the command line's summary and `status`
     to: list[str] = Field(default_factory=list)
     sender: str = "protection-etl@localhost"
     smtp_host: str | None = None

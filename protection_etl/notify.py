@@ -20,7 +20,9 @@ from protection_etl.expectations.report import (
     run_file_stem,
     write_private_file,
 )
+from protection_etl.expectations.report.labels import status_label
 from protection_etl.fsutil import private_dir
+from protection_etl.i18n import DEFAULT_LANGUAGE, translations
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +79,24 @@ def send_report(
     return deliver(message, notify, outbox_dir, env, ssl_context=ssl_context)
 
 
-def subject_for(report: RunReport) -> str:
+def subject_for(report: RunReport, language: str = DEFAULT_LANGUAGE) -> str:
     """The subject line: run start, status and the sources at fault.
 
-    e.g. "[protection-etl] run 2026-11-30T02:00 FAILED: gbvims, fivew"
+    e.g. "[protection-etl] run 2026-11-30T02:00 FAILED: gbvims, fivew" in English, the prefix kept in every language
+    so that mail filters keep working.
     """
+    tr = translations(language)
     sources = report.failing_sources() or report.warning_sources()
-    at_fault = f": {', '.join(sources)}" if sources else ""
-    return f"{SUBJECT_PREFIX} run {report.started_at:%Y-%m-%dT%H:%M} {report.status.upper()}{at_fault}"
+    subject = tr.gettext("run {started} {status}").format(
+        started=f"{report.started_at:%Y-%m-%dT%H:%M}", status=status_label(tr, report.status).upper())
+    at_fault = tr.gettext(": {sources}").format(sources=", ".join(sources)) if sources else ""
+    return f"{SUBJECT_PREFIX} {subject}{at_fault}"
 
 
 def build_message(report: RunReport, files: ReportFiles, notify: NotifyConfig) -> EmailMessage:
     """The email: summary as HTML with a plain-text alternative, the full report and the quarantine CSV attached."""
     message = EmailMessage()
-    message["Subject"] = subject_for(report)
+    message["Subject"] = subject_for(report, notify.language)
     message["From"] = notify.sender
     message["To"] = ", ".join(notify.to)
     message["Date"] = formatdate(usegmt=True)
@@ -98,7 +104,7 @@ def build_message(report: RunReport, files: ReportFiles, notify: NotifyConfig) -
     message[RUN_HEADER] = report.run_id
     # RFC 3834: out-of-office robots must not answer a machine
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_summary_text(report))
+    message.set_content(render_summary_text(report, notify.language))
     message.add_alternative(files.summary_html, subtype="html")
     message.add_attachment(
         files.html_path.read_bytes(), maintype="text", subtype="html", filename=files.html_path.name

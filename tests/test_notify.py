@@ -90,12 +90,13 @@ def outbox(tmp_path) -> Path:
 
 
 def files_for(report: RunReport, tmp_path: Path) -> ReportFiles:
-    return write_report(report, tmp_path / "reports")
+    return write_report(report, tmp_path / "reports", "en")
 
 
 def notify_config(port: int | None, **overrides) -> NotifyConfig:
     settings = {
         "on": "failure",
+        "language": "en",
         "to": ["imo@cluster-protection.ml", "gbv-aor@cluster-protection.ml"],
         "sender": "etl@cluster-protection.ml",
         "smtp_host": LOOPBACK if port else None,
@@ -155,7 +156,11 @@ def test_an_unknown_policy_is_an_error():
     ids=["failed", "warnings", "clean"],
 )
 def test_the_subject_names_the_status_and_the_sources_at_fault(report, subject):
-    assert subject_for(report) == subject
+    assert subject_for(report, "en") == subject
+
+
+def test_the_subject_is_in_french_by_default_and_keeps_its_prefix():
+    assert subject_for(FAILING) == "[protection-etl] exécution 2026-11-30T02:00 ÉCHEC : gbvims, fivew"
 
 
 # --- sending ------------------------------------------------------------------------------------------------

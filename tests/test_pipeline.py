@@ -148,7 +148,7 @@ def test_the_run_emails_its_report_when_a_source_fails_and_records_it(fivew_site
         failing = nightly(write_config(fivew_site, config + partner))
         [received] = server.messages
     message = received.message()
-    assert "FAILED" in message["Subject"] and "partner" in message["Subject"]
+    assert "ÉCHEC" in message["Subject"] and "partner" in message["Subject"]  # French unless [notify] says "en"
     attached = sorted(part.get_filename() for part in message.iter_attachments())
     assert attached == sorted([f"{failing.run_id}.html", f"{failing.run_id}-quarantine.csv"])
     with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:

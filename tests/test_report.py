@@ -73,10 +73,10 @@ def add_load(con, run_id: str, source: str, kind: str, status: str, loaded: int,
 
 def add_result(con, source: str, table: str, expectation: str, severity: str, success: bool,
                unexpected: int | None = None, examples: str | None = None, why: str | None = None,
-               crashed: bool = False) -> None:
+               crashed: bool = False, run_id: str = TONIGHT) -> None:
     con.execute(
         "insert into audit.quality_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [TONIGHT, source, table, expectation, severity, success, unexpected, examples, why, crashed],
+        [run_id, source, table, expectation, severity, success, unexpected, examples, why, crashed],
     )
 
 
@@ -89,12 +89,13 @@ def add_quarantine(con, row_number: int, value: str, reason: str = "a count of p
 
 
 def add_quiet_nights(con, nights: int) -> None:
-    """Earlier nights where every source loaded, 100 rows more each night."""
+    """Earlier nights where every source loaded and passed its one check, 100 rows more each night."""
     for night in range(nights, 0, -1):
         run_id = f"night-{night:02d}"
         add_run(con, run_id, NIGHT_START - timedelta(days=night), "succeeded")
         for order, (source, kind) in enumerate(SOURCES):
             add_load(con, run_id, source, kind, "loaded", loaded=1000 + 100 * (nights - night), order=order)
+            add_result(con, source, "t", "expect_table_row_count_to_be_between", "error", True, run_id=run_id)
 
 
 def add_failing_night(con) -> None:
@@ -239,7 +240,7 @@ def test_examples_are_read_from_json_lists_or_plain_text(stored, expected):
 
 
 def test_the_page_shows_status_sources_failures_and_quarantine(failing_night):
-    html = render_report_html(load_run_report(failing_night))
+    html = render_report_html(load_run_report(failing_night), "en")
 
     assert "FAILED" in html
     assert "Failed: <strong>protection_monitoring, gbvims, fivew</strong>" in html
@@ -255,14 +256,14 @@ def test_the_page_shows_status_sources_failures_and_quarantine(failing_night):
 
 
 def test_failures_are_grouped_by_source_failing_sources_first(failing_night):
-    html = render_report_html(load_run_report(failing_night))
+    html = render_report_html(load_run_report(failing_night), "en")
 
     headings = re.findall(r"<h3[^>]*>(\w+) <span", html)
     assert headings == ["protection_monitoring", "gbvims", "cmp"]
 
 
 def test_values_from_the_data_are_escaped(failing_night):
-    html = render_report_html(load_run_report(failing_night))
+    html = render_report_html(load_run_report(failing_night), "en")
 
     assert HOSTILE not in html
     # once among the failed checks' examples, once among the quarantined rows
@@ -270,7 +271,7 @@ def test_values_from_the_data_are_escaped(failing_night):
 
 
 def test_the_page_is_self_contained(failing_night):
-    html = render_report_html(load_run_report(failing_night))
+    html = render_report_html(load_run_report(failing_night), "en")
 
     assert "<script" not in html.lower()
     assert "<link" not in html.lower() and "url(" not in html.lower()
@@ -280,7 +281,7 @@ def test_the_page_is_self_contained(failing_night):
 
 
 def test_the_page_has_a_chart_per_source_over_its_runs(failing_night):
-    html = render_report_html(load_run_report(failing_night))
+    html = render_report_html(load_run_report(failing_night), "en")
 
     for source, _ in SOURCES:
         assert f'aria-label="{source}: loaded and quarantined rows in the last 4 runs"' in html
@@ -295,24 +296,24 @@ def test_only_the_first_200_quarantined_rows_are_shown(con):
         [TONIGHT],
     )
 
-    html = render_report_html(load_run_report(con))
+    html = render_report_html(load_run_report(con), "en")
 
-    assert "The first 200 of 205 rows are shown" in html
+    assert "The first 200 are shown; all are in" in html
     assert ">value-100<" in html
     assert "value-302" not in html  # sorted by row: rows 12, 14 and 100..297 fill the 200
 
 
 def test_the_summary_has_status_sources_and_failures_but_no_quarantine_rows(failing_night):
-    summary = render_summary_html(load_run_report(failing_night))
+    summary = render_summary_html(load_run_report(failing_night), "en")
 
     assert "FAILED" in summary and "<strong>gbvims</strong>" in summary
     assert "Sex must be f, m, u or all." in summary
-    assert "Quarantined rows" not in summary and "cmp_mopti_2026-10.xlsx" not in summary
+    assert ">Quarantined rows</h2>" not in summary and "row 12" not in summary
     assert "aria-label" not in summary  # the charts stay in the full report
 
 
 def test_the_plain_text_summary_names_each_source_and_failed_check(failing_night):
-    text = render_summary_text(load_run_report(failing_night))
+    text = render_summary_text(load_run_report(failing_night), "en")
 
     assert text.startswith(f"Protection ETL run {TONIGHT}: FAILED")
     assert "  fivew (5w): refused; read 0, loaded 0, quarantined 0. 5w.xlsx: column 'Téléphone'" in text
@@ -361,7 +362,7 @@ def test_write_report_writes_the_page_and_an_excel_ready_csv(failing_night, tmp_
          "warning"],
     ]
     assert "Sex must be f, m, u or all." in files.summary_html
-    assert "cmp_mopti_2026-10.xlsx" not in files.summary_html
+    assert "row 12" not in files.summary_html and "ligne 12" not in files.summary_html
 
 
 def test_report_files_are_owner_only(failing_night, tmp_path):
@@ -401,7 +402,7 @@ def test_a_clean_run_says_so(con):
     add_quiet_nights(con, 2)
 
     report = load_run_report(con)
-    html = render_report_html(report)
+    html = render_report_html(report, "en")
 
     assert report.outcome == "ok"
     assert "SUCCEEDED" in html

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from gettext import NullTranslations
 
+from protection_etl.expectations.report.labels import status_label
 from protection_etl.expectations.report.model import FAILED_SOURCE_STATUSES, HistoryPoint
 from protection_etl.expectations.report.text import count
 
@@ -30,21 +32,24 @@ class Chart:
     latest: HistoryPoint | None
 
 
-def history_chart(points: list[HistoryPoint], height_px: int = CHART_HEIGHT_PX) -> Chart:
+def history_chart(
+    points: list[HistoryPoint], height_px: int = CHART_HEIGHT_PX, tr: NullTranslations | None = None
+) -> Chart:
     """Bar heights (pixels) of loaded and quarantined rows per run, scaled to the source's busiest run."""
     peak = max(((p.rows_loaded or 0) + (p.rows_quarantined or 0) for p in points), default=0)
-    bars = [_bar(point, peak, height_px) for point in points]
+    bars = [_bar(point, peak, height_px, tr or NullTranslations()) for point in points]
     present = [p for p in points if p.status is not None]
     return Chart(bars=bars, peak=peak, latest=present[-1] if present else None)
 
 
-def _bar(point: HistoryPoint, peak: int, height_px: int) -> ChartBar:
+def _bar(point: HistoryPoint, peak: int, height_px: int, tr: NullTranslations) -> ChartBar:
     loaded, quarantined = point.rows_loaded or 0, point.rows_quarantined or 0
-    when = point.started_at.strftime("%Y-%m-%d %H:%M")
+    at = point.started_at.strftime("%Y-%m-%d %H:%M")
     if point.status is None:
-        title = f"{when}: not run"
+        title = tr.gettext("{at}: not run").format(at=at)
     else:
-        title = f"{when}: {point.status}, {count(loaded)} loaded, {count(quarantined)} quarantined"
+        title = tr.gettext("{at}: {status}, {loaded} loaded, {quarantined} quarantined").format(
+            at=at, status=status_label(tr, point.status), loaded=count(loaded), quarantined=count(quarantined))
     return ChartBar(
         title=title,
         loaded_px=_scaled(loaded, peak, height_px),

@@ -12,6 +12,7 @@ from protection_etl.expectations.report.model import QuarantineRow, ReportFiles,
 from protection_etl.expectations.report.render import render_report_html, render_summary_html
 from protection_etl.expectations.report.text import run_file_stem
 from protection_etl.fsutil import private_dir
+from protection_etl.i18n import DEFAULT_LANGUAGE
 
 # Excel set to French reads ';' as the column separator (',' is its decimal mark); the BOM makes it read UTF-8.
 CSV_DELIMITER = ";"
@@ -44,15 +45,16 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def write_report(report: RunReport, reports_dir: Path | str) -> ReportFiles:
+def write_report(report: RunReport, reports_dir: Path | str, language: str = DEFAULT_LANGUAGE) -> ReportFiles:
     """Write <run_id>.html and <run_id>-quarantine.csv (UTF-8 with BOM) owner-only into reports_dir."""
     reports_dir = private_dir(Path(reports_dir))
     stem = run_file_stem(report.run_id)
     html_path = reports_dir / f"{stem}.html"
     csv_path = reports_dir / f"{stem}-quarantine.csv"
-    write_private_file(html_path, render_report_html(report).encode("utf-8"))
+    write_private_file(html_path, render_report_html(report, language).encode("utf-8"))
     write_private_file(csv_path, render_quarantine_csv(report.quarantine).encode("utf-8-sig"))
-    return ReportFiles(html_path=html_path, quarantine_csv_path=csv_path, summary_html=render_summary_html(report))
+    summary = render_summary_html(report, language)
+    return ReportFiles(html_path=html_path, quarantine_csv_path=csv_path, summary_html=summary)
 
 
 def write_private_file(path: Path, data: bytes) -> None:

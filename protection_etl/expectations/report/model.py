@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,7 @@ class SourceSummary:
     rows_quarantined: int = 0
     latest_period: date | None = None
     message: str | None = None
+    checks_run: int | None = None  # expectations evaluated for it in the run; None when not known
 
     @property
     def failed(self) -> bool:
@@ -74,6 +76,46 @@ class QuarantineRow:
 
 
 @dataclass(frozen=True)
+class QuarantineCell:
+    """One cell of a quarantined row: its column, its value and what was expected."""
+
+    column_name: str | None
+    value: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """One input row kept aside (or noted), once, with each of its cells that had a problem."""
+
+    source: str
+    file: str | None
+    sheet: str | None
+    row_number: int | None
+    severity: str
+    cells: tuple[QuarantineCell, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The distinct reasons, in the order of the cells."""
+        return tuple(dict.fromkeys(cell.reason for cell in self.cells))
+
+
+def group_quarantine(rows: list[QuarantineRow]) -> list[QuarantineEntry]:
+    """One entry per input row and severity, in the order the rows come, its cells listed in order.
+
+    A row whose four sex/age cells each failed is one entry with four cells, as the source counts it.
+    """
+    grouped: dict[tuple, list[QuarantineRow]] = {}
+    for row in rows:
+        grouped.setdefault((row.source, row.file, row.sheet, row.row_number, row.severity), []).append(row)
+    return [
+        QuarantineEntry(*key, cells=tuple(QuarantineCell(r.column_name, r.value, r.reason) for r in cells))
+        for key, cells in grouped.items()
+    ]
+
+
+@dataclass(frozen=True)
 class HistoryPoint:
     """A source's counts in one past run; None counts when the source did not take part."""
 
@@ -109,14 +151,32 @@ class RunReport:
         failing = set(self.failing_sources())
         names = [s.source for s in self.sources if s.rows_quarantined or s.status == "loaded with warnings"]
         names += [f.source for f in self.failures if not f.blocking]
-        names += [row.source for row in self.quarantine if row.severity != "info"]  # a note is not a warning
+        names += [entry.source for entry in self.kept_aside()]  # a note is not a warning
         return [name for name in in_run_order(names, self.sources) if name not in failing]
+
+    @cached_property
+    def entries(self) -> list[QuarantineEntry]:
+        """The quarantine rows grouped: one entry per input row, kept aside or noted."""
+        return group_quarantine(self.quarantine)
+
+    def kept_aside(self, source: str | None = None) -> list[QuarantineEntry]:
+        """Input rows not loaded (warning, error), of one source or all."""
+        return [e for e in self.entries if e.severity != "info" and source in (None, e.source)]
+
+    def notes(self, source: str | None = None) -> list[QuarantineEntry]:
+        """Input rows loaded with a note (info: a fuzzy match, a period taken from the file name), of one or all."""
+        return [e for e in self.entries if e.severity == "info" and source in (None, e.source)]
+
+    def rows_kept_aside(self, source: SourceSummary) -> int:
+        """One source's quarantined rows: its recorded rows when the run kept them, else its own count."""
+        return len(self.kept_aside(source.source)) or source.rows_quarantined
 
     @property
     def rows_quarantined(self) -> int:
-        """Rows the run kept aside, from the per-source counts or the quarantine rows, whichever says more."""
-        kept_aside = [row for row in self.quarantine if row.severity != "info"]
-        return max(sum(s.rows_quarantined for s in self.sources), len(kept_aside))
+        """Rows the run kept aside: the sum of the sources' counts, as the sources table shows them."""
+        listed = {s.source for s in self.sources}
+        elsewhere = [e for e in self.kept_aside() if e.source not in listed]
+        return sum(self.rows_kept_aside(s) for s in self.sources) + len(elsewhere)
 
     @property
     def failed(self) -> bool:
@@ -150,6 +210,7 @@ class ReportFiles:
 
 
 def in_run_order(names: list[str], sources: list[SourceSummary]) -> list[str]:
+    """The names once each, in the order their sources ran; unknown names last, by name."""
     position = {s.source: i for i, s in enumerate(sources)}
     unique = dict.fromkeys(names)
     return sorted(unique, key=lambda name: (position.get(name, len(position)), name))

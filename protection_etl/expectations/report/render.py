@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
+from gettext import NullTranslations
 from pathlib import Path
 
 import jinja2
 
+from protection_etl.expectations.report.advice import next_steps
 from protection_etl.expectations.report.charts import CHART_HEIGHT_PX, history_chart
+from protection_etl.expectations.report.labels import status_label
 from protection_etl.expectations.report.model import (
     QualityFailure,
     RunReport,
@@ -15,6 +18,7 @@ from protection_etl.expectations.report.model import (
     in_run_order,
 )
 from protection_etl.expectations.report.text import count, day, run_file_stem, when
+from protection_etl.i18n import DEFAULT_LANGUAGE, translations
 
 TEMPLATES_DIR = Path(__file__).parents[1] / "templates"
 QUARANTINE_SHOWN = 200
@@ -37,63 +41,91 @@ def status_tone(status: str | None) -> Tone:
     return _TONE_OF_STATUS.get((status or "").strip().lower(), "neutral")
 
 
-def render_report_html(report: RunReport) -> str:
+def render_report_html(report: RunReport, language: str = DEFAULT_LANGUAGE) -> str:
     """The full quality report: one self-contained HTML page (inline CSS, no script, no external asset)."""
-    return _render(report, summary=False)
+    return _render(report, language, summary=False)
 
 
-def render_summary_html(report: RunReport) -> str:
-    """The shorter HTML body for the email: status, per-source table and failed checks, no quarantine rows."""
-    return _render(report, summary=True)
+def render_summary_html(report: RunReport, language: str = DEFAULT_LANGUAGE) -> str:
+    """The shorter HTML body for the email: status, per-source table, next steps and failed checks."""
+    return _render(report, language, summary=True)
 
 
-def render_summary_text(report: RunReport) -> str:
+def render_summary_text(report: RunReport, language: str = DEFAULT_LANGUAGE) -> str:
     """The email summary as plain text, for mail clients that do not show HTML."""
-    lines = [f"Protection ETL run {report.run_id}: {report.status.upper()}", _period_text(report), ""]
-    lines += ["Sources:"]
+    tr = translations(language)
+    _ = tr.gettext
+    lines = [_("Protection ETL run {run_id}: {status}").format(
+        run_id=report.run_id, status=status_label(tr, report.status).upper()), period_text(report, tr), ""]
+    lines += [_("Sources:")]
     lines += [
-        f"  {s.source} ({s.kind}): {s.status}; read {count(s.rows_read)}, loaded {count(s.rows_loaded)}, "
-        f"quarantined {count(s.rows_quarantined)}" + (f". {s.message}" if s.message else "")
+        "  " + _("{source} ({kind}): {status}; read {read}, loaded {loaded}, quarantined {quarantined}").format(
+            source=s.source, kind=s.kind, status=status_label(tr, s.status), read=count(s.rows_read),
+            loaded=count(s.rows_loaded), quarantined=count(report.rows_kept_aside(s)),
+        ) + (f". {s.message}" if s.message else "")
         for s in report.sources
-    ] or ["  (none)"]
+    ] or ["  " + _("(none)")]
+    steps = next_steps(report, tr)
+    if steps:
+        lines += ["", _("What to do next:")]
+        lines += [f"  {step.source}: {step.text}" for step in steps]
     if report.failures:
-        lines += ["", "Failed checks:"]
-        lines += [f"  {_failure_text(f)}" for f in report.failures]
+        lines += ["", _("Failed checks:")]
+        lines += [f"  {_failure_text(f, tr)}" for f in report.failures]
     if report.rows_quarantined:
-        lines += ["", f"{count(report.rows_quarantined)} rows quarantined: see the attached CSV."]
-    lines += ["", "The full report is attached as HTML."]
+        lines += ["", tr.ngettext("{n} row quarantined: see the attached CSV.",
+                                  "{n} rows quarantined: see the attached CSV.",
+                                  report.rows_quarantined).format(n=count(report.rows_quarantined))]
+    notes = len(report.notes())
+    if notes:
+        lines += [tr.ngettext("{n} note (loaded, to confirm): see the attached CSV.",
+                              "{n} notes (loaded, to confirm): see the attached CSV.", notes).format(n=count(notes))]
+    lines += ["", _("The full report is attached as HTML.")]
     return "\n".join(lines) + "\n"
 
 
+def period_text(report: RunReport, tr: NullTranslations) -> str:
+    """When the run started and finished, and how long it took."""
+    _ = tr.gettext
+    if report.finished_at is None:
+        return _("Started {start}, not finished.").format(start=when(report.started_at))
+    minutes, seconds = divmod(int((report.finished_at - report.started_at).total_seconds()), 60)
+    return _("Started {start}, finished {end} ({minutes} min {seconds} s).").format(
+        start=when(report.started_at), end=when(report.finished_at), minutes=minutes, seconds=seconds)
+
+
 @cache
-def _environment() -> jinja2.Environment:
+def _environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters.update(number=count, when=when, day=day)
-    env.globals.update(tone=status_tone)
+    tr = translations(language)
+    env.install_gettext_translations(tr, newstyle=True)
+    env.policies["ext.i18n.trimmed"] = True
+    env.filters.update(number=count, when=when, day=day, label=lambda status: status_label(tr, status))
+    env.globals.update(tone=status_tone, language=language)
     return env
 
 
-def _render(report: RunReport, *, summary: bool) -> str:
+def _render(report: RunReport, language: str, *, summary: bool) -> str:
     stem = run_file_stem(report.run_id)
-    return (
-        _environment()
-        .get_template("report.html.j2")
-        .render(
-            report=report,
-            summary=summary,
-            failures_by_source=_group_failures(report),
-            charts={source: history_chart(report.history[source]) for source in _history_order(report)},
-            chart_height=CHART_HEIGHT_PX,
-            quarantine_shown=report.quarantine[:QUARANTINE_SHOWN],
-            csv_name=f"{stem}-quarantine.csv",
-            period=_period_text(report),
-        )
+    tr = translations(language)
+    template = _environment(language).get_template("report.html.j2")
+    return template.render(
+        report=report,
+        summary=summary,
+        steps={step.source: step for step in next_steps(report, tr)},
+        failures_by_source=_group_failures(report),
+        charts={source: history_chart(report.history[source], tr=tr) for source in _history_order(report)},
+        chart_height=CHART_HEIGHT_PX,
+        entries_shown=report.entries[:QUARANTINE_SHOWN],
+        csv_name=f"{stem}-quarantine.csv",
+        period=period_text(report, tr),
     )
 
 
@@ -111,16 +143,11 @@ def _history_order(report: RunReport) -> list[str]:
     return in_run_order(list(report.history), report.sources)
 
 
-def _failure_text(failure: QualityFailure) -> str:
-    label = "CRASHED" if failure.crashed else failure.severity
-    rows = "" if failure.unexpected_count is None else f", {count(failure.unexpected_count)} rows"
+def _failure_text(failure: QualityFailure, tr: NullTranslations) -> str:
+    label = status_label(tr, "crashed").upper() if failure.crashed else status_label(tr, failure.severity)
+    rows = "" if failure.unexpected_count is None else ", " + tr.ngettext(
+        "{n} row", "{n} rows", failure.unexpected_count).format(n=count(failure.unexpected_count))
     why = f": {failure.why}" if failure.why else ""
-    examples = f" Examples: {', '.join(failure.examples)}" if failure.examples else ""
+    examples = " " + tr.gettext("Examples: {values}").format(values=", ".join(failure.examples)) \
+        if failure.examples else ""
     return f"{failure.source} / {failure.table}: {failure.expectation} [{label}{rows}]{why}{examples}"
-
-
-def _period_text(report: RunReport) -> str:
-    if report.finished_at is None:
-        return f"Started {when(report.started_at)}, not finished."
-    minutes, seconds = divmod(int((report.finished_at - report.started_at).total_seconds()), 60)
-    return f"Started {when(report.started_at)}, finished {when(report.finished_at)} ({minutes} min {seconds} s)."

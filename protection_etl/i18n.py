@@ -1,0 +1,48 @@
+"""Messages for people in French (the default) or English, from the gettext catalogues in locale/.
+
+Messages are written once, in English, in the code and the templates (`_()`, `ngettext()`, `N_()`); the French
+catalogue `locale/fr/LC_MESSAGES/messages.po` is extracted and updated with Babel (`make messages`) and compiled in
+memory the first time it is used, so a clean clone needs no build step and a stale `.mo` cannot exist.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+Language = Literal["fr", "en"]
+LANGUAGES: tuple[Language, ...] = ("fr", "en")
+DEFAULT_LANGUAGE: Language = "fr"
+
+
+def N_(message: str) -> str:  # the name gettext tools look for
+    """Mark a message for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
+def catalogue_path(language: str) -> Path:
+    """The .po file of a language."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(language: str = DEFAULT_LANGUAGE) -> gettext.NullTranslations:
+    """The translations of a language; English, the language of the messages in the code, needs none."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}: expected one of {', '.join(LANGUAGES)}")
+    if language == "en":
+        return gettext.NullTranslations()
+    with catalogue_path(language).open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
