@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SourceKind = Literal["kobo", "cmp", "gbvims", "cpims", "5w"]
 
@@ -54,6 +54,25 @@ class NotifyConfig(_Strict):
     outbox_dir: Path = Path("warehouse/outbox")
 
 
+class ReferenceConfig(_Strict):
+    """Whose P-codes: the bundled Mali gazetteer, or one country of a COD P-code table."""
+
+    country: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "MLI"  # ISO3
+    gazetteer: Path | None = None  # COD table: Location, Admin Level, P-Code, Name, Parent P-Code[, Valid from date]
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _bundled_or_table(self) -> ReferenceConfig:
+        if self.gazetteer is None and self.country != "MLI":
+            raise ValueError(f"only Mali's gazetteer is bundled: set `gazetteer` to the COD P-code table of "
+                             f"{self.country}")
+        return self
+
+
 class SourceConfig(_Strict):
     kind: SourceKind
     path: str | None = None
@@ -83,6 +102,7 @@ class PipelineConfig(_Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     notify: NotifyConfig = NotifyConfig()
+    reference: ReferenceConfig = ReferenceConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     base_dir: Path = Path(".")
 
@@ -90,6 +110,10 @@ class PipelineConfig(_Strict):
         """A path from the config, relative to the config file's folder."""
         candidate = Path(path)
         return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    def gazetteer_path(self) -> Path | None:
+        """The configured COD P-code table, resolved; None for the bundled Mali gazetteer."""
+        return self.resolve(self.reference.gazetteer) if self.reference.gazetteer else None
 
     def env_names(self) -> list[tuple[str, str]]:
         """(key, env-var name) pairs the configured sources and notifier will read."""
@@ -115,9 +139,25 @@ def load_config(path: Path | str, *, require_env: bool = True) -> PipelineConfig
         config = PipelineConfig.model_validate({**data, "base_dir": path.resolve().parent})
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_first_error(exc)}") from exc
+    check_gazetteer(config, path)
     if require_env:
         check_env(config, path)
     return config
+
+
+def check_gazetteer(config: PipelineConfig, path: Path | str) -> None:
+    """Fail when the configured P-code table is missing or cannot serve for the configured country."""
+    table = config.gazetteer_path()
+    if table is None:
+        return
+    if not table.is_file():
+        raise ConfigError(f"{path}: `reference.gazetteer`: no file {table}")
+    from protection_etl.warehouse.loader import GazetteerError, read_cod_gazetteer  # only for a configured table
+
+    try:
+        read_cod_gazetteer(table, config.reference.country)
+    except GazetteerError as exc:
+        raise ConfigError(f"{path}: `reference.gazetteer`: {exc}") from exc
 
 
 def check_env(config: PipelineConfig, path: Path | str) -> None:

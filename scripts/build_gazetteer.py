@@ -1,8 +1,9 @@
 """Build warehouse/reference/mli_admin.csv from the COD P-code tables, re-parenting communes by cercle name.
 
 Usage: python scripts/build_gazetteer.py ../shared/reference
-The admin1/admin2 table is authoritative for cercles; every commune whose cercle code disagrees with the
-cercle of the same name is re-parented and listed in mli_admin_conflicts.csv.
+Regions and cercles (with each region's "cercle non précisé") come from transforms/gazetteer.py, as for any
+country's COD table. The admin1/admin2 table is authoritative for cercles; every commune whose cercle code
+disagrees with the cercle of the same name is re-parented and listed in mli_admin_conflicts.csv.
 """
 
 from __future__ import annotations
@@ -12,33 +13,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from protection_etl.transforms.gazetteer import gazetteer_from_cod
+
 OUT_DIR = Path(__file__).resolve().parents[1] / "protection_etl" / "warehouse" / "reference"
 
 
 def build(reference_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(gazetteer, conflicts) from the two COD tables."""
-    upper = pd.read_csv(reference_dir / "mli_pcodes_adm1_adm2.csv", dtype=str)
+    upper = gazetteer_from_cod(pd.read_csv(reference_dir / "mli_pcodes_adm1_adm2.csv", dtype=str), "MLI")
     communes = pd.read_csv(reference_dir / "mli_pcodes_adm3_communes_2020.csv", dtype=str)
-    regions = upper[upper["Admin Level"] == "1"]
-    cercles = upper[upper["Admin Level"] == "2"]
-    rows = [
-        {"pcode": r["P-Code"], "name": r["Name"], "level": 1, "parent_pcode": "MLI",
-         "admin1_pcode": r["P-Code"], "is_unspecified": False, "valid_from": r["Valid from date"]}
-        for _, r in regions.iterrows()
-    ]
-    rows += [
-        {"pcode": f"{r['P-Code']}00", "name": f"{r['Name']} (cercle non précisé)", "level": 2,
-         "parent_pcode": r["P-Code"], "admin1_pcode": r["P-Code"], "is_unspecified": True,
-         "valid_from": r["Valid from date"]}
-        for _, r in regions.iterrows()
-    ]
-    rows += [
-        {"pcode": r["P-Code"], "name": r["Name"], "level": 2, "parent_pcode": r["Parent P-Code"],
-         "admin1_pcode": r["Parent P-Code"], "is_unspecified": False, "valid_from": r["Valid from date"]}
-        for _, r in cercles.iterrows()
-    ]
-    cercle_by_name = {(r["Parent P-Code"], r["Name"]): r["P-Code"] for _, r in cercles.iterrows()}
-    conflicts = []
+    cercles = upper[(upper["level"] == 2) & ~upper["is_unspecified"]]
+    cercle_by_name = {(r.parent_pcode, r.name): r.pcode for r in cercles.itertuples(index=False)}
+    conflicts, rows = [], []
     for _, c in communes.iterrows():
         parent = cercle_by_name.get((c["Pcode_Ad_1"], c["Admin2_Nam"]), c["Pcode_Ad_2"])
         if parent != c["Pcode_Ad_2"]:
@@ -47,7 +33,7 @@ def build(reference_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                               "cercle_by_name": parent})
         rows.append({"pcode": c["Pcode_Ad_3"], "name": c["Admin3_Nam"], "level": 3, "parent_pcode": parent,
                      "admin1_pcode": c["Pcode_Ad_1"], "is_unspecified": False, "valid_from": None})
-    return pd.DataFrame(rows), pd.DataFrame(conflicts)
+    return pd.concat([upper, pd.DataFrame(rows)], ignore_index=True), pd.DataFrame(conflicts)
 
 
 def main() -> None:

@@ -256,3 +256,16 @@ def test_suites_get_each_levels_pcodes_from_any_gazetteer(country_gazetteer, cou
     parameters = suite_parameters(CheckContext(known_pcodes_from_admin(units), date(2026, 1, 1)), {})
     for level, name in ((1, "region_pcodes"), (2, "cercle_pcodes"), (3, "commune_pcodes")):
         assert sorted(parameters[name]) == sorted(units.loc[units.level == level, "pcode"]), name
+
+
+def test_another_countrys_gazetteer_loads_and_the_views_build(warehouse, cod_table):
+    from protection_etl.warehouse import loader
+    from protection_etl.warehouse.views import create_views
+
+    assert loader.load_gazetteer(warehouse, cod_table, "NER")
+    assert not loader.load_gazetteer(warehouse, cod_table, "NER")  # unchanged: nothing rewritten
+    units = loader.gazetteer_frame(warehouse)
+    assert set(units.loc[units.level == 1, "pcode"]) == {f"NE00{n}" for n in range(1, 9)}
+    assert units.loc[units.is_unspecified, "pcode"].str.fullmatch(r"NE00\d000").all()
+    create_views(warehouse)
+    assert warehouse.execute("select count(*) from analysis.cercle_month").fetchone() == (0,)

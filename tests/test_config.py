@@ -72,3 +72,30 @@ def test_shipped_configs_are_valid(name, monkeypatch):
     for var in ("KOBO_TOKEN", "SMTP_USER", "SMTP_PASSWORD", "PROTECTION_ETL_PSEUDONYM_KEY"):
         monkeypatch.setenv(var, "set")
     assert load_config(REPO / name).sources
+
+
+COD = REPO / "tests" / "fixtures" / "reference" / "global_pcodes_adm1_adm2.csv"
+REFERENCE_BROKEN = [
+    ("another country without its table", '[reference]\ncountry = "NER"\n', "only Mali's gazetteer is bundled"),
+    ("not an ISO3 code", '[reference]\ncountry = "Niger"\n', "`reference.country`"),
+    ("table not found", '[reference]\ncountry = "NER"\ngazetteer = "nope.csv"\n', "`reference.gazetteer`: no file"),
+    ("country not in the table", f'[reference]\ncountry = "FRA"\ngazetteer = "{COD}"\n', "no row for country 'FRA'"),
+    ("not a COD table", '[reference]\ncountry = "NER"\ngazetteer = "pipeline.toml"\n', "lacks the column(s)"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), [c[1:] for c in REFERENCE_BROKEN], ids=[c[0] for c in REFERENCE_BROKEN])
+def test_reference_errors_name_the_key(tmp_path, text, message):
+    path = tmp_path / "pipeline.toml"
+    path.write_text(VALID + text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, require_env=False)
+    assert message in str(error.value)
+
+
+def test_reference_selects_a_country_of_a_cod_table(tmp_path):
+    path = tmp_path / "pipeline.toml"
+    path.write_text(VALID + f'[reference]\ncountry = "ner"\ngazetteer = "{COD}"\n', encoding="utf-8")
+    config = load_config(path, require_env=False)
+    assert (config.reference.country, config.gazetteer_path()) == ("NER", COD)
+    assert load_config(REPO / "demo" / "pipeline.toml", require_env=False).gazetteer_path() is None  # bundled Mali

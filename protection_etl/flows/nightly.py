@@ -201,7 +201,7 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
     with exclusive_run(config, trigger) as run_id:
         with db.connect(config.resolve(config.warehouse.path)) as con:
             db.migrate(con)
-            loader.load_gazetteer(con)
+            loader.load_gazetteer(con, config.gazetteer_path(), config.reference.country)
             loader.start_run(con, run_id, trigger, selected)
         outcomes = [source_flow(config_path, name, run_id, from_raw, full_refresh) for name in selected]
         status, message = run_status(outcomes), _run_message(outcomes)

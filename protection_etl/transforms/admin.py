@@ -2,8 +2,12 @@
 
 One value is matched at one admin level inside its parent, in this order: the P-code (any spelling of the
 country's prefix, see `pcodes`), the alias table, the exact normalised name, then a similarity match that never
-leaves the parent and asks more of short names (`Bam` is not `Bamako`). `places.resolve_place` cross-checks a
-row's P-code against its name.
+leaves the parent and asks more of short names (`Bam` is not `Bamako`).
+
+`resolve_place` cross-checks a row's P-code against its name at each level (docs/operations.md, "Places"): an
+unknown P-code, or one under another parent, falls back to the name; an unknown name to the P-code; when both are
+valid but disagree, the name wins (within its parent it is what the partner picked), unless the name matched only
+by similarity. Each fallback and disagreement is an info note naming both, recorded in audit.quarantine.
 """
 
 from __future__ import annotations

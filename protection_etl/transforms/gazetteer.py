@@ -51,8 +51,9 @@ def gazetteer_from_cod(cod: pd.DataFrame, country: str) -> pd.DataFrame:
     units["level"] = units["level"].astype(int)
     units["admin1_pcode"] = _regions_of(units)
     units["is_unspecified"] = False
-    table = pd.concat([units, _unspecified_rows(units, country)], ignore_index=True)
-    return table.sort_values(["level", "pcode"], kind="stable").reset_index(drop=True)[ADMIN_COLUMNS]
+    regions, others = units[units["level"] == 1], units[units["level"] > 1]
+    table = pd.concat([regions, _unspecified_rows(units, country), others], ignore_index=True)
+    return table[ADMIN_COLUMNS]
 
 
 def _check_units(units: pd.DataFrame, country: str) -> None:

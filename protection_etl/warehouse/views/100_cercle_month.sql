@@ -183,7 +183,7 @@ select * from final;
 comment on view analysis.cercle_month is 'One row per cercle and month, from the first to the last month with data in any source. A figure is 0 when its source reported that month (a row for any cercle) but nothing for this cercle, and NULL when the source did not report that month.';
 comment on column analysis.cercle_month.admin1_pcode is 'Region P-code.';
 comment on column analysis.cercle_month.admin1_name is 'Region name (COD, without accents).';
-comment on column analysis.cercle_month.admin2_pcode is 'Cercle P-code; codes ending in 00 are the region''s unspecified cercle (figures known only by region).';
+comment on column analysis.cercle_month.admin2_pcode is 'Cercle P-code; the region''s unspecified cercle (harmonised.admin.is_unspecified, ML0100) for figures known only by region.';
 comment on column analysis.cercle_month.admin2_name is 'Cercle name (COD, without accents).';
 comment on column analysis.cercle_month.month is 'First day of the month.';
 comment on column analysis.cercle_month.pm_incidents is 'Incidents reported by protection monitoring that happened in the cercle that month (KoBo submissions deleted on KoBo do not count).';
