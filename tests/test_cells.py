@@ -7,7 +7,8 @@ from datetime import date, datetime
 import pytest
 
 from protection_etl.transforms.cells import age_band, parse_count, parse_date
-from protection_etl.transforms.headers import FieldSpec, locate_header
+from protection_etl.transforms.headers import locate_header
+from protection_etl.transforms.labels import FieldSpec
 from protection_etl.transforms.titles import period_from_text
 
 COUNTS = [

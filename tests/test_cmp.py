@@ -10,7 +10,8 @@ import pytest
 from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
 from protection_etl.transforms.cells import band_label
 from protection_etl.transforms.cmp import harmonise_cmp
-from protection_etl.transforms.headers import FieldSpec, SexAgeLabels, header_labels, locate_header
+from protection_etl.transforms.headers import SexAgeLabels, header_labels, locate_header
+from protection_etl.transforms.labels import FieldSpec
 from protection_etl.transforms.problems import InputError
 from protection_etl.transforms.titles import date_from_title
 from tests.fixtures.spreadsheets import read, xlsx_bytes

@@ -10,9 +10,10 @@ import pandas as pd
 from protection_etl.transforms.admin import AdminMatcher, Match, Place, PlaceColumns, resolve_place
 from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.cells import age_band, month_start, parse_count, parse_date
-from protection_etl.transforms.headers import FieldSpec, SexAgeLabels, core_label, field_specs, split_sex_age_field
+from protection_etl.transforms.headers import SexAgeLabels, split_sex_age_field
+from protection_etl.transforms.labels import FieldSpec, core_label, field_specs
 from protection_etl.transforms.problems import InputError, Problem, Severity, shown_value
-from protection_etl.transforms.sheets import FoundTable, best_partial_header, find_tables
+from protection_etl.transforms.sheets import FoundTable, best_partial_header, find_tables, missing_required
 from protection_etl.transforms.text import fold_text, is_blank
 from protection_etl.transforms.titles import date_from_title
 
@@ -127,7 +128,7 @@ def missing_columns_problem(sheets: Sheets, specs: list[FieldSpec], *, source: s
     if not any(any(not is_blank(c) for row in rows for c in row) for _, rows in sheets):
         return Problem(source, file_name, "the file has no data", severity="error")
     sheet, header = best_partial_header(sheets, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
-    missing = [s for s in specs if s.required and (header is None or s.name not in header.columns)]
+    missing = missing_required(specs, header.columns if header else {})
     wanted = "; ".join(f"{s.name} (e.g. {' or '.join([*s.synonyms[:2], *s.hxl[:1]])})" for s in missing)
     return Problem(source, file_name, f"none of the sheets has the expected {what} columns: missing {wanted}",
                    sheet=sheet, severity="error")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from protection_etl.transforms.admin import AdminMatcher, resolve_place
@@ -23,11 +23,11 @@ from protection_etl.transforms.aggregates import (
 )
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.cells import age_band, month_start, parse_date
-from protection_etl.transforms.headers import FieldSpec, field_specs
+from protection_etl.transforms.labels import FieldSpec, field_specs
+from protection_etl.transforms.periods import FilePeriod, PeriodSetting, file_period, period_notes, row_period
 from protection_etl.transforms.problems import InputError, Problem
-from protection_etl.transforms.sheets import find_tables
+from protection_etl.transforms.sheets import PeopleColumns, find_tables, header_notes, unloaded_notes
 from protection_etl.transforms.text import fold_text, is_blank
-from protection_etl.transforms.titles import period_from_text
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,33 @@ class FiveWLayout:
     statuses: dict[str, str]
     total_markers: list[str]
     scan: int
+    period_labels: list[str]
+    defaults: dict[str, str]
+    people: PeopleColumns
+    setting: PeriodSetting
 
     @classmethod
     def from_mapping(cls, mapping: dict) -> FiveWLayout:
         reached = [ReachedColumn(name, spec["sex"], str(spec["age_range"]), spec.get("age_range_with_elderly"))
                    for name, spec in mapping["reached"].items()]
+        defaults = {k: str(v) for k, v in (mapping.get("defaults") or {}).items()}
+        specs = [replace(s, required=False) if DEFAULTED.get(s.name, s.name) in defaults else s
+                 for s in field_specs(mapping["columns"]) + field_specs(mapping["reached"])]
         return cls(
-            specs=field_specs(mapping["columns"]) + field_specs(mapping["reached"]),
+            specs=specs,
             reached=reached,
             sectors={fold_text(k): v for k, v in mapping["sectors"].items()},
             statuses={fold_text(k): v for k, v in mapping["statuses"].items()},
             total_markers=list(mapping.get("total_markers", [])),
             scan=int(mapping.get("header_scan_rows", 20)),
+            period_labels=list(mapping.get("period_labels", [])),
+            defaults=defaults,
+            people=PeopleColumns.from_mapping(mapping.get("people_columns")),
+            setting=PeriodSetting.from_mapping(mapping),
         )
+
+
+DEFAULTED = {"cluster": "sector"}  # the input field whose absence a source's `defaults` make up for
 
 
 def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, source: str, file_name: str,
@@ -75,18 +89,21 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
                                                  what="5W", scan=layout.scan))
     presence, reached, problems, notes, read = [], [], [], [], 0
     for table in tables:
-        file_period = period_from_text(table.title) or period_from_text(file_name)
+        stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels)
         labels = table_labels(table)
         with_elderly = any(r.field in table.header.columns for r in layout.reached if r.age_range == "60+")
         seen: Counter[str] = Counter()
+        origins: Counter[tuple[date, str]] = Counter()
+        notes += header_notes(table, source, file_name)
         for record in table.data.to_dict("records"):
             read += 1
             context = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
-            line, row_problems, row_notes = _harmonise_row(record, context, layout, matcher, file_period, with_elderly)
+            line, row_problems, row_notes = _harmonise_row(record, context, layout, matcher, stated, with_elderly)
             notes += row_notes
             if row_problems:
                 problems += row_problems
                 continue
+            origins[(line["period_start"], line.pop("_period_origin"))] += 1
             key = fingerprint(*(line[k] for k in ("org_name", "org_acronym", "sector", "activity", "admin2_pcode",
                                                     "admin3_pcode", "start_date", "end_date", "period_start")))
             seen[key] += 1
@@ -98,6 +115,8 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
                         for person in people]
         totals = [r.field for r in layout.reached] + ["reached_total"]
         problems += check_totals(table, context_for_totals(source, file_name, table), totals)
+        notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet)
+        notes += unloaded_notes(table, layout.people, source, file_name)
     return Batch(source, load_id, {
         "operational_presence": frame_of(presence, OPERATIONAL_PRESENCE_COLUMNS, ["reached_total"]),
         "activity_reached": frame_of(reached, ACTIVITY_REACHED_COLUMNS, ["min_age", "max_age", "persons"]),
@@ -122,12 +141,15 @@ def _location(line: dict) -> dict:
 
 
 def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: AdminMatcher,
-                   file_period: date | None, with_elderly: bool) -> tuple[dict, list[Problem], list[Problem]]:
+                   stated: FilePeriod, with_elderly: bool) -> tuple[dict, list[Problem], list[Problem]]:
     problems: list[Problem] = []
-    if is_blank(record.get("org_name")):
+    org_name = clean_text(record.get("org_name")) or clean_text(record.get("org_acronym"))  # acronym-only files
+    if org_name is None:
         problems.append(ctx.problem("org_name", None, "the organisation name is empty"))
     sector = _sector(record, layout)
-    if sector is None:
+    if sector is None and not _given(record, "subcluster", "cluster") and "sector" in layout.defaults:
+        sector = layout.defaults["sector"]
+    elif sector is None:
         value = record.get("subcluster") if not is_blank(record.get("subcluster")) else record.get("cluster")
         problems.append(ctx.problem("cluster", value, f"unknown cluster / sub-cluster {clean_text(value)!r}: add "
                                                      "it under sectors: in fivew.yaml"))
@@ -135,23 +157,30 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
     problems += place_problems(place, ctx)
     notes = place_notes(place, ctx, matcher)
     dates = {}
-    for name in ("start_date", "end_date", "month"):
+    for name in ("start_date", "end_date"):
         try:
             dates[name] = parse_date(record.get(name))
         except ValueError as exc:
             problems.append(ctx.problem(name, record.get(name), str(exc)))
-    period = dates.get("month") or file_period
+    period, origin = None, None
+    try:
+        period, origin = row_period(record.get("month"), ctx.labels.get("month"), year=record.get("year"),
+                                    year_label=ctx.labels.get("year"), stated=stated, setting=layout.setting,
+                                    activity=dates.get("start_date") or dates.get("end_date"))
+    except ValueError as exc:
+        problems.append(ctx.problem("month", record.get("month"), f"{exc}, or a month name"))
     if period is None and not any(p.column_name == ctx.labels.get("month") for p in problems):
-        problems.append(ctx.problem("month", record.get("month"), "no reporting month: add a 'Mois' column or "
-                                                                   "put the month in the file name (5W_2025-10.xlsx)"))
+        problems.append(ctx.problem("month", record.get("month"), "no reporting month: add a 'Mois' column, put the "
+                                                                   "month in the file name (5W_2025-10.xlsx) or set "
+                                                                   "the source's period in pipeline.toml"))
     people, total = _reached(record, ctx, layout, with_elderly, problems)
     line = {
         "period_start": month_start(period) if period else None,
-        "org_name": clean_text(record.get("org_name")),
+        "org_name": org_name,
         "org_acronym": clean_text(record.get("org_acronym")),
-        "org_type": clean_text(record.get("org_type")),
+        "org_type": clean_text(record.get("org_type")) or layout.defaults.get("org_type"),
         "sector": sector,
-        "activity": clean_text(record.get("activity")),
+        "activity": clean_text(record.get("activity")) or layout.defaults.get("activity"),
         "admin1_pcode": place.admin1_pcode,
         "admin2_pcode": place.admin2_pcode,
         "admin3_pcode": place.admin3_pcode,
@@ -162,12 +191,19 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
         "end_date": dates.get("end_date"),
         "reached_total": total,
         "_reached": people,
+        "_period_origin": origin,
     }
     return line, problems, notes
 
 
+def _given(record: dict, *prefixes: str) -> bool:
+    return any(not is_blank(v) for k, v in record.items() if k.split("~")[0] in prefixes)
+
+
 def _sector(record: dict, layout: FiveWLayout) -> str | None:
-    for name in ("subcluster", "cluster"):
+    """The sub-cluster's code, else the cluster's (its first column by the mapping's preference, else the others)."""
+    others = sorted(k for k in record if k.startswith("cluster~"))
+    for name in ("subcluster", "cluster", *others):
         value = record.get(name)
         if is_blank(value):
             continue

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from protection_etl.transforms.cells import band_label
+from protection_etl.transforms.labels import (
+    Candidate,
+    FieldSpec,
+    candidates,
+    choose_columns,
+    is_hxl_row,
+    label_over_tag,
+)
 from protection_etl.transforms.text import fold_text, is_blank
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """How one output field may be labelled in a source: header synonyms (fr/en) and HXL tags."""
-
-    name: str
-    synonyms: tuple[str, ...] = ()
-    hxl: tuple[str, ...] = ()
-    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,63 +27,12 @@ class Header:
     hxl_row: int | None
     columns: dict[str, int]
     labels: dict[int, str] = field(default_factory=dict)
+    others: dict[str, list[int]] = field(default_factory=dict)  # other columns that could serve a field
+    notes: tuple[str, ...] = ()  # which column or which of label and tag was used, when it was a choice
 
     @property
     def data_start(self) -> int:
         return max(self.row, self.hxl_row if self.hxl_row is not None else -1) + 1
-
-
-def field_specs(columns: dict[str, dict]) -> list[FieldSpec]:
-    """FieldSpecs from a mapping's `columns:` section."""
-    return [FieldSpec(name, tuple(spec.get("synonyms", ())), tuple(spec.get("hxl", ())), bool(spec.get("required")))
-            for name, spec in columns.items()]
-
-
-def core_label(label: object) -> str:
-    """A header label folded, without the '(choose from list)' or '| …' notes partners leave in it."""
-    text = re.split(r"[(|\n\[]", str(label), maxsplit=1)[0] if not is_blank(label) else ""
-    return fold_text(text)
-
-
-def hxl_parts(tag: object) -> tuple[str, frozenset[str]] | None:
-    """('#reached', {'f', 'children'}) for '#reached +f +children'; None when not a hashtag."""
-    text = str(tag).strip().lower().replace(" ", "") if not is_blank(tag) else ""
-    if not re.fullmatch(r"#[a-z][a-z0-9_]*(\+[a-z0-9_]+)*", text):
-        return None
-    name, *attributes = text.split("+")
-    return name, frozenset(attributes)
-
-
-def is_hxl_row(cells: list[object]) -> bool:
-    """True when most filled cells of a row are HXL hashtags."""
-    filled = [c for c in cells if not is_blank(c)]
-    return bool(filled) and sum(hxl_parts(c) is not None for c in filled) >= max(2, len(filled) * 0.6)
-
-
-def _label_matches(label: object, spec: FieldSpec) -> bool:
-    folded, core = fold_text(label), core_label(label)
-    return any(s in (folded, core) for s in (fold_text(x) for x in spec.synonyms))
-
-
-def _hxl_matches(tag: object, spec: FieldSpec) -> bool:
-    found = hxl_parts(tag)
-    if not found:
-        return False
-    for wanted in spec.hxl:
-        name, attributes = hxl_parts(wanted) or ("", frozenset())
-        if found[0] == name and attributes == found[1]:
-            return True
-    return False
-
-
-def _assign(cells: list[object], specs: list[FieldSpec], matches, taken: Collection[int] = ()) -> dict[str, int]:
-    assigned: dict[str, int] = {}
-    for spec in specs:
-        for index, cell in enumerate(cells):
-            if index not in taken and index not in assigned.values() and matches(cell, spec):
-                assigned[spec.name] = index
-                break
-    return assigned
 
 
 @dataclass(frozen=True)
@@ -165,44 +111,73 @@ def header_labels(rows: list[list[object]], row: int, *, two_rows: bool = False)
     return labels
 
 
-def _label_columns(rows: list[list[object]], index: int, specs: list[FieldSpec], two_rows: bool,
-                   sex_age: SexAgeLabels | None) -> dict[str, int]:
-    labels = header_labels(rows, index, two_rows=two_rows)
-    columns = _assign(labels, specs, _label_matches)
-    if sex_age:
-        columns |= sex_age.assign(labels, columns.values())
-    if two_rows:  # a field under a group label that is not a sex ('Localisation' above 'Région', 'Total')
-        bare = list(rows[index])
-        columns |= _assign(bare, [s for s in specs if s.name not in columns], _label_matches, columns.values())
-        if sex_age:
-            columns |= {k: v for k, v in sex_age.assign(bare, columns.values()).items() if k not in columns}
-    return columns
+@dataclass(frozen=True)
+class _Found:
+    columns: dict[str, int]
+    others: dict[str, list[int]]
+    disagreements: list[tuple[Candidate, Candidate, str]]
+
+
+def _match_row(rows: list[list[object]], index: int | None, hxl_index: int | None, specs: list[FieldSpec],
+               two_rows: bool, sex_age: SexAgeLabels | None) -> _Found:
+    """The fields of a header row (its labels, or its HXL tags, or both: the label wins when they disagree)."""
+    by_label: list[Candidate] = []
+    if index is not None:
+        by_label = candidates(header_labels(rows, index, two_rows=two_rows), specs, "label")
+        if two_rows:  # a field under a group label that is not a sex ('Localisation' above 'Région', 'Total')
+            by_label += candidates(rows[index], specs, "label")
+    by_tag = candidates(rows[hxl_index], specs, "hxl") if hxl_index is not None else []
+    found, disagreements = label_over_tag(by_label, by_tag)
+    columns, others = choose_columns(found)
+    if sex_age and index is not None:
+        columns |= sex_age.assign(header_labels(rows, index, two_rows=two_rows), columns.values())
+        if two_rows:
+            columns |= {k: v for k, v in sex_age.assign(list(rows[index]), columns.values()).items()
+                        if k not in columns}
+    used = set(columns.values())
+    others = {name: [c for c in cols if c not in used] for name, cols in others.items()}
+    return _Found(columns, {k: v for k, v in others.items() if v}, disagreements)
 
 
 def locate_header(rows: list[list[object]], specs: list[FieldSpec], *, scan: int = 20,
                   two_rows: bool = False, sex_age: SexAgeLabels | None = None) -> Header | None:
-    """The best header row among the first `scan` rows (labels or an HXL row); None when nothing matches.
+    """The best header row among the first `scan` rows (labels, an HXL row, or labels over an HXL row); None when
+    nothing matches. Labels match on their words, tags on their attributes (see labels.py).
 
     With `sex_age`, columns labelled by sex and age band ('Femmes 0-4') become fields too (see SexAgeLabels).
     """
-    best: Header | None = None
+    best: tuple[int, int | None, _Found] | None = None
     for index in range(min(scan, len(rows))):
+        label_row, hxl_row = index, None
         if is_hxl_row(rows[index]):
-            candidate = Header(index, index, _assign(rows[index], specs, _hxl_matches))
             above = rows[index - 1] if index > 0 else []
-            if any(not is_blank(c) for c in above) and not is_hxl_row(above):
-                by_label = _label_columns(rows, index - 1, specs, two_rows, sex_age)
-                candidate = Header(index - 1, index, {**by_label, **candidate.columns})
-        else:
-            candidate = Header(index, None, _label_columns(rows, index, specs, two_rows, sex_age))
-        if best is None or len(candidate.columns) > len(best.columns):
-            best = candidate
-    if best is None or not best.columns:
+            has_labels = any(not is_blank(c) for c in above) and not is_hxl_row(above)
+            label_row, hxl_row = (index - 1 if has_labels else None), index
+        found = _match_row(rows, label_row, hxl_row, specs, two_rows, sex_age)
+        with_its_tags = best is not None and hxl_row is not None and label_row == best[0]  # labels, then their tags
+        if best is None or len(found.columns) > len(best[2].columns) or (
+                with_its_tags and len(found.columns) == len(best[2].columns)):
+            best = (label_row if label_row is not None else index, hxl_row, found)
+    if best is None or not best[2].columns:
         return None
-    labels = header_labels(rows, best.row, two_rows=two_rows)
-    return Header(best.row, best.hxl_row, best.columns,
-                  {i: str(labels[i]) if i < len(labels) and not is_blank(labels[i]) else f"#{i + 1}"
-                   for i in best.columns.values()})
+    row, hxl_row, found = best
+    labels = header_labels(rows, row, two_rows=two_rows) if row != hxl_row else list(rows[row])
+    shown = {i: str(labels[i]).strip() if i < len(labels) and not is_blank(labels[i]) else f"#{i + 1}"
+             for i in range(len(labels))}
+    tags = list(rows[hxl_row]) if hxl_row is not None else []
+    notes = [f"column {shown[label.column]!r}: its label names {label.field} but its HXL tag "
+             f"{str(tags[tag.column]).strip()!r} names {tag.field}; the {'label' if won == 'label' else 'tag'} "
+             "was used" for label, tag, won in found.disagreements]
+    notes += [f"{name}: column {shown[found.columns[name]]!r} was used; "
+              + ", ".join(repr(shown[c]) for c in cols) + " could serve too and is read only where it is blank"
+              for name, cols in found.others.items()]
+    return Header(row, hxl_row, found.columns, {i: shown[i] for i in found.columns.values()}, found.others,
+                  tuple(notes))
+
+
+def other_field(name: str, rank: int) -> str:
+    """The record key of a field's second (third…) column: 'cluster~2'."""
+    return f"{name}~{rank}"
 
 
 def is_total_row(cells: list[object], markers: list[str], *, lead: int = 4) -> bool:
@@ -222,7 +197,10 @@ def table_from_header(rows: list[list[object]], header: Header, total_markers: l
         picked = {name: cells[col] for name, col in header.columns.items()}
         if all(is_blank(v) for v in picked.values()):
             continue
+        picked |= {other_field(name, n): cells[col] for name, cols in header.others.items()
+                   for n, col in enumerate(cols, 2)}
         target = totals if is_total_row(cells, total_markers) else records
         target.append({**picked, "_row_number": index + 1})
-    columns = [*header.columns, "_row_number"]
+    columns = [*header.columns, *(other_field(name, n) for name, cols in header.others.items()
+                                  for n, _ in enumerate(cols, 2)), "_row_number"]
     return pd.DataFrame(records, columns=columns, dtype=object), pd.DataFrame(totals, columns=columns, dtype=object)

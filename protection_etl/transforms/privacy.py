@@ -7,7 +7,8 @@ from datetime import date
 
 from protection_etl.transforms.aggregates import Sheets
 from protection_etl.transforms.cells import band_label, parse_count
-from protection_etl.transforms.headers import SexAgeLabels, core_label, hxl_parts
+from protection_etl.transforms.headers import SexAgeLabels
+from protection_etl.transforms.labels import core_label, hxl_parts
 from protection_etl.transforms.problems import Problem, RefusedInput
 from protection_etl.transforms.text import fold_text, is_blank
 

@@ -12,20 +12,32 @@ from protection_etl.transforms.text import fold_text, is_blank
 
 
 def period_from_text(text: str) -> date | None:
-    """The month named in a file name or title ('5W_Protection_2025-10.xlsx', 'GBVIMS octobre 2025')."""
+    """The month named in a file name, sheet name or title, its year glued on or not ('5W_Protection_2025-10.xlsx',
+    'GBVIMS octobre 2025', '3w_tcd_avr2025', 'Mar2022', '10_2026', '3w_Data_février_2022')."""
     return _month_name_in_text(text) or _month_number_in_text(text)
 
 
+def year_from_text(text: str) -> int | None:
+    """A year (2000-2099) written alone in a file or sheet name ('3w_august_2025.csv' -> 2025)."""
+    found = re.search(r"(?<!\d)(20\d{2})(?!\d)", text)
+    return int(found[1]) if found else None
+
+
+def month_without_year(value: object) -> int | None:
+    """The month of a cell that names one without a year ('January', 'février', 'Sept.'); None otherwise."""
+    return MONTHS.get(fold_text(value)) if isinstance(value, str) else None
+
+
 def _month_name_in_text(text: str) -> date | None:
-    found = re.search(rf"\b({MONTH_WORDS}) (\d{{4}})\b", fold_text(text.replace("_", " ")))
+    found = re.search(rf"(?<![a-z])({MONTH_WORDS}) ?(20\d{{2}})(?!\d)", fold_text(text.replace("_", " ")))
     return date(int(found[2]), MONTHS[found[1]], 1) if found else None
 
 
 def _month_number_in_text(text: str) -> date | None:
-    found = re.search(r"(?<!\d)(20\d{2})[ .-]?(0[1-9]|1[0-2])(?!\d)", text)
+    found = re.search(r"(?<!\d)(20\d{2})[ ._-]?(0[1-9]|1[0-2])(?!\d)", text)
     if found:
         return date(int(found[1]), int(found[2]), 1)
-    found = re.search(r"(?<!\d)(0[1-9]|1[0-2])[ .-](20\d{2})(?!\d)", text)
+    found = re.search(r"(?<!\d)(0[1-9]|1[0-2])[ ._-](20\d{2})(?!\d)", text)
     return date(int(found[2]), int(found[1]), 1) if found else None
 
 
@@ -90,7 +102,14 @@ def _without_stamps(cells: list[object], stamps: list[str]) -> list[object]:
 
 def date_from_title(cells: list[object], file_name: str, labels: list[str] = (), stamps: list[str] = ()
                     ) -> date | None:
-    """The date a sheet reports on, from the cells above its header, else from the file name.
+    """The date of dated_from_title, without where it was found."""
+    found = dated_from_title(cells, file_name, labels, stamps)
+    return found[0] if found else None
+
+
+def dated_from_title(cells: list[object], file_name: str, labels: list[str] = (), stamps: list[str] = ()
+                     ) -> tuple[date, str] | None:
+    """The date a sheet reports on, from the cells above its header, else from the file name, and which it was.
 
     In order: a date after one of `labels`; a day written with its month's name ('31 octobre 2026'); a month's name
     ('octobre 2026'); a numeric date ('31/10/2026'); a numeric month ('2026-10'); a date-formatted cell; a date or
@@ -101,10 +120,11 @@ def date_from_title(cells: list[object], file_name: str, labels: list[str] = (),
     text = " ".join(c for c in cells if isinstance(c, str))
     date_cell = next((c for c in cells if isinstance(c, date)), None)
     stem = Path(file_name).stem
-    for found in (labelled_date(cells, list(labels)), _worded_day_in_text(text), _month_name_in_text(text),
-                  _numeric_day_in_text(text), _month_number_in_text(text),
-                  date_cell.date() if isinstance(date_cell, datetime) else date_cell,
-                  _worded_day_in_text(stem) or _numeric_day_in_text(stem), period_from_text(file_name)):
+    in_title = (labelled_date(cells, list(labels)), _worded_day_in_text(text), _month_name_in_text(text),
+                _numeric_day_in_text(text), _month_number_in_text(text),
+                date_cell.date() if isinstance(date_cell, datetime) else date_cell)
+    for found in in_title:
         if found:
-            return found
-    return None
+            return found, "the title rows"
+    found = _worded_day_in_text(stem) or _numeric_day_in_text(stem) or period_from_text(file_name)
+    return (found, "the file name") if found else None

@@ -1,0 +1,116 @@
+"""A file's reporting period, looked for in order of reliability, and a note saying where each was found.
+
+In order: the source's `period = "YYYY-MM"` setting; the row's own date or month column (a month name without a year
+takes its year from a year column, else from the file or sheet name); a date after a label above the table ('Mois de
+rapportage : septembre 2026'); a month in the file name ('avr2025', '2026-10'); the sheet name ('3w_Data_février_2022');
+any other date in the title rows ('Situation … au 31 octobre 2026'); the activity's start (or end) date; and last the
+month the file was received.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from protection_etl.transforms.cells import parse_count, parse_date
+from protection_etl.transforms.problems import Problem
+from protection_etl.transforms.text import is_blank
+from protection_etl.transforms.titles import (
+    dated_from_title,
+    labelled_date,
+    month_without_year,
+    period_from_text,
+    year_from_text,
+)
+
+SETTING = "the source's period setting in pipeline.toml"
+RECEIVED = "the month the file was received (nothing in the file gives its period)"
+
+
+@dataclass(frozen=True)
+class PeriodSetting:
+    """What the configuration and the file's arrival say: the source's `period` override and the day received.
+
+    The flows put them in the mapping as `period` ("YYYY-MM") and `received` (ISO date) before harmonising.
+    """
+
+    override: date | None = None
+    received: date | None = None
+
+    @classmethod
+    def from_mapping(cls, mapping: dict) -> PeriodSetting:
+        override, received = mapping.get("period"), mapping.get("received")
+        return cls(date.fromisoformat(f"{override}-01") if override else None,
+                   date.fromisoformat(str(received)) if received else None)
+
+
+@dataclass(frozen=True)
+class FilePeriod:
+    """The period a file states outside its rows, with where it was found, and a year for months written alone."""
+
+    day: date | None = None
+    origin: str | None = None
+    year: int | None = None
+    year_origin: str | None = None
+
+
+def file_period(file_name: str, sheet: str | None, title_cells: list[object], labels: list[str] = (),
+                stamps: list[str] = ()) -> FilePeriod:
+    """The period stated by a labelled title cell, the file name, the sheet name or another title date."""
+    stem = Path(file_name).stem
+    title = dated_from_title(title_cells, "", labels, stamps)
+    tiers = [(labelled_date(title_cells, list(labels)), "a labelled date above the table"),
+             (period_from_text(stem), f"the file name {file_name!r}"),
+             (period_from_text(sheet) if sheet else None, f"the sheet name {sheet!r}"),
+             (title[0] if title else None, "the title rows above the table")]
+    day, origin = next(((d, o) for d, o in tiers if d), (None, None))
+    years = [(year_from_text(stem), f"the file name {file_name!r}"),
+             (year_from_text(sheet) if sheet else None, f"the sheet name {sheet!r}"),
+             (day.year if day else None, origin)]
+    year, year_origin = next(((y, o) for y, o in years if y), (None, None))
+    return FilePeriod(day, origin, year, year_origin)
+
+
+def row_period(value: object, label: str | None, *, year: object = None, year_label: str | None = None,
+               stated: FilePeriod = FilePeriod(), setting: PeriodSetting = PeriodSetting(),
+               activity: date | None = None) -> tuple[date | None, str | None]:
+    """(period, where it came from) of one row; (None, None) when nothing gives it. ValueError for a cell that is
+    neither a date nor a month name."""
+    if setting.override:
+        return setting.override, SETTING
+    if not is_blank(value):
+        month = month_without_year(value)
+        if month is None:
+            return parse_date(value), f"column {label!r}"
+        if (given := _year(year)) is not None:
+            return date(given, month, 1), f"columns {label!r} and {year_label!r}"
+        if stated.year:
+            return date(stated.year, month, 1), f"column {label!r}, with the year from {stated.year_origin}"
+    if stated.day:
+        return stated.day, stated.origin
+    if activity:
+        return activity, "the activity's start date"
+    if setting.received:
+        return setting.received, RECEIVED
+    return None, None
+
+
+def _year(value: object) -> int | None:
+    try:
+        year = parse_count(value)
+    except ValueError:
+        return None
+    return year if year and 1990 <= year <= 2100 else None
+
+
+def period_notes(origins: Counter[tuple[date, str]], *, source: str, file_name: str, sheet: str | None,
+                 monthly: bool = True) -> list[Problem]:
+    """One info note per period and origin: where the file's period came from, for the report."""
+    notes = []
+    for (day, origin), rows in sorted(origins.items()):
+        shown = f"{day:%Y-%m}" if monthly else day.isoformat()
+        notes.append(Problem(source, file_name, f"reporting period {shown} taken from {origin} ({rows} rows)",
+                             sheet, severity="info"))
+    return notes
