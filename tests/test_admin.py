@@ -150,6 +150,8 @@ FUZZY_REFUSED = [
     ("MLI", "Bam", 2, None),
     ("MLI", "Sann", 2, "ML04"),  # four letters: exact or alias only
     ("MLI", "Bandiagara", 2, "ML04"),  # a Mopti cercle is not found in Ségou
+    ("ETH", "South Ethiopia", 1, None),  # a newer region, one word short of 'South West Ethiopia'
+    ("TCD", "Mayo Kebbi", 1, None),  # Mayo-Kebbi Est or Ouest: a word fewer is not either of them
 ]
 
 
@@ -166,6 +168,8 @@ FUZZY_KEPT = [
     ("BFA", "Sanmatenga", 2, "BF49", "BF4903", "exact"),
     ("BFA", "Bam", 2, "BF49", "BF4901", "exact"),
     ("TCD", "Mayo Kebbi Est", 1, None, "TD11", "exact"),
+    ("LBN", "Hasbaiya", 2, "LB4", "LB42", "fuzzy"),
+    ("ETH", "Benishangul-Gumuz", 1, None, "ET06", "fuzzy"),
 ]
 
 

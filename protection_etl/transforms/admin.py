@@ -62,7 +62,7 @@ class AdminMatcher:
 
     gazetteer: pd.DataFrame
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # one country's section of admin_aliases.yaml
-    fuzzy_threshold: float = 85.0
+    fuzzy_threshold: float = 88.0
     medium_threshold: float = 90.0
 
     def __post_init__(self) -> None:
@@ -163,7 +163,11 @@ class AdminMatcher:
         return f"several {self.level_name(level)}s{self._where(parent)} have that name ({listed}): give the one above"
 
     def _bar(self, key: str, name: str) -> float | None:
-        """The similarity a name needs; None when it is too short to be matched by similarity at all."""
+        """The similarity a name needs; None when it cannot be matched by similarity at all: too short, or one
+        more or one fewer whole word than the other (`South Ethiopia` is not `South West Ethiopia`)."""
+        words, other = set(key.split()), set(name.split())
+        if words != other and (words < other or other < words):
+            return None
         shortest = min(len(key.replace(" ", "")), len(name.replace(" ", "")))
         if shortest <= SHORT_NAME:
             return None
