@@ -73,6 +73,10 @@ class ReferenceConfig(_Strict):
         return self
 
 
+class ExportConfig(_Strict):
+    csv: Literal["excel", "plain"] = "excel"  # every CSV written: excel = UTF-8 BOM ';' (French Excel), plain = ','
+
+
 class SourceConfig(_Strict):
     kind: SourceKind
     path: str | None = None
@@ -103,6 +107,7 @@ class PipelineConfig(_Strict):
     privacy: PrivacyConfig = PrivacyConfig()
     notify: NotifyConfig = NotifyConfig()
     reference: ReferenceConfig = ReferenceConfig()
+    export: ExportConfig = ExportConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     base_dir: Path = Path(".")
 

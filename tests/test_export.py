@@ -42,8 +42,10 @@ def snapshot(tmp_path_factory) -> Path:
 
 
 def read_csv(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.reader(handle))
+    """An export in the default style: UTF-8 with a BOM, ';'-separated (for Excel and LibreOffice in French)."""
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle, delimiter=";"))
 
 
 def read_xlsx(path: Path) -> list[list]:
@@ -79,11 +81,19 @@ def test_csv_with_hxl_row(snapshot, tmp_path):
     assert len(data) == 2
 
 
+def test_plain_csv_for_tools_is_utf8_with_commas(snapshot, tmp_path):
+    out = export_view(snapshot, "cercle_month", tmp_path / "cm.csv", "csv", csv="plain")
+    assert not out.read_bytes().startswith(b"\xef\xbb\xbf")
+    with out.open(encoding="utf-8", newline="") as handle:
+        header, *data = list(csv.reader(handle))
+    assert header == CERCLE_MONTH_HEADER and len(data) == 2
+
+
 def test_columns_without_a_tag_get_an_empty_cell(snapshot, tmp_path):
     out = export_view(snapshot, "harmonised.admin", tmp_path / "admin.csv", fmt="csv", hxl=True)
     header, tags, *_ = read_csv(out)
     row = dict(zip(header, tags, strict=True))
-    assert row["pcode"] == "#adm+code"
+    assert row["pcode"] == "#x_adm+code"  # HXL has no core hashtag for a unit of any level
     assert "is_unspecified" not in hxl_tags()
     assert row["is_unspecified"] == ""
 
@@ -103,7 +113,7 @@ def test_xlsx_with_hxl_row(snapshot, tmp_path):
     out = export_view(snapshot, "displacement", tmp_path / "d.xlsx", fmt="xlsx", hxl=True)
     header, tags, *data = read_xlsx(out)
     row = dict(zip(header, tags, strict=True))
-    assert (row["persons"], row["reference_date"], row["sex"]) == ("#affected", "#date+reported", "#gender")
+    assert (row["persons"], row["reference_date"], row["sex"]) == ("#affected+ind", "#date+reported", "#x_gender")
     assert row["load_id"] is None  # no tag: an empty cell
     assert [dict(zip(header, r, strict=True))["persons"] for r in data] == [1000]
     assert load_workbook(out).active.title == "displacement"

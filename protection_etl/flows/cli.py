@@ -266,6 +266,9 @@ def export(
     config: ConfigOption = Path("pipeline.toml"),
     fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
     hxl: Annotated[bool, typer.Option("--hxl", help="Add an HXL hashtag row under the header.")] = False,
+    csv: Annotated[str | None, typer.Option(
+        "--csv", help="CSV style: excel (UTF-8 BOM, ';', for Excel in French) or plain (UTF-8, ','); "
+                      "default: the export section of the config.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
 ) -> None:
     """Export a view of the analyst snapshot for people who do not use SQL."""
@@ -273,13 +276,15 @@ def export(
 
     if fmt not in {"csv", "xlsx"}:
         raise _fail(f"--format must be csv or xlsx, not {fmt!r}")
+    if csv not in {None, "excel", "plain"}:
+        raise _fail(f"--csv must be excel or plain, not {csv!r}")
     loaded = _load(config, require_env=False)
     snapshot = loaded.resolve(loaded.warehouse.analyst_path)
     if not snapshot.exists():
         raise _fail(f"{snapshot}: no analyst snapshot yet; run `protection-etl publish` first", EXIT_FAILED)
     target = output or Path(f"{view.rsplit('.', 1)[-1]}.{fmt}")
     try:
-        written = export_view(snapshot, view, target, fmt, hxl)
+        written = export_view(snapshot, view, target, fmt, hxl, csv or loaded.export.csv)
     except UnknownViewError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"wrote {written}")

@@ -125,7 +125,8 @@ def report_and_notify(config: PipelineConfig, run_id: str | None = None, *, forc
     """Write the run's quality report, email it as [notify].on asks (or always with force_send), record both."""
     with db.connect(config.resolve(config.warehouse.path)) as con:
         report = load_run_report(con, run_id)
-    files = write_report(report, config.resolve(config.warehouse.reports_dir), config.notify.language)
+    files = write_report(report, config.resolve(config.warehouse.reports_dir), config.notify.language,
+                         config.export.csv)
     outbox = config.resolve(config.notify.outbox_dir)
     if force_send:
         delivery = notify.deliver(notify.build_message(report, files, config.notify), config.notify, outbox)

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 import yaml
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from protection_etl.spreadsheets import CsvStyle, csv_style, looks_like_formula
+from protection_etl.spreadsheets import write_csv as write_csv_rows
 
 HXL_TAGS_PATH = Path(__file__).parent / "reference" / "hxl_tags.yaml"
 EXPORT_SCHEMAS = ("analysis", "harmonised")
 EXCEL_MAX_ROWS = 1_048_576
 BATCH_ROWS = 10_000
+MAX_WIDTH = 60.0
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 ExportFormat = Literal["csv", "xlsx"]
 
@@ -32,9 +41,11 @@ def export_view(
     out_path: Path | str,
     fmt: ExportFormat = "csv",
     hxl: bool = False,
+    csv: str = "excel",
 ) -> Path:
     """Write one table or view of the snapshot (cercle_month, analysis.indicators, harmonised.displacement)
-    to out_path as CSV or Excel; with hxl, a row of HXL hashtags follows the header."""
+    to out_path as CSV (in the style `csv`: excel or plain) or Excel; with hxl, a row of HXL hashtags follows the
+    header."""
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"unknown export format {fmt!r}: use csv or xlsx")
     analyst_path, out_path = Path(analyst_path), Path(out_path)
@@ -51,7 +62,7 @@ def export_view(
         header = [columns, hxl_row(columns)] if hxl else [columns]
         out_path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "csv":
-            write_csv(out_path, header, _batches(result))
+            write_csv(out_path, header, _batches(result), csv_style(csv))
         else:
             write_xlsx(out_path, header, _batches(result), sheet=name.partition(".")[2])
     finally:
@@ -96,26 +107,44 @@ def hxl_row(columns: Sequence[str]) -> list[str]:
     return [tags.get(column, "") for column in columns]
 
 
-def write_csv(path: Path, header: list[list[str]], batches: Iterator[list[tuple]]) -> None:
-    """UTF-8 CSV: header row(s), then the data; NULL is an empty field."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerows(header)
-        for batch in batches:
-            writer.writerows([_csv_value(v) for v in row] for row in batch)
+def write_csv(path: Path, header: list[list[str]], batches: Iterator[list[tuple]], style: CsvStyle) -> None:
+    """CSV in the project's style (spreadsheets.py): header row(s), then the data; NULL is an empty field."""
+    write_csv_rows(path, chain(header, (row for batch in batches for row in batch)), style)
 
 
 def write_xlsx(path: Path, header: list[list[str]], batches: Iterator[list[tuple]], *, sheet: str) -> None:
-    """One-sheet workbook: header row(s) frozen, then the data with dates and numbers kept as such."""
+    """One-sheet workbook that opens cleanly: bold header, header (and HXL) rows frozen, an autofilter, columns
+    as wide as their first rows, dates formatted as dates, numbers as numbers and text as text (formulas never)."""
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(title=sheet[:31])
+    first = next(batches, [])
+    # write-only sheets take their column widths before the first row: measure the header and the first batch
+    for index, width in enumerate(column_widths(header, first), start=1):
+        worksheet.column_dimensions[get_column_letter(index)].width = width
     worksheet.freeze_panes = f"A{len(header) + 1}"
+    bold = Font(bold=True)
     for row in header:
-        worksheet.append(row)
-    for batch in batches:
+        worksheet.append([_header_cell(worksheet, value, bold) for value in row])
+    rows = 0
+    for batch in chain([first], batches):
         for row in batch:
-            worksheet.append([_excel_value(v) for v in row])
+            worksheet.append([_excel_cell(worksheet, v) for v in row])
+        rows += len(batch)
+    columns = max((len(row) for row in header), default=0)
+    if columns:
+        # the filter buttons sit on the last header row (the hashtags with --hxl), above the data only
+        worksheet.auto_filter.ref = f"A{len(header)}:{get_column_letter(columns)}{len(header) + rows}"
     workbook.save(path)
+
+
+def column_widths(header: list[list[str]], rows: list[tuple]) -> list[float]:
+    """A width per column (in characters) that fits its header and its values, between 6 and 60."""
+    columns = max([len(r) for r in header] + [len(r) for r in rows] + [0])
+    widths = [6.0] * columns
+    for row in chain(header, rows):
+        for index, value in enumerate(row):
+            widths[index] = max(widths[index], min(MAX_WIDTH, len(_shown(value)) + 2.0))
+    return widths
 
 
 def _batches(result: duckdb.DuckDBPyConnection) -> Iterator[list[tuple]]:
@@ -129,18 +158,44 @@ def _check_fits_in_excel(con: duckdb.DuckDBPyConnection, name: str, *, header_ro
         raise ValueError(f"{name} has {rows} rows, more than an Excel sheet holds: export it with --format csv")
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+def _shown(value: Any) -> str:
+    if isinstance(value, datetime):
+        return "2026-01-01 00:00"
+    if isinstance(value, date):
+        return "2026-01-01"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
 
 
-def _excel_value(value: Any) -> Any:
+def _header_cell(worksheet, value: str, bold: Font) -> WriteOnlyCell:
+    cell = _text_cell(worksheet, value)
+    cell.font = bold
+    return cell
+
+
+def _text_cell(worksheet, text: str) -> WriteOnlyCell:
+    """Text stored as text: a value such as "=HYPERLINK(...)" or "1.3" is never a formula nor a number; one that
+    could be taken for a formula also gets Excel's hidden quote prefix, so re-typing the cell keeps it text."""
+    cell = WriteOnlyCell(worksheet, value=text)
+    cell.data_type = "s"
+    if looks_like_formula(text):
+        cell.quotePrefix = True
+    return cell
+
+
+def _excel_cell(worksheet, value: Any) -> Any:
     # Excel cells hold text, numbers, booleans and dates; anything else (lists, UUIDs, intervals) goes as text
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)  # Excel has no time zones
-    if value is None or isinstance(value, str | int | float | bool | Decimal | date | time):
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)  # Excel has no time zones
+        cell = WriteOnlyCell(worksheet, value=value)
+        cell.number_format = DATETIME_FORMAT
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(worksheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    if value is None or isinstance(value, int | float | bool | Decimal | time):
         return value
-    return str(value)
+    return _text_cell(worksheet, str(value))
