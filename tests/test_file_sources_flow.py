@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from protection_etl.flows.nightly import nightly
+from protection_etl.flows.nightly import run_nightly
 from tests.fixtures.spreadsheets import csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -42,7 +42,7 @@ def query(site: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def test_the_whole_demo_loads_and_every_source_reaches_the_analysis_views(demo_copy):
-    summary = nightly(str(demo_copy / "pipeline.toml"))
+    summary = run_nightly(str(demo_copy / "pipeline.toml"))
     outcomes = {o.source: o for o in summary.outcomes}
     assert summary.ok and set(outcomes) == {"fivew", "cmp", "gbvims", "cpims", "protection_monitoring"}
     assert all(outcomes[k].rows_loaded > 0 for k in TABLES)
@@ -99,11 +99,11 @@ def test_a_month_sent_twice_replaces_that_month_only(demo_copy, kind, suffix, se
     (inbox / f"{kind}_2026-09.{suffix}").write_bytes(september)
     (inbox / f"{kind}_2026-10.{suffix}").write_bytes(october)
     config = only(demo_copy, kind)
-    assert nightly(config).ok
+    assert run_nightly(config).ok
     (inbox / f"{kind}_2026-10.{suffix}").unlink()
     (inbox / f"{kind}_2026-10_corrigé.{suffix}").write_bytes(corrected)
     (inbox / f"{kind}_2026-09.{suffix}").unlink()  # September is not sent again: its rows must stay
-    assert nightly(config).ok
+    assert run_nightly(config).ok
     table, period = TABLES[kind]
     totals = query(demo_copy, f"select month({period}), {SUMS[kind]} from harmonised.{table} group by 1 order by 1")
     expected = {"gbvims": [(9, 3), (10, 7)], "cmp": [(9, 200), (10, 350)]}[kind]  # 1 + 2; 5 + 2; individuals
@@ -130,7 +130,7 @@ def files_under(folder: Path) -> list[Path]:
 def test_an_identifying_export_is_refused_and_nothing_of_it_is_stored(demo_copy, kind):
     name, data = EXPORTS[kind]
     (demo_copy / "inbox" / kind / name).write_bytes(data)  # beside the clean demo export of the same source
-    summary = nightly(only(demo_copy, kind))
+    summary = run_nightly(only(demo_copy, kind))
     [outcome] = summary.outcomes
     assert not summary.ok and outcome.status == "refused"
     assert name in outcome.message and "'Nom'" in outcome.message and "refused and not stored" in outcome.message

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from protection_etl.flows import kobo as kobo_flow
-from protection_etl.flows.nightly import RunSummary, nightly
+from protection_etl.flows.nightly import RunSummary, run_nightly
 from protection_etl.sources.kobo import RetryPolicy
 from tests.support import kobo_forms as forms
 from tests.support.kobo_server import DEFAULT_TOKEN, KoboServer
@@ -159,7 +159,7 @@ def test_25000_submissions_then_an_incremental_run_with_edits_deletes_and_new_on
     with KoboServer() as server:
         forms.install_protection_form(server, 25_000, produce=submissions)
         site = make_site(tmp_path, server)
-        first = nightly(site.config)
+        first = run_nightly(site.config)
         first_pages = data_page_requests(server.data_requests())
         after_first = site.query("select count(*), count(distinct kobo_id) from harmonised.protection_incident")
         watermark = site.watermark()
@@ -177,7 +177,7 @@ def test_25000_submissions_then_an_incremental_run_with_edits_deletes_and_new_on
             server.delete_submission(ASSET, submission_id)
         forms.install_protection_form(server, 500, start=25_000, produce=submissions)
         server.clear_log()
-        second = nightly(site.config)
+        second = run_nightly(site.config)
         requests = server.data_requests()
         truth = server_truth(server)
 
@@ -225,13 +225,13 @@ def test_an_interrupted_run_resumes_and_429_502_mid_paging_change_nothing(tmp_pa
         submissions = Submissions(changes={unknown_cercle: {"localisation/cercle": "boujbeha"}}, hooks=hooks)
         forms.install_protection_form(server, 600, produce=submissions)
         site = make_site(tmp_path, server, page_size=200)
-        first = nightly(site.config)
+        first = run_nightly(site.config)
         merged, watermark = site.state(), site.watermark()
         fixed = forms.SyntheticSubmissions(0).by_id(unknown_cercle)["localisation/cercle"]
         server.edit_submission(ASSET, unknown_cercle, {"localisation/cercle": fixed})  # corrected on KoBo meanwhile
         server.clear_log()
         del waits[:]
-        second = nightly(site.config)
+        second = run_nightly(site.config)
         resumed_from = data_page_requests(server.data_requests())[0].params["query"]["_id"]["$gt"]
         statuses = [r.status for r in server.data_requests()]
         truth = server_truth(server)
@@ -258,7 +258,7 @@ def test_a_bad_token_fails_in_one_line_and_is_kept_nowhere(tmp_path, monkeypatch
     with KoboServer() as server:
         forms.install_protection_form(server, 100)
         site = make_site(tmp_path, server, page_size=100)
-        refused = nightly(site.config)
+        refused = run_nightly(site.config)
     outcome = only(refused)
     assert not refused.ok and outcome.status == "failed"
     assert outcome.message == (
@@ -286,10 +286,10 @@ def test_replaying_a_landed_run_gives_the_same_rows_without_the_server(tmp_path,
         submissions = Submissions(5, changes={unknown_cercle: {"localisation/cercle": "boujbeha"}}, hooks=hooks)
         forms.install_protection_form(server, 400, produce=submissions)
         live = make_site(tmp_path / "live", server, page_size=200)
-        landed = nightly(live.config)
+        landed = run_nightly(live.config)
         rows = table(live)
         server.clear_log()
-        refreshed = nightly(live.config, full_refresh=True)
+        refreshed = run_nightly(live.config, full_refresh=True)
         refreshed_from = [r.params.get("query") for r in data_page_requests(server.data_requests())]
         replay = make_site(tmp_path / "replay", server, page_size=200, raw_dir=live.folder / "warehouse" / "raw")
     outcome = only(landed)
@@ -303,7 +303,7 @@ def test_replaying_a_landed_run_gives_the_same_rows_without_the_server(tmp_path,
     assert only(refreshed).rows_read == 400 - 1  # every submission still on KoBo, the set-aside one too
     assert table(live) == rows  # a full refresh of unchanged data changes nothing, deletion dates included
 
-    replayed = nightly(replay.config, from_raw=landed.run_id)  # the server is stopped: landed pages only
+    replayed = run_nightly(replay.config, from_raw=landed.run_id)  # the server is stopped: landed pages only
     assert only(replayed).status == "loaded with warnings"
     assert table(replay) == table(live)  # deleted_at included: a replay dates deletions by the landed run
     assert replay.deleted() == {deleted} and replay.watermark() == live.watermark() == ids[-1]
@@ -320,9 +320,9 @@ def test_the_demo_replays_its_recorded_pages_with_no_secret_and_a_second_run_cha
     monkeypatch.setattr(logging.getLogger("prefect"), "handlers", [*logging.getLogger("prefect").handlers,
                                                                    caplog.handler])
     site = Site(demo_copy)
-    first = nightly(site.config, [SOURCE])
+    first = run_nightly(site.config, [SOURCE])
     rows = table(site)
-    second = nightly(site.config, [SOURCE])
+    second = run_nightly(site.config, [SOURCE])
     assert "uses the fixed demo pseudonym key" in caplog.text
     # demo/make_kobo.py: 250 submissions, 3 with a Taoudénit cercle and 1 with 31/09/2026 set aside; one corrected
     # on KoBo after the paging (refetched) and one deleted (marked)
@@ -341,11 +341,11 @@ def test_a_sweep_that_lists_nothing_marks_nothing_deleted(tmp_path, monkeypatch)
     with KoboServer() as server:
         forms.install_protection_form(server, 50)
         site = make_site(tmp_path, server, page_size=100)
-        assert nightly(site.config).ok
+        assert run_nightly(site.config).ok
         stored = site.state()
         for submission_id in server.submission_ids(ASSET):  # e.g. the token lost its access to the submissions
             server.delete_submission(ASSET, submission_id)
-        emptied = nightly(site.config)
+        emptied = run_nightly(site.config)
     outcome = only(emptied)
     assert outcome.status == "failed" and "listed no submission at all" in outcome.message
     assert site.state() == stored and site.deleted() == set()

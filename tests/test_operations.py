@@ -161,25 +161,25 @@ def test_the_lock_refuses_a_second_run_then_reports_the_holder_killed_as_stale(t
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_scheduled_run_is_refused_while_another_run_holds_the_lock(demo_copy):
-    from protection_etl.flows.nightly import nightly
+    from protection_etl.flows.nightly import run_nightly
 
     config = write_site(demo_copy, ["fivew"])
     state = demo_copy / "warehouse" / "state"
     with (lock_held_by_another_process(state, "20261130T020000Z-ab12"),
           pytest.raises(RunInProgress, match="run 20261130T020000Z-ab12")):
-        nightly(str(config), trigger="schedule")
+        run_nightly(str(config), trigger="schedule")
     assert not (demo_copy / "warehouse" / "protection.duckdb").exists()  # refused before touching the warehouse
 
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_the_next_run_completes(
         demo_copy, tmp_path):
-    from protection_etl.flows.nightly import nightly
+    from protection_etl.flows.nightly import run_nightly
 
     # the reference: a clean run on the same inputs
     reference = tmp_path / "reference"
     shutil.copytree(demo_copy, reference)
-    assert nightly(str(write_site(reference, ["fivew", "cpims"]))).ok
+    assert run_nightly(str(write_site(reference, ["fivew", "cpims"]))).ok
     expected = harmonised_rows(reference)
     assert all(any(of_source(expected, reference, s).values()) for s in ("fivew", "cpims"))
 
@@ -214,7 +214,7 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
     assert status["stale_lock"]["run_id"] == running.run_id
     assert status["runs"][0]["run_id"] == running.run_id and status["runs"][0]["status"] == "interrupted"
 
-    rerun = nightly(str(config))  # the next run, in this process: nothing in it needs another one
+    rerun = run_nightly(str(config))  # the next run, in this process: nothing in it needs another one
     assert rerun.ok
     log = (demo_copy / "warehouse" / "reports" / f"{rerun.run_id}.log").read_text(encoding="utf-8")
     assert f"cleared a stale run lock: run {running.run_id}" in log
@@ -227,10 +227,10 @@ STAGES = ("fetch", "guard", "land", "harmonise", "check", "load")
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_status_after_a_run_shows_runs_and_each_source(demo_copy):
-    from protection_etl.flows.nightly import nightly
+    from protection_etl.flows.nightly import run_nightly
 
     config = write_site(demo_copy, ["fivew", "cmp"])
-    summary = nightly(str(config), sources=["fivew"])  # cmp is configured but never loaded
+    summary = run_nightly(str(config), sources=["fivew"])  # cmp is configured but never loaded
     assert summary.ok
 
     text = CliRunner().invoke(app, ["status", "--config", str(config)])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from protection_etl.flows.nightly import nightly
+from protection_etl.flows.nightly import run_nightly
 from protection_etl.sources.landing import read_landed
 from tests.support.smtp_server import running_smtp_server
 
@@ -46,7 +47,7 @@ def fivew_site(demo_copy) -> Path:
 
 def test_demo_5w_loads_and_a_second_run_changes_no_row(fivew_site):
     config = str(fivew_site / "pipeline.toml")
-    first = nightly(config)
+    first = run_nightly(config)
     assert first.ok and first.status == "succeeded with warnings"
     [outcome] = first.outcomes
     # the demo sheet has five deliberate bad lines: three the transform refuses, two the quality suites catch
@@ -54,14 +55,14 @@ def test_demo_5w_loads_and_a_second_run_changes_no_row(fivew_site):
     presence, reached = table_rows(fivew_site, "operational_presence"), table_rows(fivew_site, "activity_reached")
     assert presence and reached
 
-    second = nightly(config)
+    second = run_nightly(config)
     assert second.ok
     assert table_rows(fivew_site, "operational_presence") == presence
     assert table_rows(fivew_site, "activity_reached") == reached
 
 
 def test_quarantine_locates_each_deliberate_problem(fivew_site):
-    summary = nightly(str(fivew_site / "pipeline.toml"))
+    summary = run_nightly(str(fivew_site / "pipeline.toml"))
     with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
         rows = con.execute("select distinct file, sheet, row_number, column_name, value from audit.quarantine "
                            "where run_id = ? and severity = 'warning' order by row_number, column_name",
@@ -94,7 +95,7 @@ def test_a_broken_input_fails_its_source_only(fivew_site, name, message):
     broken.mkdir()
     (broken / name).write_bytes(BROKEN_INPUTS[name])
     config = write_config(fivew_site, FIVEW_ONLY + '\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n')
-    summary = nightly(config)
+    summary = run_nightly(config)
     outcomes = {o.source: o for o in summary.outcomes}
     assert not summary.ok and summary.status == "failed"
     assert outcomes["fivew"].ok and outcomes["fivew"].rows_loaded > 0
@@ -106,27 +107,27 @@ def test_a_broken_input_fails_its_source_only(fivew_site, name, message):
 
 def test_a_failed_source_leaves_its_tables_as_they_were(fivew_site):
     config = str(fivew_site / "pipeline.toml")
-    assert nightly(config).ok
+    assert run_nightly(config).ok
     before = table_rows(fivew_site, "operational_presence")
     (fivew_site / "inbox" / "5w" / "late.xlsx").write_bytes(BROKEN_INPUTS["corrupt.xlsx"])
-    summary = nightly(config)
+    summary = run_nightly(config)
     assert summary.outcomes[0].status == "failed"
     assert table_rows(fivew_site, "operational_presence") == before
 
 
 def test_replay_from_raw_needs_no_source(fivew_site):
     config = str(fivew_site / "pipeline.toml")
-    first = nightly(config)
+    first = run_nightly(config)
     before = table_rows(fivew_site, "operational_presence")
     shutil.rmtree(fivew_site / "inbox")
     (fivew_site / "warehouse" / "protection.duckdb").unlink()
-    replay = nightly(config, from_raw=first.run_id)
+    replay = run_nightly(config, from_raw=first.run_id)
     assert replay.ok
     assert table_rows(fivew_site, "operational_presence") == before
 
 
 def test_raw_zone_and_database_are_owner_only(fivew_site):
-    summary = nightly(str(fivew_site / "pipeline.toml"))
+    summary = run_nightly(str(fivew_site / "pipeline.toml"))
     warehouse = fivew_site / "warehouse"
     landed = next((warehouse / "raw" / "fivew").glob(f"*/{summary.run_id}"))
     assert (warehouse / "protection.duckdb").stat().st_mode & 0o777 == 0o600
@@ -142,10 +143,10 @@ def test_the_run_emails_its_report_when_a_source_fails_and_records_it(fivew_site
         notify = (f'[notify]\non = "failure"\nto = ["imo@example.org"]\nsender = "etl@example.org"\n'
                   f'smtp_host = "{server.host}"\nsmtp_port = {server.port}\nsecurity = "none"\n')
         config = FIVEW_ONLY.replace('[notify]\non = "never"\n', notify)
-        clean = nightly(write_config(fivew_site, config))
+        clean = run_nightly(write_config(fivew_site, config))
         assert clean.ok and server.messages == []  # on = "failure": a run with warnings only sends nothing
         partner = '\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n'
-        failing = nightly(write_config(fivew_site, config + partner))
+        failing = run_nightly(write_config(fivew_site, config + partner))
         [received] = server.messages
     message = received.message()
     assert "ÉCHEC" in message["Subject"] and "partner" in message["Subject"]  # French unless [notify] says "en"
@@ -155,3 +156,46 @@ def test_the_run_emails_its_report_when_a_source_fails_and_records_it(fivew_site
         recorded = con.execute("select status, notification, report_path from audit.runs where run_id = ?",
                                [failing.run_id]).fetchone()
     assert recorded == ("failed", "email sent", str(failing.report_path))
+
+
+def test_a_failed_source_makes_its_subflow_and_the_run_failed_in_prefect_with_logs_and_artifacts(
+        fivew_site, monkeypatch):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, FlowRunFilter, LogFilter
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
+
+    from protection_etl.flows.nightly import nightly, summary_of
+
+    secret = "s3cret-smtp-password"  # it names the broken file too, so that it would reach the logs if not masked
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", secret)
+    (fivew_site / "inbox" / "broken").mkdir()
+    (fivew_site / "inbox" / "broken" / f"{secret}.xlsx").write_bytes(BROKEN_INPUTS["corrupt.xlsx"])
+    notify = ('[notify]\non = "never"\nsmtp_host = "localhost"\nusername_env = "USER"\n'
+              'password_env = "TEST_SMTP_PASSWORD"\n')
+    config = FIVEW_ONLY.replace('[notify]\non = "never"\n', notify) + (
+        '\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n')
+    monkeypatch.setenv("USER", "imo")
+    with temporary_settings({PREFECT_LOGGING_TO_API_ENABLED: True}):
+        state = nightly(write_config(fivew_site, config), return_state=True)
+        APILogWorker.drain_all(timeout=30)
+    summary = summary_of(state)
+    assert state.is_failed() and summary.status == "failed" and "partner" in state.message
+    assert summary.report_path.is_file()  # publish, report and email still ran
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        parent = client.read_flow_run(run_id)
+        children = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id={"any_": [run_id]}))
+        runs = [run_id, *(r.id for r in children)]
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id={"any_": runs}))
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id={"any_": [run_id]}))
+    assert parent.state.is_failed()
+    assert {r.name: r.state.type.value for r in children} == {"fivew": "COMPLETED", "partner": "FAILED"}
+    messages = "\n".join(entry.message for entry in logs)
+    assert "fivew: load " in messages and "partner: failed" in messages  # our stage lines and the failure
+    assert secret not in messages and "***.xlsx" in messages
+    by_key = {a.key: a for a in artifacts}
+    assert str(summary.report_path) in by_key["quality-report"].data
+    assert [row["source"] for row in json.loads(by_key["sources"].data)] == ["fivew", "partner"]
+    assert secret not in (fivew_site / "warehouse" / "reports" / f"{summary.run_id}.log").read_text(encoding="utf-8")

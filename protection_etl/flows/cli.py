@@ -42,9 +42,9 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     try:
         with run_lock(state_dir, trigger):  # refused here, at once, before Prefect is imported
             prepare_environment(state_dir)
-            from protection_etl.flows.nightly import nightly  # Prefect is imported only when a run starts
+            from protection_etl.flows.nightly import run_nightly  # Prefect is imported only when a run starts
 
-            summary = nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
+            summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
     except RunInProgress as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
     typer.echo(format_summary(summary))

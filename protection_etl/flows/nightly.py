@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,13 +14,16 @@ import pandas as pd
 import requests
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.states import Failed, State
 
 from protection_etl.config import PipelineConfig, load_config
 from protection_etl.expectations.report import SourceSummary, run_file_stem
 from protection_etl.flows import stages
+from protection_etl.flows.artifacts import attach_run_artifacts
 from protection_etl.flows.kinds import FILE_KINDS
 from protection_etl.flows.lock import run_lock
-from protection_etl.fsutil import private_dir
+from protection_etl.flows.logs import is_expected, run_log, secret_values, stage_log
 from protection_etl.sources import landing
 from protection_etl.transforms.problems import InputError, RefusedInput
 from protection_etl.warehouse import db, loader
@@ -53,6 +54,7 @@ class RunSummary:
     outcomes: list[SourceSummary]
     report_path: Path | None = None
     notification: str = ""
+    message: str = ""
 
     @property
     def ok(self) -> bool:
@@ -101,15 +103,54 @@ def load_task(config: PipelineConfig, batch, load_row: loader.SourceLoad, qualit
 
 @flow(name="source", flow_run_name="{name}", validate_parameters=False)
 def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None = None,
-                full_refresh: bool = False) -> SourceSummary:
-    """Load one source; record its outcome, whatever happens."""
+                full_refresh: bool = False) -> SourceSummary | State:
+    """Load one source; record its outcome, whatever happens. A failed or refused source ends Failed."""
     config = load_config(config_path, require_env=False)
     source = config.sources[name]
     if source.kind == "kobo":
         from protection_etl.flows.kobo import load_kobo_source  # KoBo streams pages: its own stages
 
-        return load_kobo_source(config, name, run_id, from_raw=from_raw, full_refresh=full_refresh)
-    return load_file_source(config, name, run_id, from_raw)
+        return source_state(load_kobo_source(config, name, run_id, from_raw=from_raw, full_refresh=full_refresh))
+    return source_state(load_file_source(config, name, run_id, from_raw))
+
+
+class SourceFailed(Exception):
+    """A source failed or was refused: the data of its Failed state, carrying its summary."""
+
+    def __init__(self, summary: SourceSummary) -> None:
+        super().__init__(summary)  # args hold the summary, so that the exception pickles whole
+        self.summary = summary
+
+    def __str__(self) -> str:
+        return f"{self.summary.source}: {self.summary.status}: {self.summary.message or ''}".rstrip(": ")
+
+
+class RunFailed(Exception):
+    """A run in which a source failed or the snapshot was not published: the data of its Failed state."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__(summary)
+        self.summary = summary
+
+    def __str__(self) -> str:
+        return f"run {self.summary.run_id}: {self.summary.status}: {self.summary.message}"
+
+
+def source_state(summary: SourceSummary) -> SourceSummary | State:
+    """The summary itself (Completed) for a source that loaded, a Failed state holding it for one that did not."""
+    if not summary.failed:
+        return summary
+    return Failed(message=str(SourceFailed(summary)), data=SourceFailed(summary))
+
+
+def summary_of(state: State):
+    """The summary a source or nightly flow run left in its final state, Completed or Failed; a crash re-raises."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, SourceFailed | RunFailed):
+        return result.summary
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: str | None) -> SourceSummary:
@@ -161,6 +202,9 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
         return _record_failure(config, run_id, name, source.kind, "failed", str(exc), started, raw_path)
     except Exception as exc:  # one broken source never stops the others
         message = f"source {name}: {type(exc).__name__}: {exc}"
+        if not is_expected(exc):
+            log.error("%s: this is a bug in protection-etl, not a problem of the input; please report it with "
+                      "this run's log", name, exc_info=True)
         return _record_failure(config, run_id, name, source.kind, "failed", message, started, raw_path)
 
 
@@ -194,16 +238,21 @@ def run_status(outcomes: list[SourceSummary]) -> str:
 
 @flow(name="nightly", validate_parameters=False)
 def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | None = None,
-            full_refresh: bool = False, trigger: str = "run") -> RunSummary:
-    """One pipeline run: every selected source, then the post-load steps; refused while another run is going."""
+            full_refresh: bool = False, trigger: str | None = None) -> RunSummary | State:
+    """One pipeline run: every selected source, then publish, report and email; refused while another run is going.
+
+    It ends Failed when a source failed or the snapshot was not published, after all of them have run.
+    """
     config = load_config(config_path, require_env=False)
     selected = sources or [n for n, s in config.sources.items() if s.enabled]
+    trigger = trigger or run_trigger()
     with exclusive_run(config, trigger) as run_id:
         with db.connect(config.resolve(config.warehouse.path)) as con:
             db.migrate(con)
             loader.load_gazetteer(con, config.gazetteer_path(), config.reference.country)
             loader.start_run(con, run_id, trigger, selected)
-        outcomes = [source_flow(config_path, name, run_id, from_raw, full_refresh) for name in selected]
+        outcomes = [summary_of(source_flow(config_path, name, run_id, from_raw, full_refresh, return_state=True))
+                    for name in selected]
         status, message = run_status(outcomes), _run_message(outcomes)
         publish_error = publish_task(config)
         if publish_error:
@@ -212,8 +261,26 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
             loader.finish_run(con, run_id, status, message)
         files, delivery = report_task(config, run_id)
         prune_task(config, status)
+        attach_run_artifacts(run_id, status, outcomes, files.html_path)
         log.info("run %s: %s", run_id, status)
-    return RunSummary(run_id, status, outcomes, files.html_path, stages.describe_delivery(delivery))
+    summary = RunSummary(run_id, status, outcomes, files.html_path, stages.describe_delivery(delivery), message)
+    return Failed(message=str(RunFailed(summary)), data=RunFailed(summary)) if status == "failed" else summary
+
+
+def run_nightly(config_path: str, sources: list[str] | None = None, from_raw: str | None = None,
+                full_refresh: bool = False, trigger: str | None = None) -> RunSummary:
+    """Run the nightly flow and return its summary, whether the run completed or failed."""
+    return summary_of(nightly(config_path, sources, from_raw, full_refresh, trigger, return_state=True))
+
+
+def run_trigger() -> str:
+    """`schedule` for a run its deployment's schedule created, `manual` for one started from the UI or
+    `prefect deployment run`, `run` for a flow called directly."""
+    context = FlowRunContext.get()
+    flow_run = context.flow_run if context else None
+    if flow_run is None or flow_run.deployment_id is None:
+        return "run"
+    return "schedule" if flow_run.auto_scheduled else "manual"
 
 
 @contextmanager
@@ -222,49 +289,12 @@ def exclusive_run(config: PipelineConfig, trigger: str) -> Iterator[str]:
     with run_lock(config.resolve(config.warehouse.state_dir), trigger) as lock:
         run_id = new_run_id()
         lock.record_run(run_id)
-        with run_log(config.resolve(config.warehouse.reports_dir) / f"{run_file_stem(run_id)}.log"):
+        log_path = config.resolve(config.warehouse.reports_dir) / f"{run_file_stem(run_id)}.log"
+        with run_log(log_path, secret_values(name for _, name in config.env_names())):
             if lock.stale:
                 log.warning("cleared a stale run lock: %s stopped without finishing", lock.stale.describe())
             log.info("run %s started (%s)", run_id, trigger)
             yield run_id
-
-
-RUN_LOGGERS = ("prefect", "protection_etl")
-
-
-@contextmanager
-def run_log(path: Path) -> Iterator[Path]:
-    """Also write what Prefect and protection_etl log during the block to `path`, owner-only, beside the report."""
-    private_dir(path.parent)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    ours = logging.getLogger("protection_etl")
-    level = ours.level
-    ours.setLevel(logging.INFO)  # the stage lines are INFO; Prefect's own chatter stays at its configured level
-    for name in RUN_LOGGERS:
-        logging.getLogger(name).addHandler(handler)
-    try:
-        yield path
-    finally:
-        for name in RUN_LOGGERS:
-            logging.getLogger(name).removeHandler(handler)
-        ours.setLevel(level)
-        handler.close()
-
-
-@contextmanager
-def stage_log(source: str, stage: str) -> Iterator[dict[str, int]]:
-    """Log one line for a stage of a source: how long it took and the counts the block puts in the dict."""
-    counts: dict[str, int] = {}
-    started = time.monotonic()
-    try:
-        yield counts
-    except BaseException:
-        log.info("%s: %s failed after %.2f s", source, stage, time.monotonic() - started)
-        raise
-    details = ", ".join(f"{key}={value}" for key, value in counts.items())
-    log.info("%s: %s %.2f s, %s", source, stage, time.monotonic() - started, details)
 
 
 def _run_message(outcomes: list[SourceSummary]) -> str:

@@ -70,7 +70,7 @@ def nightly_deployment(config_path: Path, cron: str, timezone: str):
         raise ScheduleError(f"[schedule] cron {cron!r}: {exc}") from None
     return nightly.to_deployment(
         DEPLOYMENT, schedule=schedule,
-        parameters={"config_path": str(config_path), "trigger": "schedule"},
+        parameters={"config_path": str(config_path)},  # the trigger is read from the flow run
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
 
