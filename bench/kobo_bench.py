@@ -63,6 +63,7 @@ def peak_rss_mb() -> float:
 
 def warm_up() -> None:
     """Pay the one-off costs (Great Expectations import and context) before the clock starts."""
+    from protection_etl import registry
     from protection_etl.flows import stages
     from protection_etl.transforms.kobo import (
         KoboLayout,
@@ -75,9 +76,9 @@ def warm_up() -> None:
     from tests.support import kobo_forms as forms
 
     gazetteer = read_gazetteer()
-    layout = KoboLayout.from_mapping(stages.read_yaml(stages.MAPPINGS_DIR / "kobo_protection_monitoring.yaml"))
+    layout = KoboLayout.from_mapping(registry.default_mapping("kobo"))
     form = read_form({}, [{"uid": uid, "content": content} for uid, content, _ in forms.form_versions()])
-    transform = KoboTransform(SOURCE, layout, form, PlaceResolver(stages.admin_matcher(gazetteer)), b"warm-up")
+    transform = KoboTransform(SOURCE, layout, form, PlaceResolver(registry.admin_matcher(gazetteer)), b"warm-up")
     batch = harmonise_submissions([forms.SyntheticSubmissions(1).make(0)], file_name="warm-up", transform=transform)
     stages.check_batch(batch, gazetteer, run_id="warm-up", today=date.today(), freshness_days=None)
 

@@ -9,7 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SourceKind = Literal["kobo", "cmp", "gbvims", "cpims", "5w"]
+from protection_etl import registry
+
+KindName = Literal[tuple(registry.KINDS)]  # the kinds of the registry, nowhere else
 
 
 class ConfigError(Exception):
@@ -78,10 +80,10 @@ class ExportConfig(_Strict):
 
 
 class SourceConfig(_Strict):
-    kind: SourceKind
+    kind: KindName
     path: str | None = None
     url: str | None = None
-    mapping: str | None = None
+    mapping: Path | None = None  # once loaded: the mapping file in use (configured, else the kind's default)
     enabled: bool = True
     # KoBo only
     asset_uid: str | None = None
@@ -96,7 +98,7 @@ class SourceConfig(_Strict):
     def _has_location(self) -> SourceConfig:
         if not self.path and not self.url:
             raise ValueError("needs `path` (a glob on disk) or `url`")
-        if self.kind == "kobo" and self.url and not self.asset_uid and not self.path:
+        if registry.kind(self.kind).loads == "pages" and self.url and not self.asset_uid and not self.path:
             raise ValueError("a kobo source needs `asset_uid`")
         return self
 
@@ -112,13 +114,27 @@ class PipelineConfig(_Strict):
     base_dir: Path = Path(".")
 
     def resolve(self, path: Path | str) -> Path:
-        """A path from the config, relative to the config file's folder."""
+        """A path from the config, relative to the config file's folder (loaded configs hold absolute paths)."""
         candidate = Path(path)
         return candidate if candidate.is_absolute() else self.base_dir / candidate
 
     def gazetteer_path(self) -> Path | None:
         """The configured COD P-code table, resolved; None for the bundled Mali gazetteer."""
         return self.resolve(self.reference.gazetteer) if self.reference.gazetteer else None
+
+    def resolved(self) -> PipelineConfig:
+        """The same config with every path absolute: the one place that decides where things are."""
+        warehouse = self.warehouse.model_copy(update={
+            key: self.resolve(getattr(self.warehouse, key))
+            for key in ("path", "analyst_path", "raw_dir", "reports_dir", "state_dir")})
+        notify = self.notify.model_copy(update={"outbox_dir": self.resolve(self.notify.outbox_dir)})
+        reference = self.reference.model_copy(update={"gazetteer": self.gazetteer_path()})
+        sources = {name: source.model_copy(update={
+            "path": str(self.resolve(source.path)) if source.path else None,
+            "mapping": registry.mapping_path(source.kind, self.resolve(source.mapping) if source.mapping else None),
+        }) for name, source in self.sources.items()}
+        return self.model_copy(update={"warehouse": warehouse, "notify": notify, "reference": reference,
+                                       "sources": sources})
 
     def env_names(self) -> list[tuple[str, str]]:
         """(key, env-var name) pairs the configured sources and notifier will read."""
@@ -141,10 +157,11 @@ def load_config(path: Path | str, *, require_env: bool = True) -> PipelineConfig
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     try:
-        config = PipelineConfig.model_validate({**data, "base_dir": path.resolve().parent})
+        config = PipelineConfig.model_validate({**data, "base_dir": path.resolve().parent}).resolved()
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_first_error(exc)}") from exc
     check_gazetteer(config, path)
+    check_mappings(config, path)
     if require_env:
         check_env(config, path)
     return config
@@ -165,10 +182,21 @@ def check_gazetteer(config: PipelineConfig, path: Path | str) -> None:
         raise ConfigError(f"{path}: `reference.gazetteer`: {exc}") from exc
 
 
+def check_mappings(config: PipelineConfig, path: Path | str) -> None:
+    """Fail when an enabled source's mapping file is not valid for its kind, before any source runs."""
+    for name, source in config.sources.items():
+        if source.enabled:
+            try:
+                registry.source_mapping(source.kind, source.mapping)
+            except registry.MappingFileError as exc:
+                raise ConfigError(f"{exc} (the mapping of sources.{name} in {path})") from exc
+
+
 def check_env(config: PipelineConfig, path: Path | str) -> None:
     """Fail when an env var the config names is unset (the pseudonym key only for a KoBo source with a url)."""
     # the pseudonym key is a secret only where real submissions arrive: a replay of recorded pages has a demo key
-    has_kobo = any(s.kind == "kobo" and s.enabled and s.url for s in config.sources.values())
+    has_kobo = any(registry.kind(s.kind).privacy == "pseudonymised" and s.enabled and s.url
+                   for s in config.sources.values())
     for key, name in config.env_names():
         if key.startswith("privacy.") and not has_kobo:
             continue

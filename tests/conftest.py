@@ -20,7 +20,7 @@ os.environ.update({
     "PREFECT_LOGGING_TO_API_ENABLED": "false",
 })
 
-from protection_etl.flows.stages import admin_matcher  # noqa: E402
+from protection_etl.registry import admin_matcher  # noqa: E402
 from protection_etl.warehouse import db, loader  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

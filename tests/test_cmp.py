@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
+from protection_etl.registry import default_mapping
 from protection_etl.transforms.cells import band_label
 from protection_etl.transforms.cmp import harmonise_cmp
 from protection_etl.transforms.headers import SexAgeLabels, header_labels, locate_header
@@ -16,7 +16,7 @@ from protection_etl.transforms.problems import InputError
 from protection_etl.transforms.titles import date_from_title
 from tests.fixtures.spreadsheets import read, xlsx_bytes
 
-MAPPING = read_yaml(MAPPINGS_DIR / "cmp.yaml")
+MAPPING = default_mapping("cmp")
 BANDS = ["0-4", "5-11", "12-17", "18-59", "60+"]
 TITLE = [["COMMISSION MOUVEMENTS DE POPULATIONS (CMP) - MALI"], ["Date de mise à jour :", date(2026, 10, 31)], []]
 GROUPS = ["Région", "Cercle", "Commune", "Région d'origine", "Statut", "Ménages", "Individus", "Femmes", None, None,

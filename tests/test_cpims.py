@@ -7,11 +7,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
+from protection_etl.registry import default_mapping
 from protection_etl.transforms.cpims import harmonise_cpims
 from tests.fixtures.spreadsheets import csv_bytes, read, xlsx_bytes
 
-MAPPING = read_yaml(MAPPINGS_DIR / "cpims.yaml")
+MAPPING = default_mapping("cpims")
 AGES = ["0-5", "6-11", "12-17", "Âge inconnu"]
 TITLE = [["CPIMS+ / MRM Mali - données agrégées"], ["Période : octobre 2026"], []]
 GROUPS = ["Région", "Cercle", "Préoccupation / Violation grave", "Filles", "", "", "", "Garçons", "", "", "",

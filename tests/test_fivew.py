@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
+from protection_etl.registry import default_mapping
 from protection_etl.transforms.fivew import harmonise_fivew
 from protection_etl.transforms.problems import InputError
 
-MAPPING = read_yaml(MAPPINGS_DIR / "fivew.yaml")
+MAPPING = default_mapping("5w")
 FRENCH = ["Nom Organisation", "Organisation Accronyme", "Type Organisation", "Cluster", "Sous-cluster", "Activité",
           "Région", "Cercle", "Statut", "Date de début", "Date de fin", "Filles", "Garçons", "Femmes", "Hommes"]
 

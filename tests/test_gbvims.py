@@ -7,12 +7,12 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
+from protection_etl.registry import default_mapping
 from protection_etl.transforms.gbvims import harmonise_gbvims
 from protection_etl.transforms.problems import InputError
 from tests.fixtures.spreadsheets import read, xlsx_bytes
 
-MAPPING = read_yaml(MAPPINGS_DIR / "gbvims.yaml")
+MAPPING = default_mapping("gbvims")
 TITLE = [["GBVIMS Mali - statistiques mensuelles"], ["Mois de rapportage :", date(2026, 10, 1)], []]
 GROUPS = ["Région", "Cercle", "Type de VBG", "Féminin", None, None, "Masculin", None, None, "Total"]
 BANDS = [None, None, None, "0-11", "12-17", "Inconnu", "0-11", "12-17", "Inconnu", None]

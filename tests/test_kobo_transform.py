@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
+from protection_etl.registry import default_mapping
 from protection_etl.transforms.kobo import (
     INCIDENT_COLUMNS,
     KoboLayout,
@@ -24,7 +24,7 @@ from protection_etl.transforms.kobo import (
 )
 from tests.support import kobo_forms as forms
 
-MAPPING = read_yaml(MAPPINGS_DIR / "kobo_protection_monitoring.yaml")
+MAPPING = default_mapping("kobo")
 LAYOUT = KoboLayout.from_mapping(MAPPING, name="kobo_protection_monitoring.yaml")
 FORM = read_form({}, [{"uid": uid, "content": content} for uid, content, _ in forms.form_versions()])
 KEY = b"test pseudonym key"

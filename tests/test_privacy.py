@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from protection_etl.flows.kinds import identifying_rules, refuse_identifying
-from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
+from protection_etl.registry import default_mapping, identifying_rules, refuse_identifying
 from protection_etl.transforms.problems import RefusedInput
 from tests.fixtures.spreadsheets import read
 
-GBVIMS = read_yaml(MAPPINGS_DIR / "gbvims.yaml")
+GBVIMS = default_mapping("gbvims")
 DEMO_INBOX = Path(__file__).resolve().parents[1] / "demo" / "inbox"
 
 IDENTIFYING = [
@@ -107,7 +106,7 @@ def test_an_identifying_column_on_any_sheet_refuses_the_file():
 
 @pytest.mark.parametrize("kind", ["gbvims", "cpims", "cmp"])
 def test_the_demo_inputs_pass_the_guard(kind):
-    mapping = read_yaml(MAPPINGS_DIR / f"{kind}.yaml")
+    mapping = default_mapping(kind)
     for path in sorted((DEMO_INBOX / kind).iterdir()):
         refuse_identifying(read(path.name, path.read_bytes()), source=kind, file_name=path.name,
                                   mapping=mapping)  # no false alarm on realistic aggregated exports

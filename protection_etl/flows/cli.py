@@ -38,7 +38,9 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     unknown = [s for s in sources if s not in config.sources]
     if unknown:
         raise _fail(f"{config_path}: no source named {', '.join(unknown)} (configured: {', '.join(config.sources)})")
-    state_dir = config.resolve(config.warehouse.state_dir)
+    state_dir = config.warehouse.state_dir
+    from protection_etl.warehouse.db import MigrationChanged
+
     try:
         with run_lock(state_dir, trigger):  # refused here, at once, before Prefect is imported
             prepare_environment(state_dir)
@@ -47,6 +49,8 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
             summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
     except RunInProgress as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
+    except MigrationChanged as exc:
+        raise _fail(str(exc), EXIT_FAILED) from None
     typer.echo(format_summary(summary))
     return EXIT_OK if summary.ok else EXIT_FAILED
 

@@ -26,6 +26,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
+from protection_etl import registry
 from protection_etl.config import ConfigError, PipelineConfig
 from protection_etl.expectations.report import SourceSummary
 from protection_etl.flows import stages
@@ -55,7 +56,6 @@ from protection_etl.warehouse.kobo_store import (
 
 KIND = "kobo"
 TABLE = "protection_incident"
-DEFAULT_MAPPING = "kobo_protection_monitoring.yaml"
 FORM_FILES = ("asset.json", "versions.json")
 # Tests swap these two so that back-off between retries costs no real time.
 RETRY_POLICY = RetryPolicy()
@@ -330,11 +330,11 @@ def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw
              started: datetime, progress: Progress, con: duckdb.DuckDBPyConnection) -> PageRun:
     """The mapping, the form, the places and the pseudonym key a task's pages are harmonised with."""
     source = config.sources[name]
-    path = stages.mapping_path(config, source, DEFAULT_MAPPING)
-    layout = KoboLayout.from_mapping(stages.read_yaml(path), name=path.name, personal_fields=source.personal_fields)
+    mapping = registry.source_mapping(source.kind, source.mapping)
+    layout = KoboLayout.from_mapping(mapping, name=source.mapping.name, personal_fields=source.personal_fields)
     gazetteer = loader.gazetteer_frame(con)
     key, _ = pseudonym_key(config, name)
-    transform = KoboTransform(name, layout, form, PlaceResolver(stages.admin_matcher(gazetteer)), key)
+    transform = KoboTransform(name, layout, form, PlaceResolver(registry.admin_matcher(gazetteer)), key)
     transform.check_versions()
     return PageRun(config, name, run_id, transform, gazetteer, raw_folder, started, progress)
 

@@ -17,11 +17,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 
+from protection_etl import registry
 from protection_etl.config import PipelineConfig, load_config
 from protection_etl.expectations.report import SourceSummary, run_file_stem
 from protection_etl.flows import stages
 from protection_etl.flows.artifacts import attach_run_artifacts
-from protection_etl.flows.kinds import FILE_KINDS
 from protection_etl.flows.lock import run_lock
 from protection_etl.flows.logs import is_expected, run_log, secret_values, stage_log
 from protection_etl.sources import landing
@@ -77,7 +77,7 @@ def fetch_task(name: str, config: PipelineConfig, from_raw: str | None) -> list[
 
 @task(name="guard", **PURE)
 def guard_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput]) -> None:
-    stages.guard_inputs(name, FILE_KINDS[kind], mapping, inputs)
+    stages.guard_inputs(name, registry.kind(kind), mapping, inputs)
 
 
 @task(name="land", **IO)
@@ -87,7 +87,7 @@ def land_task(name: str, config: PipelineConfig, run_id: str, inputs: list[stage
 
 @task(name="harmonise", **PURE)
 def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput], gazetteer: pd.DataFrame):
-    return stages.harmonise_inputs(name, FILE_KINDS[kind], mapping, inputs, stages.admin_matcher(gazetteer))
+    return stages.harmonise_inputs(name, registry.kind(kind), mapping, inputs, registry.admin_matcher(gazetteer))
 
 
 @task(name="check", **PURE)
@@ -107,7 +107,7 @@ def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None =
     """Load one source; record its outcome, whatever happens. A failed or refused source ends Failed."""
     config = load_config(config_path, require_env=False)
     source = config.sources[name]
-    if source.kind == "kobo":
+    if registry.kind(source.kind).loads == "pages":
         from protection_etl.flows.kobo import load_kobo_source  # KoBo streams pages: its own stages
 
         return source_state(load_kobo_source(config, name, run_id, from_raw=from_raw, full_refresh=full_refresh))
@@ -160,8 +160,7 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
     started = loader.utcnow()
     raw_path, batch = None, None
     try:
-        kind = FILE_KINDS[source.kind]
-        mapping = stages.read_yaml(stages.mapping_path(config, source, kind.mapping))
+        mapping = registry.source_mapping(source.kind, source.mapping)
         with db.connect(config.resolve(config.warehouse.path)) as con:
             gazetteer = loader.gazetteer_frame(con)  # read once: the transform and the checks both match P-codes
         with stage_log(name, "fetch") as counts:

@@ -9,17 +9,15 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from protection_etl import notify
 from protection_etl.config import PipelineConfig, SourceConfig
 from protection_etl.expectations.report import ReportFiles, load_run_report, write_report
-from protection_etl.flows.kinds import MAPPINGS_DIR, FileKind
+from protection_etl.registry import SourceKind, refuse_identifying
 from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
-from protection_etl.transforms.pcodes import style_of
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.warehouse import db, loader
 
@@ -31,25 +29,6 @@ class RawInput:
     name: str
     data: bytes
     origin: str
-
-
-def read_yaml(path: Path) -> dict:
-    """A mapping or alias file."""
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-
-
-def mapping_path(config: PipelineConfig, source: SourceConfig, default: str) -> Path:
-    """The source's mapping file: as configured (relative to the config) or the packaged default."""
-    if source.mapping:
-        configured = config.resolve(source.mapping)
-        return configured if configured.exists() else MAPPINGS_DIR / Path(source.mapping).name
-    return MAPPINGS_DIR / default
-
-
-def admin_matcher(gazetteer) -> AdminMatcher:
-    """The admin matcher over the warehouse gazetteer and its country's section of the alias table."""
-    aliases = read_yaml(MAPPINGS_DIR / "admin_aliases.yaml")
-    return AdminMatcher(gazetteer, aliases.get(style_of(gazetteer).country) or {})
 
 
 def fetch_inputs(name: str, source: SourceConfig, config: PipelineConfig) -> list[RawInput]:
@@ -78,12 +57,12 @@ def read_input(name: str, item: RawInput) -> list[tuple[str | None, list[list[ob
         raise InputError(Problem(name, item.name, str(exc).removeprefix(f"{item.name}: "), severity="error")) from exc
 
 
-def guard_inputs(name: str, kind: FileKind, mapping: dict, inputs: list[RawInput]) -> None:
-    """Run the kind's privacy guard on every input before anything is stored."""
-    if kind.guard is None:
+def guard_inputs(name: str, kind: SourceKind, mapping: dict, inputs: list[RawInput]) -> None:
+    """Refuse identifying inputs of an aggregated-only kind, every one before anything is stored."""
+    if kind.privacy != "aggregated":
         return
     for item in inputs:
-        kind.guard(read_input(name, item), source=name, file_name=item.name, mapping=mapping)
+        refuse_identifying(read_input(name, item), source=name, file_name=item.name, mapping=mapping)
 
 
 def land_inputs(name: str, config: PipelineConfig, run_id: str, inputs: list[RawInput]) -> Path:
@@ -94,11 +73,12 @@ def land_inputs(name: str, config: PipelineConfig, run_id: str, inputs: list[Raw
     return folder
 
 
-def harmonise_inputs(name: str, kind: FileKind, mapping: dict, inputs: list[RawInput],
+def harmonise_inputs(name: str, kind: SourceKind, mapping: dict, inputs: list[RawInput],
                      matcher: AdminMatcher) -> Batch:
     """One batch from all the source's inputs."""
+    harmonise = kind.harmoniser()
     batches = [
-        kind.harmonise(read_input(name, item), source=name, file_name=item.name,
+        harmonise(read_input(name, item), source=name, file_name=item.name,
                        load_id=fingerprint(item.name, item.data), mapping=mapping, matcher=matcher)
         for item in inputs
     ]

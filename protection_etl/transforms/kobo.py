@@ -18,6 +18,7 @@ from protection_etl.transforms.cells import age_band, parse_date
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.text import is_blank
 
+TABLE = "protection_incident"
 INCIDENT_COLUMNS = [
     "source", "load_id", "kobo_id", "item_index", "submission_uuid", "submitted_at", "incident_date",
     "admin1_pcode", "admin2_pcode", "provider_admin1_name", "provider_admin2_name", "violation", "sex", "age_range",
@@ -53,7 +54,6 @@ class KoboLayout:
     """A KoBo mapping file (transforms/mappings/kobo_*.yaml) in usable form."""
 
     name: str
-    table: str
     repeat: str | None
     submission: dict[str, str]  # output field -> question name (last path segment)
     item: dict[str, str]
@@ -72,7 +72,6 @@ class KoboLayout:
         _refuse_number_keys(mapping.get("codes") or {}, name)
         layout = cls(
             name=name,
-            table=str(mapping.get("table", "protection_incident")),
             repeat=mapping.get("repeat"),
             submission={str(k): str(v) for k, v in (mapping.get("submission") or {}).items()},
             item={str(k): str(v) for k, v in (mapping.get("item") or {}).items()},
@@ -324,7 +323,7 @@ def harmonise_submissions(records: list[dict], *, file_name: str, transform: Kob
         problems += row_problems
         notes += row_notes
     load_id = fingerprint(*(r.get("_uuid") for r in records))
-    return Batch(transform.source, load_id, {transform.layout.table: incident_frame(rows)}, problems, notes,
+    return Batch(transform.source, load_id, {TABLE: incident_frame(rows)}, problems, notes,
                  len(records), replace_by=None)
 
 

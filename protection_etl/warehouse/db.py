@@ -58,25 +58,34 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, Pa
     return found
 
 
-def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
-    """Migration versions already recorded in audit.schema_migrations."""
+class MigrationChanged(RuntimeError):
+    """An applied migration file no longer has the content it was applied with."""
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """Migration versions already recorded in audit.schema_migrations, with their checksums."""
     con.execute(_MIGRATIONS_TABLE)
-    return {row[0] for row in con.execute("select version from audit.schema_migrations").fetchall()}
+    return dict(con.execute("select version, checksum from audit.schema_migrations").fetchall())
 
 
 def migrate(con: duckdb.DuckDBPyConnection, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply pending migrations, each in its own transaction; return the names applied."""
+    """Apply pending migrations, each in its own transaction; return the names applied.
+
+    An applied migration whose file changed since is refused: the database was not built by that SQL.
+    """
     done = applied_versions(con)
     applied = []
     for version, name, path in migration_files(directory):
-        if version in done:
-            continue
         sql = path.read_text(encoding="utf-8")
+        checksum = hashlib.sha256(sql.encode()).hexdigest()
+        if version in done:
+            if done[version] != checksum:
+                raise MigrationChanged(f"{path}: this migration was applied to the database with other content; "
+                                       "restore the file as it was and add the change as a new migration")
+            continue
         with transaction(con):
             con.execute(sql)
-            con.execute(
-                "insert into audit.schema_migrations (version, name, checksum) values (?, ?, ?)",
-                [version, name, hashlib.sha256(sql.encode()).hexdigest()],
-            )
+            con.execute("insert into audit.schema_migrations (version, name, checksum) values (?, ?, ?)",
+                        [version, name, checksum])
         applied.append(path.name)
     return applied

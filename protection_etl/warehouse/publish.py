@@ -12,17 +12,13 @@ from pathlib import Path
 
 import duckdb
 
+from protection_etl import registry
 from protection_etl.warehouse.db import transaction
 from protection_etl.warehouse.views import create_views
 
 STAGE = "publish_stage"
 SNAPSHOT = "publish_snapshot"
 SNAPSHOT_SCHEMAS = ("harmonised", "analysis")
-
-# rows that never leave the IMO database: a submission deleted on KoBo is not shared further
-ROW_FILTERS = {"protection_incident": "deleted_at is null"}
-# columns that stay in the IMO database: pseudonyms and KoBo record versions are not for analysts
-WITHHELD_COLUMNS = {"protection_incident": ("respondent_key", "submission_uuid")}
 
 SUPPRESSED_COMMENT = (
     "True when the count is withheld (NULL) in this snapshot: it is from 1 to [privacy].min_cell - 1, or it is "
@@ -31,19 +27,10 @@ SUPPRESSED_COMMENT = (
 )
 
 
-@dataclass(frozen=True)
-class SuppressedCount:
-    """A table whose count column is withheld below min_cell, and the column that tells its rows' type apart."""
+def suppressed_counts() -> dict[str, registry.Suppress]:
+    """The tables whose small counts the registry says to withhold, with how."""
+    return {t.name: t.small_cells for t in registry.tables().values() if isinstance(t.small_cells, registry.Suppress)}
 
-    table: str
-    count_column: str
-    category_column: str
-
-
-SUPPRESSED_COUNTS = (
-    SuppressedCount("gbv_incident", "incidents", "gbv_type"),
-    SuppressedCount("child_protection", "cases", "concern"),
-)
 
 # the key of a cell in both suppressed tables (their primary key, with the type column renamed)
 CELL_KEY = ("source", "period_start", "admin2_pcode", "category", "sex", "age_range")
@@ -155,28 +142,29 @@ def _attach_snapshot(con: duckdb.DuckDBPyConnection, path: Path, storage_version
 def _mark_withheld_cells(con: duckdb.DuckDBPyConnection, imo: str, min_cell: int) -> dict[str, str]:
     """For each table with counts to withhold, a scratch table of its cells flagged `suppressed`."""
     cells = {}
-    for spec in SUPPRESSED_COUNTS:
-        cells[spec.table] = f"{STAGE}.main.cells_{spec.table}"
+    for table, spec in suppressed_counts().items():
+        cells[table] = f"{STAGE}.main.cells_{table}"
         con.execute(f"""
-            create table {cells[spec.table]} as
+            create table {cells[table]} as
             select source, period_start, admin2_pcode, {spec.category_column} as category, sex, age_range,
                    {spec.count_column} as value,
                    ({spec.count_column} > 0 and {spec.count_column} < {int(min_cell)}) as suppressed
-            from {imo}.harmonised.{spec.table}
+            from {imo}.harmonised.{table}
         """)
-        _suppress_secondary(con, cells[spec.table])
+        _suppress_secondary(con, cells[table])
     return cells
 
 
 def _copy_harmonised(con: duckdb.DuckDBPyConnection, imo: str, cells: dict[str, str]) -> None:
     """Copy every harmonised table with its comments, the withheld counts NULL."""
-    specs = {spec.table: spec for spec in SUPPRESSED_COUNTS}
+    specs = suppressed_counts()
     for table in _tables(con, imo, "harmonised"):
+        declared = registry.table(table)  # an undeclared table stops the publish: nothing is shared by omission
         if table in specs:
-            _copy_with_suppression(con, imo, specs[table], cells[table])
+            _copy_with_suppression(con, imo, table, specs[table], cells[table])
         else:
-            where = f"where {ROW_FILTERS[table]}" if table in ROW_FILTERS else ""
-            withheld = WITHHELD_COLUMNS.get(table)
+            where = f"where {declared.row_filter}" if declared.row_filter else ""
+            withheld = declared.withheld_columns
             columns = f"* exclude ({', '.join(withheld)})" if withheld else "*"
             con.execute(f"create table {SNAPSHOT}.harmonised.{table} as "
                         f"select {columns} from {imo}.harmonised.{table} {where}")
@@ -185,15 +173,16 @@ def _copy_harmonised(con: duckdb.DuckDBPyConnection, imo: str, cells: dict[str, 
             con.execute(f"comment on column {SNAPSHOT}.harmonised.{table}.suppressed is {_literal(SUPPRESSED_COMMENT)}")
 
 
-def _copy_with_suppression(con: duckdb.DuckDBPyConnection, imo: str, spec: SuppressedCount, cells: str) -> None:
+def _copy_with_suppression(con: duckdb.DuckDBPyConnection, imo: str, table: str, spec: registry.Suppress,
+                           cells: str) -> None:
     """Copy one table with its withheld counts NULL and a `suppressed` flag."""
     join = " and ".join(
         f"t.{spec.category_column if column == 'category' else column} = c.{column}" for column in CELL_KEY)
     con.execute(f"""
-        create table {SNAPSHOT}.harmonised.{spec.table} as
+        create table {SNAPSHOT}.harmonised.{table} as
         select t.* replace (case when c.suppressed then null else t.{spec.count_column} end as {spec.count_column}),
                c.suppressed
-        from {imo}.harmonised.{spec.table} as t
+        from {imo}.harmonised.{table} as t
         join {cells} as c on {join}
     """)
 
