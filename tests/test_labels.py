@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from protection_etl.flows.stages import MAPPINGS_DIR, read_yaml
+from protection_etl.registry import default_mapping
 from protection_etl.transforms.headers import locate_header
 from protection_etl.transforms.labels import field_specs, hxl_score, label_score
 from protection_etl.transforms.periods import FilePeriod, PeriodSetting, file_period, row_period
 from protection_etl.transforms.titles import period_from_text
 
-FIVEW = read_yaml(MAPPINGS_DIR / "fivew.yaml")
-CMP = read_yaml(MAPPINGS_DIR / "cmp.yaml")
+FIVEW = default_mapping("5w")
+CMP = default_mapping("cmp")
 SPECS = field_specs(FIVEW["columns"]) + field_specs(FIVEW["reached"])
 CMP_SPECS = field_specs(CMP["columns"]) + field_specs(CMP["counts"])
 
