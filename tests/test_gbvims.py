@@ -110,7 +110,8 @@ PERIODS = [
     ("label and month in one cell", [["Période : août 2026"]], "GBVIMS.xlsx", date(2026, 8, 1)),
     ("month in the title", [["Statistiques GBVIMS - juillet 2026"]], "GBVIMS.xlsx", date(2026, 7, 1)),
     ("file name only", [], "GBVIMS_Mali_2026-06.xlsx", date(2026, 6, 1)),
-    ("title wins over file name", [["Statistiques mai 2026"]], "GBVIMS_2026-06.xlsx", date(2026, 5, 1)),
+    ("labelled title date wins over file name", [["Période : mai 2026"]], "GBVIMS_2026-06.xlsx", date(2026, 5, 1)),
+    ("file name wins over a title sentence", [["Statistiques mai 2026"]], "GBVIMS_2026-06.xlsx", date(2026, 6, 1)),
 ]
 
 

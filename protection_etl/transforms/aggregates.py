@@ -1,138 +1,47 @@
-"""Tables of counts (CMP, GBVIMS, CPIMS, 5W): located row problems, count cells, total rows, sex × age unpivot."""
+"""Tables of counts (CMP, GBVIMS, CPIMS): lines by place, category, sex and age, and their sex × age unpivot."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
-from protection_etl.transforms.admin import AdminMatcher, Match, Place, PlaceColumns, resolve_place
+from protection_etl.transforms.admin import AdminMatcher, Place, PlaceColumns, resolve_place
 from protection_etl.transforms.batch import Batch
-from protection_etl.transforms.cells import age_band, month_start, parse_count, parse_date
+from protection_etl.transforms.cells import age_band, month_start
 from protection_etl.transforms.headers import SexAgeLabels, split_sex_age_field
 from protection_etl.transforms.labels import FieldSpec, core_label, field_specs
+from protection_etl.transforms.located import (
+    PLACE,
+    PROVENANCE,
+    RowContext,
+    Sheets,
+    check_totals,
+    context_for_totals,
+    count_cell,
+    missing_columns_problem,
+    place_columns,
+    place_notes,
+    place_problems,
+    provider_name,
+    table_labels,
+    unplaced_notes,
+)
+from protection_etl.transforms.periods import FilePeriod, PeriodSetting, file_period, period_notes, row_period
 from protection_etl.transforms.problems import InputError, Problem, Severity, shown_value
-from protection_etl.transforms.sheets import FoundTable, best_partial_header, find_tables, missing_required
+from protection_etl.transforms.sheets import (
+    FoundTable,
+    PeopleColumns,
+    find_tables,
+    header_notes,
+    unloaded_notes,
+)
 from protection_etl.transforms.text import fold_text, is_blank
-from protection_etl.transforms.titles import date_from_title
 
-Sheets = list[tuple[str | None, list[list[object]]]]
-PLACE = PlaceColumns(region="region", cercle="cercle", commune="commune", region_pcode="region_pcode",
-                     cercle_pcode="cercle_pcode", commune_pcode="commune_pcode")
-
-
-# --- located problems and cells ----------------------------------------------------------------------------------
-
-PROVENANCE = ("_file", "_sheet", "_row_number")
-
-
-@dataclass(frozen=True)
-class RowContext:
-    """Where a row sits, to locate its problems."""
-
-    source: str
-    file: str
-    sheet: str | None
-    row_number: int
-    labels: dict[str, str]
-
-    def provenance(self) -> dict[str, object]:
-        """Where a harmonised row came from; carried beside it until the load, to locate quality failures."""
-        return {"_file": self.file, "_sheet": self.sheet, "_row_number": self.row_number}
-
-    def problem(self, column: str | None, value: object, reason: str, severity: Severity = "warning") -> Problem:
-        label = self.labels.get(column, column) if column else None
-        return Problem(self.source, self.file, reason, self.sheet, self.row_number, label, shown_value(value), severity)
-
-
-def table_labels(table: FoundTable) -> dict[str, str]:
-    """Each field's header label as the provider wrote it."""
-    return {name: table.header.labels[col] for name, col in table.header.columns.items()}
-
-
-def clean_text(value: object) -> str | None:
-    """A text cell with its spacing tidied; None when blank."""
-    return None if is_blank(value) else " ".join(str(value).split())
-
-
-def provider_name(record: dict, level: str) -> str | None:
-    """The place as the provider wrote it at `level` (region, cercle, commune): its name, else its P-code."""
-    return clean_text(record.get(level)) or clean_text(record.get(f"{level}_pcode"))
-
-
-def count_cell(record: dict, name: str, ctx: RowContext, problems: list[Problem]) -> int | None:
-    """A count of 0 or more from a cell (None when blank); an unreadable or negative one becomes a problem."""
-    try:
-        count = parse_count(record.get(name))
-    except ValueError as exc:
-        problems.append(ctx.problem(name, record.get(name), str(exc)))
-        return None
-    if count is not None and count < 0:
-        problems.append(ctx.problem(name, record.get(name), "expected a count of 0 or more"))
-        return None
-    return count
-
-
-def place_problems(place: Place, ctx: RowContext) -> list[Problem]:
-    """Place names that matched no unit of the gazetteer."""
-    return [ctx.problem(column, value, why) for column, value, why in place.problems]
-
-
-def place_notes(place: Place, ctx: RowContext, matcher: AdminMatcher) -> list[Problem]:
-    """Place names matched by similarity, and P-codes and names that disagreed, to be reported as info."""
-    return ([similarity_note(ctx, column, match, matcher) for column, match in place.fuzzy]
-            + [ctx.problem(column, value, note, "info") for column, value, note in place.notes])
-
-
-def similarity_note(ctx: RowContext, column: str, match: Match, matcher: AdminMatcher) -> Problem:
-    """An info note saying which unit a name was matched to by similarity, and how closely."""
-    return ctx.problem(column, match.provided, f"matched by similarity to {match.pcode} {matcher.name_of(match.pcode)} "
-                       f"({match.score:.0f}%)", "info")
-
-
-# --- total rows --------------------------------------------------------------------------------------------------
-
-def context_for_totals(source: str, file_name: str, table: FoundTable) -> RowContext:
-    """Locates problems found on a sheet's (last) total row."""
-    row = int(table.totals["_row_number"].iloc[-1]) if not table.totals.empty else 0
-    return RowContext(source, file_name, table.sheet, row, table_labels(table))
-
-
-def check_totals(table: FoundTable, ctx: RowContext, columns: list[str], severity: Severity = "info") -> list[Problem]:
-    """A total line is dropped; when it disagrees with the sum of the lines above, say so.
-
-    With several total lines (sub-totals, then 'Total général'), the last one is checked against every line.
-    """
-    if table.totals.empty:
-        return []
-    problems = []
-    for column in columns:
-        if column not in table.totals:
-            continue
-        try:
-            stated = parse_count(table.totals[column].iloc[-1])
-            summed = sum(parse_count(v) or 0 for v in table.data[column])
-        except ValueError:
-            continue
-        if stated is not None and stated != summed:
-            problems.append(Problem(ctx.source, ctx.file, f"the total row says {stated} but the lines add up to "
-                                    f"{summed}", ctx.sheet, ctx.row_number, ctx.labels.get(column, column),
-                                    str(stated), severity=severity))
-    return problems
-
-
-def missing_columns_problem(sheets: Sheets, specs: list[FieldSpec], *, source: str, file_name: str, what: str,
-                            scan: int, two_rows: bool = False, sex_age: SexAgeLabels | None = None) -> Problem:
-    """Why no sheet qualified: no data at all, or which required columns the best sheet lacks."""
-    if not any(any(not is_blank(c) for row in rows for c in row) for _, rows in sheets):
-        return Problem(source, file_name, "the file has no data", severity="error")
-    sheet, header = best_partial_header(sheets, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
-    missing = missing_required(specs, header.columns if header else {})
-    wanted = "; ".join(f"{s.name} (e.g. {' or '.join([*s.synonyms[:2], *s.hxl[:1]])})" for s in missing)
-    return Problem(source, file_name, f"none of the sheets has the expected {what} columns: missing {wanted}",
-                   sheet=sheet, severity="error")
-
+# re-exported: the KoBo transform, the KoBo store and the privacy guard import them from here
+__all__ = ["PLACE", "PROVENANCE", "RowContext", "Sheets", "count_cell", "place_notes", "place_problems"]
 
 # --- tables of counts by place, category, sex and age ------------------------------------------------------------
 
@@ -150,6 +59,8 @@ class CountLayout:
     total_markers: list[str]
     period_labels: list[str]
     stamp_labels: list[str]
+    setting: PeriodSetting
+    people: PeopleColumns
     fill_down: list[str]
     scan: int
     total_severity: Severity
@@ -169,6 +80,8 @@ class CountLayout:
             total_markers=list(mapping.get("total_markers", [])),
             period_labels=list(mapping.get("period_labels", [])),
             stamp_labels=list(mapping.get("stamp_labels", [])),
+            setting=PeriodSetting.from_mapping(mapping),
+            people=PeopleColumns.from_mapping(mapping.get("people_columns")),
             fill_down=list(mapping.get("fill_down", [])),
             scan=int(mapping.get("header_scan_rows", 20)),
             total_severity=mapping.get("total_row_mismatch", "warning"),
@@ -212,6 +125,7 @@ class CountLine:
     counts: dict[str, int | None]
     figures: list[Figure]
     total: int | None = None
+    period_origin: str | None = None
 
     def location(self, *levels: str) -> dict[str, str | None]:
         """P-codes and provider spellings of the place, for the given levels (region, cercle, commune)."""
@@ -276,31 +190,38 @@ def read_counts(sheets: Sheets, *, source: str, file_name: str, mapping: dict, m
 
 def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, matcher: AdminMatcher, *,
                 source: str, file_name: str, fill_commune_with_cercle: bool) -> None:
-    period = date_from_title(table.title_cells, file_name, layout.period_labels, layout.stamp_labels)
+    stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels, layout.stamp_labels)
     labels, columns = table_labels(table), figure_columns(table)
     merged_down = {labels[name] for name in layout.fill_down if name in labels}
     seen: dict[tuple, int] = {}
+    origins: Counter[tuple[date, str]] = Counter()
+    places = place_columns(matcher)
     for record in fill_down(table.data.to_dict("records"), layout.fill_down):
         reading.rows_read += 1
         ctx = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
-        line, problems, notes = _read_line(record, ctx, layout, matcher, period, columns, fill_commune_with_cercle)
+        line, problems, notes = _read_line(record, ctx, layout, matcher, stated, columns, fill_commune_with_cercle,
+                                           places)
         reading.notes += [n for n in notes if n.column_name not in merged_down or not _noted(n, reading.notes)]
         problems = problems or _repeated(record, ctx, seen)
         if problems:
             reading.problems += problems
         else:
             reading.lines.append(line)
+            origins[(line.period, line.period_origin)] += 1
     checked = layout.counts + [c for c in table.header.columns if split_sex_age_field(c)]
     reading.problems += check_totals(table, context_for_totals(source, file_name, table), checked,
                                      layout.total_severity)
+    reading.notes += header_notes(table, source, file_name) + unplaced_notes(table, places, source, file_name)
+    reading.notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet, monthly=False)
+    reading.notes += unloaded_notes(table, layout.people, source, file_name)
 
 
-def _read_line(record: dict, ctx: RowContext, layout: CountLayout, matcher: AdminMatcher, table_period: date | None,
-               columns: list[FigureColumn], fill_commune_with_cercle: bool
+def _read_line(record: dict, ctx: RowContext, layout: CountLayout, matcher: AdminMatcher, stated: FilePeriod,
+               columns: list[FigureColumn], fill_commune_with_cercle: bool, places: PlaceColumns = PLACE
                ) -> tuple[CountLine | None, list[Problem], list[Problem]]:
-    place = resolve_place(matcher, record, PLACE, fill_commune_with_cercle=fill_commune_with_cercle)
+    place = resolve_place(matcher, record, places, fill_commune_with_cercle=fill_commune_with_cercle)
     problems = place_problems(place, ctx)
-    period = _line_period(record, ctx, table_period, problems)
+    period, origin = _line_period(record, ctx, stated, layout.setting, problems)
     codes = {name: _code(record, name, ctx, layout, problems) for name in layout.codes}
     counts = {name: count_cell(record, name, ctx, problems) for name in layout.counts if name in record}
     figures = []
@@ -312,7 +233,7 @@ def _read_line(record: dict, ctx: RowContext, layout: CountLayout, matcher: Admi
     if problems:
         return None, problems, notes
     total = counts.get(layout.row_total) if layout.row_total else None
-    return CountLine(ctx, record, period, place, codes, counts, figures, total), [], notes
+    return CountLine(ctx, record, period, place, codes, counts, figures, total, origin), [], notes
 
 
 def _noted(note: Problem, notes: list[Problem]) -> bool:
@@ -321,16 +242,18 @@ def _noted(note: Problem, notes: list[Problem]) -> bool:
     return any((n.sheet, n.column_name, n.value, n.reason) == key for n in reversed(notes))
 
 
-def _line_period(record: dict, ctx: RowContext, table_period: date | None, problems: list[Problem]) -> date | None:
+def _line_period(record: dict, ctx: RowContext, stated: FilePeriod, setting: PeriodSetting,
+                 problems: list[Problem]) -> tuple[date | None, str | None]:
     try:
-        period = parse_date(record.get("period")) or table_period
+        period, origin = row_period(record.get("period"), ctx.labels.get("period"), stated=stated, setting=setting)
     except ValueError as exc:
         problems.append(ctx.problem("period", record.get("period"), str(exc)))
-        return None
+        return None, None
     if period is None:
         problems.append(ctx.problem("period", None, "no reporting period: put the date or month above the table "
-                                                    "('octobre 2026') or in the file name (…_2026-10.xlsx)"))
-    return period
+                                                    "('octobre 2026') or in the file name (…_2026-10.xlsx), or set "
+                                                    "the source's period in pipeline.toml"))
+    return period, origin
 
 
 def _code(record: dict, name: str, ctx: RowContext, layout: CountLayout, problems: list[Problem]) -> str | None:

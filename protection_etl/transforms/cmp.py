@@ -9,10 +9,10 @@ from protection_etl.transforms.aggregates import (
     Sheets,
     frame_of,
     read_counts,
-    similarity_note,
     sum_by_key,
 )
 from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.located import similarity_note
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.text import fold_text, is_blank
 
@@ -33,10 +33,16 @@ def harmonise_cmp(sheets: Sheets, *, source: str, file_name: str, load_id: str, 
     reading = read_counts(sheets, source=source, file_name=file_name, mapping=mapping, matcher=matcher,
                           fill_commune_with_cercle=True)
     unknown = {fold_text(label) for label in mapping.get("origin_unknown", [])}
+    groups = {group: tuple(columns) for group, columns in (mapping.get("group_counts") or {}).items()}
     rows = []
     for line in reading.lines:
         origin, problems, notes = _origin(line, matcher, unknown)
         persons = line.total if line.total is not None else _sum_of(line)
+        others = _group_rows(line, origin, groups, source=source, load_id=load_id)
+        if persons is None and others:  # a line of returnees (or refugees) only
+            reading.notes += notes
+            rows += others
+            continue
         if persons is None:
             problems.append(line.context.problem("persons", None, "no individuals: fill the individuals column or "
                                                                   "the sex × age columns"))
@@ -44,7 +50,7 @@ def harmonise_cmp(sheets: Sheets, *, source: str, file_name: str, load_id: str, 
         if problems:
             reading.problems += problems
             continue
-        rows += _displacement_rows(line, origin, persons, source=source, load_id=load_id)
+        rows += _displacement_rows(line, origin, persons, source=source, load_id=load_id) + others
     summed = sum_by_key(rows, DISPLACEMENT_KEY, ["households", "persons"])
     frame = frame_of(summed, DISPLACEMENT_COLUMNS, ["households", "min_age", "max_age", "persons"])
     return Batch(source, load_id, {"displacement": frame}, reading.problems, reading.notes, reading.rows_read,
@@ -61,6 +67,22 @@ def _origin(line: CountLine, matcher: AdminMatcher, unknown: set[str]) -> tuple[
         return UNKNOWN_ORIGIN, [line.context.problem("origin", value, f"unknown region of origin: {found.reason}")], []
     notes = [similarity_note(line.context, "origin", found, matcher)] if found.method == "fuzzy" else []
     return found.pcode, [], notes
+
+
+def _group_rows(line: CountLine, origin: str, groups: dict[str, tuple[str, str]], *, source: str,
+                load_id: str) -> list[dict]:
+    """One all-ages row per other group the line counts in its own columns (returnees, refugees beside the IDPs)."""
+    rows = []
+    for group, (persons, households) in groups.items():
+        if line.counts.get(persons) is None:
+            continue
+        sex, age_range, min_age, max_age = ALL_AGES
+        rows.append({"source": source, "load_id": load_id, "reference_date": line.period,
+                     **line.context.provenance(), **line.location("region", "cercle", "commune"),
+                     "origin_admin1_pcode": origin, "population_group": group, "sex": sex, "age_range": age_range,
+                     "min_age": min_age, "max_age": max_age, "households": line.counts.get(households),
+                     "disability": "all", "persons": line.counts[persons]})
+    return rows
 
 
 def _sum_of(line: CountLine) -> int | None:

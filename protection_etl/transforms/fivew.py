@@ -7,23 +7,23 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from protection_etl.transforms.admin import AdminMatcher, resolve_place
-from protection_etl.transforms.aggregates import (
+from protection_etl.transforms.aggregates import frame_of
+from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.cells import age_band, month_start, parse_date
+from protection_etl.transforms.labels import FieldSpec, field_specs
+from protection_etl.transforms.located import (
     PLACE,
     RowContext,
     check_totals,
     clean_text,
     context_for_totals,
     count_cell,
-    frame_of,
     missing_columns_problem,
     place_notes,
     place_problems,
     provider_name,
     table_labels,
 )
-from protection_etl.transforms.batch import Batch, fingerprint
-from protection_etl.transforms.cells import age_band, month_start, parse_date
-from protection_etl.transforms.labels import FieldSpec, field_specs
 from protection_etl.transforms.periods import FilePeriod, PeriodSetting, file_period, period_notes, row_period
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.transforms.sheets import PeopleColumns, find_tables, header_notes, unloaded_notes

@@ -14,7 +14,7 @@ FILLERS = frozenset({"a", "au", "aux", "d", "de", "des", "du", "en", "et", "and"
 # extra words or HXL attributes that make a label another field: 'Organisation type' is not the organisation,
 # 'Région d'origine' is not the region, '#adm1+code' is not the region's name
 QUALIFIERS = frozenset({"acronym", "acronyme", "sigle", "code", "codes", "pcode", "pcod", "id", "type", "origin",
-                        "origine", "count", "year", "annee", "quarter", "trimestre"})
+                        "orig", "origine", "count", "year", "annee", "quarter", "trimestre"})
 MIN_COVERAGE = 0.5  # a label with extra words matches when the synonym is at least half of its words
 
 
@@ -162,9 +162,10 @@ def _best_per_column(found: list[Candidate]) -> dict[int, Candidate]:
 
 
 def choose_columns(found: list[Candidate]) -> tuple[dict[str, int], dict[str, list[int]]]:
-    """Each field's column, best match first, each column used once; and the other columns that named a field as
-    well as the chosen one did (same words, or same tag), in order of preference."""
-    ranked = sorted(found, key=lambda c: (c.score, -c.column), reverse=True)
+    """Each field's column, best match first (same words or tag before a subset, a label before a tag, then the
+    mapping's order of preference), each column used once; and the other columns that named a field as well as the
+    chosen one did, in that order."""
+    ranked = sorted(found, key=lambda c: (c.score[0], c.by == "label", c.score[1:], -c.column), reverse=True)
     chosen: dict[str, Candidate] = {}
     used: set[int] = set()
     for candidate in ranked:
