@@ -207,6 +207,8 @@ CROSS_CASES = [
      ["ML0503 (Djenne)", "ML0501 (Bandiagara)", "similarity", "placed by the P-code"]),
     ({"region": "Mopti", "cercle": "Atlantis", "cercle_pcode": "ML0503"}, ("ML05", "ML0503"),
      ["cercle name 'Atlantis' not used", "placed by the P-code on ML0503 (Djenne)"]),
+    ({"region": "Mopti", "cercle": "Bandiagarra", "cercle_pcode": "ML0599"}, ("ML05", "ML0501"),
+     ["'ML0599' not used", "ML0501 (Bandiagara) (similarity 95%)"]),  # one note, not a similarity note too
     ({"region_pcode": "ML07", "region": "Mopti", "cercle": "Djenné"}, ("ML05", "ML0503"),
      ["P-code 'ML07' is ML07 (Gao)", "'Mopti' is ML05 (Mopti)", "placed by the name"]),
 ]
@@ -220,7 +222,7 @@ def test_pcode_and_name_cross_checked(matcher, row, expected, note):
     if note is None:
         assert place.notes == ()
     else:
-        assert len(place.notes) == 1
+        assert len(place.notes) == 1 and place.fuzzy == ()
         assert all(words in place.notes[0][2] for words in note), place.notes[0][2]
 
 
@@ -273,3 +275,25 @@ def test_another_countrys_gazetteer_loads_and_the_views_build(warehouse, cod_tab
     assert units.loc[units.is_unspecified, "pcode"].str.fullmatch(r"NE00\d000").all()
     create_views(warehouse)
     assert warehouse.execute("select count(*) from analysis.cercle_month").fetchone() == (0,)
+
+
+RECOVERED = [
+    # a region the gazetteer does not have (2023 reform, Taoudénit) is placed through its cercle, with a note
+    ({"region": "Bougouni", "cercle": "Bougouni"}, ("ML03", "ML0301"), "placed through the cercle ML0301"),
+    ({"region": "Taoudénit", "cercle": "Tombouctou"}, ("ML06", "ML0605"), "placed through the cercle ML0605"),
+    ({"region": "Mopti", "cercle": "Atlantis", "commune": "Sangha"}, ("ML05", "ML0501"),
+     "placed through the commune ML050117"),
+]
+
+
+@pytest.mark.parametrize(("row", "expected", "note"), RECOVERED, ids=[str(c[0]) for c in RECOVERED])
+def test_an_unknown_level_is_placed_through_the_one_below(matcher, row, expected, note):
+    place = resolve_place(matcher, row, PLACE)
+    assert place.problems == ()
+    assert (place.admin1_pcode, place.admin2_pcode) == expected
+    assert any(note in text for _, _, text in place.notes), place.notes
+
+
+def test_a_similar_name_below_does_not_rescue_an_unknown_region(matcher):
+    place = resolve_place(matcher, {"region": "Atlantis", "cercle": "Bandiagarra"}, PLACE)
+    assert place.admin1_pcode is None and place.problems[0][:2] == ("region", "Atlantis")

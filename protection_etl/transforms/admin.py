@@ -79,6 +79,7 @@ class AdminMatcher:
         self._alias = {level: {normalise_name(k): self.style.canonical(v) or str(v).upper()
                                for key in keys for k, v in (self.aliases.get(key) or {}).items()}
                        for level, keys in LEVEL_KEYS.items()}
+        self._seen: dict[tuple[str, int, str | None], Match] = {}  # a file repeats its few places on every line
 
     def _ancestors(self, pcode: str) -> list[str]:
         """The unit's parent, grandparent … up to the country (whose key is '')."""
@@ -118,6 +119,12 @@ class AdminMatcher:
     def match(self, value: object, level: int, parent: str | None = None) -> Match:
         """Match one provider value at `level` (1 region, 2 cercle, 3 commune) inside `parent`."""
         provided = "" if is_blank(value) else " ".join(str(value).split())
+        seen = (provided, level, parent)
+        if seen not in self._seen:
+            self._seen[seen] = self._match(provided, level, parent)
+        return self._seen[seen]
+
+    def _match(self, provided: str, level: int, parent: str | None) -> Match:
         key = normalise_name(provided)
         if not key:
             return Match(provided, None, None, reason="empty")
@@ -249,9 +256,10 @@ def cross_check(matcher: AdminMatcher, level: int, code: tuple[str, Match] | Non
         return Decision(None, name_column, by_name,
                         problem=f"unknown place: {by_name.reason}; its P-code {by_code.provided!r}: {by_code.reason}")
     if by_code.pcode is None:
+        similar = f" (similarity {by_name.score:.0f}%)" if by_name.method == "fuzzy" else ""
         return Decision(by_name.pcode, name_column, by_name,
                         note=f"P-code {by_code.provided!r} not used ({by_code.reason}); placed by the name "
-                             f"{by_name.provided!r} on {matcher.describe(by_name.pcode)}")
+                             f"{by_name.provided!r} on {matcher.describe(by_name.pcode)}{similar}")
     if by_name.pcode is None:
         return Decision(by_code.pcode, code_column, by_code,
                         note=f"{what} name {by_name.provided!r} not used ({by_name.reason}); placed by the P-code "
@@ -266,10 +274,12 @@ def cross_check(matcher: AdminMatcher, level: int, code: tuple[str, Match] | Non
 
 def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: PlaceColumns,
                   *, fill_commune_with_cercle: bool = False) -> Place:
-    """Resolve region → cercle → commune for one row; a region-only row gets the unspecified cercle."""
-    problems: list[tuple[str, str, str]] = []
-    fuzzy: list[tuple[str, Match]] = []
-    notes: list[tuple[str, str, str]] = []
+    """Resolve region → cercle → commune for one row; a region-only row gets the unspecified cercle.
+
+    A level that matched nothing is recovered through the level below when that one matched by code, alias or
+    exact name (a region of the 2023 reform with a cercle of the gazetteer): the row is placed, with a note.
+    """
+    decided: dict[int, Decision] = {}
 
     def given(*names: str | None) -> bool:
         return any(n and not is_blank(values.get(n)) for n in names)
@@ -277,14 +287,8 @@ def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: Pla
     def attempt(level: int, parent: str | None, code_column: str | None, name_column: str | None) -> str | None:
         code, name = ((c, matcher.match(values[c], level, parent)) if given(c) else None
                       for c in (code_column, name_column))
-        decision = cross_check(matcher, level, code, name)
-        if decision.used is not None and decision.used.method == "fuzzy" and decision.pcode:
-            fuzzy.append((decision.column, decision.used))
-        if decision.note:
-            notes.append((decision.column, str(values[decision.column]), decision.note))
-        if decision.problem:
-            problems.append((decision.column, str(values[decision.column]), decision.problem))
-        return decision.pcode
+        decided[level] = cross_check(matcher, level, code, name)
+        return decided[level].pcode
 
     region = attempt(1, None, columns.region_pcode, columns.region)
     cercle = attempt(2, region, columns.cercle_pcode, columns.cercle)
@@ -293,6 +297,8 @@ def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: Pla
     if commune and not cercle:
         cercle = matcher.parent_of(commune)
         region = region or matcher.region_of(commune)
+    _recover(matcher, decided)
+    problems = [(d.column, str(values[d.column]), d.problem) for d in decided.values() if d.problem]
     if region and not cercle and not given(columns.cercle, columns.cercle_pcode):
         cercle = matcher.unspecified_cercle(region)
         if cercle is None:
@@ -302,6 +308,22 @@ def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: Pla
         problems.append((columns.region or columns.region_pcode or "region", "", "no region or cercle given"))
     if fill_commune_with_cercle and not commune and not given(columns.commune, columns.commune_pcode) and not problems:
         commune = cercle
+    fuzzy = tuple((d.column, d.used) for d in decided.values() if d.pcode and d.used.method == "fuzzy" and not d.note)
+    notes = tuple((d.column, str(values[d.column]), d.note) for d in decided.values() if d.note)
     if problems:
-        return Place(problems=tuple(problems), fuzzy=tuple(fuzzy), notes=tuple(notes))
-    return Place(region, cercle, commune, fuzzy=tuple(fuzzy), notes=tuple(notes))
+        return Place(problems=tuple(problems), fuzzy=fuzzy, notes=notes)
+    return Place(region, cercle, commune, fuzzy=fuzzy, notes=notes)
+
+
+def _recover(matcher: AdminMatcher, decided: dict[int, Decision]) -> None:
+    """Turn a level's problem into a note when a level below placed the row without similarity."""
+    for level in (2, 1):
+        failed, below = decided.get(level), decided.get(level + 1)
+        if failed is None or not failed.problem or below is None or not below.pcode or below.used.method == "fuzzy":
+            continue
+        placed = matcher.parent_of(below.pcode) if level == 2 else matcher.region_of(below.pcode)
+        reason = failed.problem.removeprefix("unknown place: ")
+        decided[level] = Decision(placed, failed.column, failed.used,
+                                  note=f"{matcher.level_name(level)} {failed.used.provided!r} not used ({reason}); "
+                                       f"placed through the {matcher.level_name(level + 1)} "
+                                       f"{matcher.describe(below.pcode)} in {matcher.describe(placed)}")
