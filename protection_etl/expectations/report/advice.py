@@ -33,6 +33,7 @@ class NextStep:
     source: str
     kind: StepKind
     text: str
+    command: str | None = None  # the command the text names, if any, to show as code
 
 
 @dataclass(frozen=True)
@@ -77,22 +78,22 @@ def source_step(report: RunReport, source: SourceSummary, tr: NullTranslations) 
         where = _where(locate(message), tr)
         text = _("Ask the partner for a corrected file ({where}): aggregated figures only, no names, phone numbers "
                  "or birth dates; then re-run: {rerun}").format(where=where, rerun=rerun)
-        return NextStep(name, "partner", text)
+        return NextStep(name, "partner", text, rerun if rerun in text else None)
     if any(f.crashed for f in blocking):
         text = _("A check could not run (a pipeline problem, not the data): re-run {rerun}; if it crashes again, "
                  "send the run log to the pipeline's maintainer.").format(rerun=rerun)
-        return NextStep(name, "rerun", text)
+        return NextStep(name, "rerun", text, rerun if rerun in text else None)
     if blocking:
         where = _where(_entry_location(kept_aside), tr) if kept_aside else _checked_columns(blocking, tr)
         text = _("Ask the partner for a corrected file ({where}); the source's tables stay as they were until "
                  "then. Then re-run: {rerun}").format(where=where, rerun=rerun)
-        return NextStep(name, "partner", text)
+        return NextStep(name, "partner", text, rerun if rerun in text else None)
     if source.failed:
         return _failure_step(name, source.kind, message, rerun, tr)
     if kept_aside:
         text = ngettext_rows(tr, len(kept_aside)).format(n=len(kept_aside), where=_where(
             _entry_location(kept_aside), tr))
-        return NextStep(name, "partner", text)
+        return NextStep(name, "partner", text, rerun if rerun in text else None)
     notes = report.notes(name)
     if notes:
         text = tr.ngettext(
@@ -126,22 +127,22 @@ def _failure_step(name: str, kind: str, message: str, rerun: str, tr: NullTransl
             key=(key["key"] or key["missing"]) if key else "?",
             rerun=rerun,
         )
-        return NextStep(name, "mapping", text)
+        return NextStep(name, "mapping", text, rerun if rerun in text else None)
     if "no input file matches" in message:
         text = _("Put the partner's file where pipeline.toml says (no file matched), then re-run: {rerun}").format(
             rerun=rerun)
-        return NextStep(name, "inbox", text)
+        return NextStep(name, "inbox", text, rerun if rerun in text else None)
     if kind == "kobo" and _UNREACHABLE.search(message):
         text = _("KoBo did not answer: wait, then re-run {rerun} (or let the next nightly run resume where this "
                  "one stopped).").format(rerun=rerun)
-        return NextStep(name, "wait", text)
+        return NextStep(name, "wait", text, rerun if rerun in text else None)
     located = locate(message)
     if located and located.file:
         text = _("Ask the partner for a corrected file ({where}), then re-run: {rerun}").format(
             where=_where(located, tr), rerun=rerun)
-        return NextStep(name, "partner", text)
+        return NextStep(name, "partner", text, rerun if rerun in text else None)
     text = _("Re-run {rerun}; if it fails again, send the run log to the pipeline's maintainer.").format(rerun=rerun)
-    return NextStep(name, "rerun", text)
+    return NextStep(name, "rerun", text, rerun if rerun in text else None)
 
 
 def _entry_location(entries: list[QuarantineEntry]) -> Location:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
-from protection_etl.expectations.report.advice import next_steps
+from protection_etl.expectations.report.advice import NextStep, next_steps
 from protection_etl.expectations.report.charts import CHART_HEIGHT_PX, history_chart
 from protection_etl.expectations.report.labels import status_label
 from protection_etl.expectations.report.model import (
@@ -22,6 +24,8 @@ from protection_etl.i18n import DEFAULT_LANGUAGE, translations
 
 TEMPLATES_DIR = Path(__file__).parents[1] / "templates"
 QUARANTINE_SHOWN = 200
+_BREAK_AFTER = re.compile(r"([_/.:-]+)")
+COMMAND_STYLE = "font-family:Consolas,Menlo,'DejaVu Sans Mono',monospace;font-size:12px;background:#f6f8fa;"
 _TONE_OF_STATUS: dict[str, Tone] = {
     "succeeded": "ok",
     "loaded": "ok",
@@ -84,6 +88,22 @@ def render_summary_text(report: RunReport, language: str = DEFAULT_LANGUAGE) -> 
     return "\n".join(lines) + "\n"
 
 
+def breakable(text: object) -> Markup:
+    """Text escaped, with a line-break opportunity after _ / . - : so that long file and source names wrap at their
+    separators on a phone instead of widening the page."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape("" if text is None else text))))
+
+
+def step_html(step: NextStep) -> Markup:
+    """A next step's text, its command shown as code that wraps only between its words."""
+    if not step.command or step.command not in step.text:
+        return breakable(step.text)
+    words = Markup(" ").join(Markup('<span style="white-space:nowrap;">{}</span>').format(w)
+                             for w in step.command.split())
+    command = Markup('<code style="{}">{}</code>').format(COMMAND_STYLE, words)
+    return command.join(breakable(part) for part in step.text.split(step.command))
+
+
 def period_text(report: RunReport, tr: NullTranslations) -> str:
     """When the run started and finished, and how long it took."""
     _ = tr.gettext
@@ -107,7 +127,8 @@ def _environment(language: str) -> jinja2.Environment:
     tr = translations(language)
     env.install_gettext_translations(tr, newstyle=True)
     env.policies["ext.i18n.trimmed"] = True
-    env.filters.update(number=count, when=when, day=day, label=lambda status: status_label(tr, status))
+    env.filters.update(number=count, when=when, day=day, label=lambda status: status_label(tr, status),
+                       breakable=breakable, step=step_html)
     env.globals.update(tone=status_tone, language=language)
     return env
 
