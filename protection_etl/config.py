@@ -93,6 +93,10 @@ class SourceConfig(_Strict):
     personal_fields: list[str] = Field(default_factory=list)
     # monthly sources: older than this many days is stale
     freshness_days: Annotated[int, Field(ge=1)] = 62
+    # file sources: values for fields the files do not carry (a presence-only 5W: { sector = "PRO" }), and the
+    # reporting month ("YYYY-MM") when the files do not say it or say it wrongly
+    defaults: dict[str, str] = Field(default_factory=dict)
+    period: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = None
 
     @model_validator(mode="after")
     def _has_location(self) -> SourceConfig:

@@ -99,3 +99,14 @@ def test_reference_selects_a_country_of_a_cod_table(tmp_path):
     config = load_config(path, require_env=False)
     assert (config.reference.country, config.gazetteer_path()) == ("NER", COD)
     assert load_config(REPO / "demo" / "pipeline.toml", require_env=False).gazetteer_path() is None  # bundled Mali
+
+
+def test_a_file_source_takes_defaults_and_a_period(tmp_path):
+    path = tmp_path / "pipeline.toml"
+    path.write_text('[sources.fivew]\nkind = "5w"\npath = "in/*.xlsx"\ndefaults = { sector = "PRO" }\n'
+                    'period = "2026-10"\n', encoding="utf-8")
+    source = load_config(path).sources["fivew"]
+    assert (source.defaults, source.period) == ({"sector": "PRO"}, "2026-10")
+    path.write_text('[sources.fivew]\nkind = "5w"\npath = "in/*.xlsx"\nperiod = "octobre"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="period"):
+        load_config(path)

@@ -159,3 +159,47 @@ def test_an_unknown_cluster_label_is_a_located_warning_naming_it(matcher):
     assert (problem.row_number, problem.column_name, problem.value, problem.severity) == (
         2, "Cluster", "Astrologie", "warning")
     assert "Astrologie" in problem.reason
+
+
+def test_a_presence_only_5w_loads_with_the_source_default_sector(matcher):
+    rows = [["Organisation", "Région", "Cercle"], ["IRC", "Mopti", "Bandiagara"], ["NRC", "Gao", "Ansongo"]]
+    refused = pytest.raises(InputError, match="cluster")
+    with refused:
+        harmonise(rows, matcher)
+    batch = harmonise_fivew([("5W", rows)], source="fivew", file_name="5W_2025-10.xlsx", load_id="L1",
+                            mapping={**MAPPING, "defaults": {"sector": "PRO"}}, matcher=matcher)
+    assert batch.tables["operational_presence"][["org_name", "sector"]].values.tolist() == [["IRC", "PRO"],
+                                                                                          ["NRC", "PRO"]]
+
+
+def test_the_source_period_setting_wins_and_the_month_received_is_the_last_resort(matcher):
+    rows = [["Organisation", "Cluster", "Région"], ["IRC", "Protection", "Mopti"]]
+
+    def period(**settings):
+        batch = harmonise_fivew([("5W", rows)], source="fivew", file_name="5W_2025-10.xlsx", load_id="L1",
+                                mapping={**MAPPING, **settings}, matcher=matcher)
+        notes = [n.reason for n in batch.notes if n.row_number is None]
+        return batch.tables["operational_presence"]["period_start"].tolist(), notes
+
+    assert period(period="2026-09") == ([date(2026, 9, 1)], [
+        "reporting period 2026-09 taken from the source's period setting in pipeline.toml (1 rows)"])
+    assert period()[0] == [date(2025, 10, 1)]
+    found = harmonise_fivew([("5W", rows)], source="fivew", file_name="export.xlsx", load_id="L1",
+                            mapping={**MAPPING, "received": "2026-12-03"}, matcher=matcher)
+    assert found.tables["operational_presence"]["period_start"].tolist() == [date(2026, 12, 1)]
+    assert any("the month the file was received" in n.reason and n.severity == "info" for n in found.notes)
+
+
+def test_an_acronym_only_organisation_column_names_the_organisation(matcher):
+    rows = [["Province", "Secteur", "Acronyme de l'Organisation"], ["#adm1+name", "#sector", "#org+acronym"],
+            ["Mopti", "Education", "CBK"]]
+    line = harmonise(rows, matcher).tables["operational_presence"].iloc[0]
+    assert (line.org_name, line.org_acronym, line.sector) == ("CBK", "CBK", "EDU")
+
+
+def test_a_people_column_no_field_takes_is_listed_with_its_total(matcher):
+    rows = [["Organisation", "Cluster", "Région", "Personnes ciblées"], ["IRC", "Protection", "Mopti", 120],
+            ["NRC", "Protection", "Gao", "1 000"]]
+    [note] = [n for n in harmonise(rows, matcher).notes if "was not loaded" in n.reason]
+    assert note.reason.startswith("column 'Personnes ciblées', total 1120, was not loaded")
+    assert note.severity == "info"

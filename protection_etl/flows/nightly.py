@@ -160,7 +160,8 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
     started = loader.utcnow()
     raw_path, batch = None, None
     try:
-        mapping = registry.source_mapping(source.kind, source.mapping)
+        mapping = stages.with_source_settings(registry.source_mapping(source.kind, source.mapping), source,
+                                              date.today())
         with db.connect(config.resolve(config.warehouse.path)) as con:
             gazetteer = loader.gazetteer_frame(con)  # read once: the transform and the checks both match P-codes
         with stage_log(name, "fetch") as counts:

@@ -57,6 +57,12 @@ def read_input(name: str, item: RawInput) -> list[tuple[str | None, list[list[ob
         raise InputError(Problem(name, item.name, str(exc).removeprefix(f"{item.name}: "), severity="error")) from exc
 
 
+def with_source_settings(mapping: dict, source: SourceConfig, received: date) -> dict:
+    """The mapping with the source's own settings: its `defaults`, its `period` and the day its files arrived."""
+    return {**mapping, "defaults": {**(mapping.get("defaults") or {}), **source.defaults}, "period": source.period,
+            "received": received.isoformat()}
+
+
 def guard_inputs(name: str, kind: SourceKind, mapping: dict, inputs: list[RawInput]) -> None:
     """Refuse identifying inputs of an aggregated-only kind, every one before anything is stored."""
     if kind.privacy != "aggregated":

@@ -51,7 +51,7 @@ comment on column analysis.displacement_month.admin1_pcode is 'Region P-code whe
 comment on column analysis.displacement_month.admin2_pcode is 'Cercle P-code where the people are.';
 comment on column analysis.displacement_month.admin3_pcode is 'Commune P-code where the people are; the cercle P-code when the commune is not reported.';
 comment on column analysis.displacement_month.origin_admin1_pcode is 'Region of origin P-code; ''unknown'' when not reported.';
-comment on column analysis.displacement_month.population_group is 'idp or returnee.';
+comment on column analysis.displacement_month.population_group is 'idp, returnee or refugee.';
 comment on column analysis.displacement_month.sex is 'f, m or all.';
 comment on column analysis.displacement_month.age_range is 'CMP age band (0-4, 5-11, 12-17, 18-59, 60+) or all.';
 comment on column analysis.displacement_month.min_age is 'Lowest age in the band.';
