@@ -220,11 +220,14 @@ def identifying_rules():
     return PrivacyRules.from_mapping(identifying_columns())
 
 
-def refuse_identifying(sheets, *, source: str, file_name: str, mapping: dict) -> None:
-    """The aggregated-only guard: refuse an identifying or per-person export before it is stored."""
+def refuse_identifying(sheets, *, source: str, file_name: str, mapping: dict,
+                       properties: dict[str, str] | None = None) -> None:
+    """The aggregated-only guard: refuse an identifying or per-person export, or one whose layout the mapping does
+    not know, before it is stored (sheets: every (name, rows), hidden ones included)."""
     from protection_etl.transforms.privacy import refuse_identifying_inputs
 
-    refuse_identifying_inputs(sheets, source=source, file_name=file_name, mapping=mapping, rules=identifying_rules())
+    refuse_identifying_inputs(sheets, source=source, file_name=file_name, mapping=mapping, rules=identifying_rules(),
+                              properties=properties)
 
 
 def admin_matcher(gazetteer):

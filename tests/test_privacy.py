@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from protection_etl.registry import default_mapping, identifying_rules, refuse_identifying
-from protection_etl.transforms.problems import RefusedInput
+from protection_etl.transforms.privacy_cells import phone_or_email
+from protection_etl.transforms.problems import InputError, RefusedInput
+from protection_etl.warehouse.loader import read_gazetteer
 from tests.fixtures.spreadsheets import read
 
 GBVIMS = default_mapping("gbvims")
@@ -74,16 +76,19 @@ def test_a_label_with_its_value_in_the_same_cell_shows_only_the_label():
     assert refused.value.problem.column_name == "Nom du point focal" and "Awa" not in str(refused.value)
 
 
+KNOWN = "not one the GBVIMS mapping knows"
 PER_PERSON = [
-    ("sex and age per row", [["Région", "Type de VBG", "Sexe", "Âge"], ["Mopti", "Viol", "F", "14"]], True),
-    ("age in years per row", [["Cercle", "Préoccupation", "Âge (ans)"], ["Gao", "ENA", 9]], True),
+    ("sex and age per row", [["Région", "Type de VBG", "Sexe", "Âge"], ["Mopti", "Viol", "F", "14"]],
+     "one row per person"),
+    ("age in years per row", [["Cercle", "Préoccupation", "Âge (ans)"], ["Gao", "ENA", 9]], "one row per person"),
+    # a long format or bands without a sex are layouts the mapping does not read: refused by the allow-list
     ("long format with a count", [["Région", "Type de VBG", "Sexe", "Tranche d'âge", "Nombre"],
-                                  ["Mopti", "Viol", "F", "12-17", 3]], False),
+                                  ["Mopti", "Viol", "F", "12-17", 3]], KNOWN),
     ("sex as a group over sex columns", [["Région", "Type de VBG", "Sexe", ""], ["", "", "F", "M"],
-                                         ["Mopti", "Viol", 3, 1]], False),
+                                         ["Mopti", "Viol", 3, 1]], None),
     ("age as a group over bands", [["Région", "Type de VBG", "Âge", ""], ["", "", "0-11", "12-17"],
-                                   ["Mopti", "Viol", 3, 1]], False),
-    ("wide sex x age counts", [["Région", "Type de VBG", "Féminin 0-11", "Total"], ["Mopti", "Viol", 3, 3]], False),
+                                   ["Mopti", "Viol", 3, 1]], KNOWN),
+    ("wide sex x age counts", [["Région", "Type de VBG", "Féminin 0-11", "Total"], ["Mopti", "Viol", 3, 3]], None),
 ]
 
 
@@ -92,7 +97,7 @@ def test_one_row_per_person_is_refused(rows, refused):
     if not refused:
         refuse(rows)
         return
-    with pytest.raises(RefusedInput, match="one row per person"):
+    with pytest.raises(RefusedInput, match=refused):
         refuse(rows)
 
 
@@ -110,3 +115,54 @@ def test_the_demo_inputs_pass_the_guard(kind):
     for path in sorted((DEMO_INBOX / kind).iterdir()):
         refuse_identifying(read(path.name, path.read_bytes()), source=kind, file_name=path.name,
                                   mapping=mapping)  # no false alarm on realistic aggregated exports
+
+
+SPLIT_AND_WHOLE = [("Nom et prénom / Site", "a person's name"), ("Adresse / Quartier", "an address"),
+                   ("Téléphone / Structure", "a phone number or an email address"),
+                   ("Survivante", "a survivor's, child's or beneficiary's identity"),
+                   ("Observations", "a free-text narrative or a case date"), ("Contact", "a phone number or an email "
+                                                                                        "address"),
+                   ("Sexe de la survivante", None), ("Contact de la structure", None), ("Nombre de victimes", None)]
+
+
+@pytest.mark.parametrize(("label", "kind"), SPLIT_AND_WHOLE, ids=[c[0] for c in SPLIT_AND_WHOLE])
+def test_a_header_naming_two_things_is_judged_part_by_part(label, kind):
+    assert identifying_rules().identifying_kind(label) == kind
+
+
+CELLS = [("76 12 34 56", "a phone number"), ("+223 66123456", "a phone number"), ("0022376123456", "a phone number"),
+         ("tél: 76.12.34.56", "a phone number"), ("awa@example.org", "an e-mail address"), ("2026-10-31", None),
+         ("31/10/2026", None), ("1 200", None), ("ML0601", None), ("100000000000000000000", None), ("12-17", None)]
+
+
+@pytest.mark.parametrize(("text", "kind"), CELLS, ids=[c[0] for c in CELLS])
+def test_phone_and_email_shapes(text, kind):
+    assert phone_or_email(text) == kind
+
+
+def test_no_place_of_the_gazetteer_nor_label_of_the_code_lists_looks_like_a_person():
+    names = identifying_rules().names
+    labels = list(read_gazetteer()["name"])
+    for kind in ("gbvims", "cpims"):
+        labels += [str(k) for codes in default_mapping(kind)["codes"].values() for k in codes]
+    assert [t for t in labels if names.looks_like_name(t) or phone_or_email(t)] == []
+
+
+def test_an_author_looks_like_a_person_unless_generic():
+    names = identifying_rules().names
+    assert [names.looks_like_author(a) for a in ("Steven Tshiamala", "ZONG-NABA Issa", "Youssouf", "openpyxl",
+                                                 "Microsoft Office User", "HP", "UNFPA")] == [
+        True, True, True, False, False, False, False]
+
+
+def test_a_layout_the_mapping_does_not_know_is_refused_naming_the_column():
+    rows = [["Région", "Type de VBG", "Féminin 0-11", "Prise en charge"], ["Mopti", "Viol", 3, "oui"]]
+    with pytest.raises(RefusedInput, match="column 'Prise en charge' is not one the GBVIMS mapping knows"):
+        refuse(rows)
+    refuse([["N°", *rows[0][:3]], [1, *rows[1][:3]], [2, "Gao", "Viol", 1]])  # a line counter is harmless
+
+
+def test_a_file_without_the_mapping_table_is_a_layout_error_before_it_is_stored():
+    with pytest.raises(InputError, match="missing gbv_type") as failed:
+        refuse([["Région", "Nombre"], ["Mopti", 3]])
+    assert not isinstance(failed.value, RefusedInput)

@@ -18,7 +18,7 @@ from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
-from protection_etl.transforms.problems import InputError, Problem
+from protection_etl.transforms.problems import InputError, Problem, RefusedInput
 from protection_etl.warehouse import db, loader
 
 
@@ -64,11 +64,23 @@ def with_source_settings(mapping: dict, source: SourceConfig, received: date) ->
 
 
 def guard_inputs(name: str, kind: SourceKind, mapping: dict, inputs: list[RawInput]) -> None:
-    """Refuse identifying inputs of an aggregated-only kind, every one before anything is stored."""
+    """Refuse identifying inputs of an aggregated-only kind, and those whose layout the mapping does not know: every
+    input is judged in memory, before anything is stored, so that one run names every file to fix."""
     if kind.privacy != "aggregated":
         return
+    refused: list[InputError] = []
+    failed: list[InputError] = []
     for item in inputs:
-        refuse_identifying(read_input(name, item), source=name, file_name=item.name, mapping=mapping)
+        try:
+            refuse_identifying(read_input(name, item), source=name, file_name=item.name, mapping=mapping,
+                               properties=files.read_properties(item.data))
+        except RefusedInput as exc:
+            refused.append(exc)
+        except InputError as exc:
+            failed.append(exc)
+    if refused or failed:
+        problems = [p for exc in [*refused, *failed] for p in exc.problems]
+        raise (RefusedInput if refused else InputError)(*problems)
 
 
 def land_inputs(name: str, config: PipelineConfig, run_id: str, inputs: list[RawInput]) -> Path:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import glob
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import python_calamine
 import requests
@@ -26,6 +28,7 @@ class Sheet:
 
     name: str | None
     rows: list[list[object]]
+    visible: bool = True
 
 
 def find_inputs(pattern: str, base_dir: Path) -> list[Path]:
@@ -60,8 +63,9 @@ def read_sheets(name: str, data: bytes) -> list[Sheet]:
 def _read_workbook(name: str, data: bytes) -> list[Sheet]:
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return [Sheet(sheet, book.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
-                for sheet in book.sheet_names]
+        return [Sheet(meta.name, book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False),
+                      meta.visible == python_calamine.SheetVisibleEnum.Visible)
+                for meta in book.sheets_metadata if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
     except Exception as exc:  # calamine raises several unrelated types for damaged files
         raise SourceReadError(f"{name}: not a readable Excel workbook ({exc})") from exc
 
@@ -82,3 +86,28 @@ def _read_delimited(name: str, data: bytes) -> list[list[object]]:
     except csv.Error:  # e.g. a title line without separators above the table: the most frequent one wins
         delimiter = max(",;\t", key=text[:8192].count)
     return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+_PROPERTY_FILES = ("docProps/core.xml", "docProps/app.xml", "meta.xml")  # xlsx / ods
+_PROPERTIES = {"creator": "author", "lastModifiedBy": "last modified by", "initial-creator": "author",
+               "title": "title", "subject": "subject", "description": "description", "keywords": "keywords",
+               "keyword": "keywords", "category": "category", "Manager": "manager"}
+
+
+def read_properties(data: bytes) -> dict[str, str]:
+    """A workbook's document properties ('author', 'title', …) that hold text; empty for CSV and legacy .xls."""
+    if not data.startswith(_ZIP_MAGIC):
+        return {}
+    found: dict[str, str] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for member in _PROPERTY_FILES:
+                if member in archive.namelist():
+                    for element in ElementTree.fromstring(archive.read(member)).iter():
+                        key = _PROPERTIES.get(element.tag.rsplit("}", 1)[-1])
+                        text = (element.text or "").strip()
+                        if key and text:
+                            found[key] = f"{found[key]} {text}" if key in found else text
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError):
+        return found  # a damaged package is said by the sheet reader
+    return found

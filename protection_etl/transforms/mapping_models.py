@@ -58,6 +58,7 @@ class _TableLayout(_Strict):
     columns: dict[str, FieldMapping]
     people_columns: PeopleColumnsMapping | None = None
     defaults: Codes = Field(default_factory=dict)  # values for fields the file does not carry
+    sheets: Labels = Field(default_factory=list)  # hidden sheets to read as data all the same
 
 
 class FiveWMapping(_TableLayout):
@@ -79,6 +80,7 @@ class CountMapping(_TableLayout):
     row_total: str | None = None
     sexes: dict[Literal["f", "m", "u"], Labels] | None = None
     codes: dict[str, Codes] = Field(default_factory=dict)
+    harmless_columns: Labels = Field(default_factory=list)  # other columns the privacy guard accepts (line numbers)
 
 
 class CmpMapping(CountMapping):
@@ -118,8 +120,18 @@ class KoboMapping(_Strict):
 class IdentifyingKind(_Strict):
     """One kind of identifying column: its phrases, and whether a place or organisation word clears it."""
 
-    phrases: Labels
+    phrases: Labels = Field(default_factory=list)  # found as whole words inside a header
+    labels: Labels = Field(default_factory=list)  # the whole header ('Survivante', 'Observations')
     unless_place_or_org: bool = False
+
+
+class LongText(_Strict):
+    """When a cell is a narrative: in the table, and in a note above or below it."""
+
+    table_chars: Annotated[int, Field(ge=1)] = 100
+    table_words: Annotated[int, Field(ge=1)] = 12
+    note_chars: Annotated[int, Field(ge=1)] = 200
+    note_words: Annotated[int, Field(ge=1)] = 30
 
 
 class IdentifyingColumnsMapping(_Strict):
@@ -130,6 +142,13 @@ class IdentifyingColumnsMapping(_Strict):
     identifying_hxl: Labels = Field(default_factory=list)
     person_columns: Labels = Field(default_factory=list)
     count_words: Labels = Field(default_factory=list)
+    given_names: Labels = Field(default_factory=list)
+    family_names: Labels = Field(default_factory=list)
+    titles: Labels = Field(default_factory=list)
+    generic_authors: Labels = Field(default_factory=list)
+    long_text: LongText = LongText()
+    per_person_rows: Annotated[int, Field(ge=2)] = 5
+    residence_words: Labels = Field(default_factory=list)
 
 
 class CountryAliases(_Strict):

@@ -1,26 +1,51 @@
-"""The privacy guard of GBVIMS and CPIMS inputs: refuse, before anything is stored, a file that identifies people."""
+"""The privacy guard of GBVIMS and CPIMS inputs: refuse, before anything is stored, a file that identifies people.
+
+First line: the layout is allow-listed (every filled column must be one the mapping knows). Second line: headers,
+notes, cells and document properties are looked at for what identifies a person, to say *why*. The rules are
+judgements written down in docs/data-protection.md; the words are in mappings/identifying_columns.yaml.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
-from protection_etl.transforms.aggregates import Sheets
+from protection_etl.transforms.aggregates import CountLayout, Sheets, missing_columns_problem
 from protection_etl.transforms.cells import band_label, parse_count
 from protection_etl.transforms.headers import SexAgeLabels
 from protection_etl.transforms.labels import core_label, hxl_parts
-from protection_etl.transforms.problems import Problem, RefusedInput
+from protection_etl.transforms.privacy_cells import (
+    NameRules,
+    column_letter,
+    has_day_date,
+    is_long_text,
+    phone_or_email,
+)
+from protection_etl.transforms.privacy_layout import (
+    SheetLayout,
+    count_columns,
+    exact_age_column,
+    person_rows,
+    residence_column,
+    sheet_layout,
+)
+from protection_etl.transforms.problems import InputError, Problem, RefusedInput
 from protection_etl.transforms.text import fold_text, is_blank
 
 _SHOWN_LABEL = 40  # headers are short; a longer cell is cut, in case it holds more than a header
+_PARTS = re.compile(r"\s*(?:/|;|&|\s-\s)\s*")
+REFUSED = ("GBVIMS and CPIMS inputs must hold aggregated counts without personal data; the file was refused and not "
+           "stored")
 
 
 @dataclass(frozen=True)
 class IdentifyingKind:
-    """One kind of identifying column ('a date of birth') and the folded phrases that name it."""
+    """One kind of identifying column ('a date of birth'): folded phrases found in a header, whole headers."""
 
     kind: str
     phrases: tuple[str, ...]
+    labels: frozenset[str]
     unless_place_or_org: bool
 
 
@@ -33,31 +58,47 @@ class PrivacyRules:
     hxl: tuple[tuple[str, frozenset[str]], ...]
     person_columns: frozenset[str]
     count_words: tuple[str, ...]
+    names: NameRules
+    long_text: dict[str, int]
+    per_person_rows: int = 5
+    residence_words: frozenset[str] = frozenset()
 
     @classmethod
     def from_mapping(cls, mapping: dict) -> PrivacyRules:
-        kinds = tuple(IdentifyingKind(kind, tuple(fold_text(p) for p in spec["phrases"]),
+        kinds = tuple(IdentifyingKind(kind, tuple(fold_text(p) for p in spec.get("phrases", [])),
+                                      frozenset(fold_text(p) for p in spec.get("labels", [])),
                                       bool(spec.get("unless_place_or_org")))
                       for kind, spec in mapping["identifying"].items())
         return cls(kinds, tuple(fold_text(w) for w in mapping.get("not_a_person", [])),
                    tuple(found for tag in mapping.get("identifying_hxl", []) if (found := hxl_parts(tag))),
                    frozenset(fold_text(c) for c in mapping.get("person_columns", [])),
-                   tuple(fold_text(w) for w in mapping.get("count_words", [])))
+                   tuple(fold_text(w) for w in mapping.get("count_words", [])),
+                   NameRules.from_mapping(mapping),
+                   {"table_chars": 100, "table_words": 12, "note_chars": 200, "note_words": 30,
+                    **mapping.get("long_text", {})},
+                   int(mapping.get("per_person_rows", 5)),
+                   frozenset(fold_text(w) for w in mapping.get("residence_words", [])))
 
     def identifying_kind(self, label: object) -> str | None:
         """What a header says about a person ('a person's name'), or None when it identifies no one.
 
-        >>> rules = default_rules()
-        >>> rules.identifying_kind("Nom de la survivante"), rules.identifying_kind("Nom de la région")
-        ("a person's name", None)
+        A header naming two things ('Nom et prénom / Site') is judged part by part: a place word in one part does
+        not excuse the other.
         """
         if (tag := hxl_parts(label)) is not None:
             personal = any(tag[0] == name and attributes <= tag[1] for name, attributes in self.hxl)
             return "a personal HXL hashtag" if personal else None
-        words = f" {fold_text(label)} "
-        about_place = any(f" {w} " in f" {core_label(label)} " for w in self.not_a_person)
+        for part in _PARTS.split(str(label)):
+            if kind := self._part_kind(part):
+                return kind
+        return None
+
+    def _part_kind(self, part: str) -> str | None:
+        words, core = f" {fold_text(part)} ", core_label(part)
+        about_place = any(f" {w} " in f" {core} " for w in self.not_a_person)
         for kind in self.kinds:
-            if any(f" {p} " in words for p in kind.phrases) and not (kind.unless_place_or_org and about_place):
+            said = core in kind.labels or any(f" {p} " in words for p in kind.phrases)
+            if said and not (kind.unless_place_or_org and about_place):
                 return kind.kind
         return None
 
@@ -73,65 +114,190 @@ class PrivacyRules:
                 or sex_age.parse(label) is not None or band_label(label) not in (None, "all"))
 
 
-def refuse_identifying_inputs(sheets: Sheets, *, source: str, file_name: str, mapping: dict,
-                              rules: PrivacyRules) -> None:
-    """Raise RefusedInput when a sheet has a column identifying a person, or one row per person instead of counts.
+def refuse_identifying_inputs(sheets: Sheets, *, source: str, file_name: str, mapping: dict, rules: PrivacyRules,
+                              properties: dict[str, str] | None = None) -> None:
+    """Raise RefusedInput when the file could identify a person; InputError when no sheet holds the mapping's table.
 
-    Header rows are the first `header_scan_rows` rows holding two labels or more (a one-cell title is not a header).
-    The error names the file, sheet, row and columns, never a cell's value.
+    Every sheet is read, hidden ones included, and the document properties. In order: identifying headers and notes,
+    one row per person, columns the mapping does not know, cells (phones, e-mails, names, dates, narratives),
+    properties. The error names the file, sheet, row and column, never a cell's value.
     """
-    sex_age = SexAgeLabels.from_mapping(mapping.get("sexes"))
-    scan = int(mapping.get("header_scan_rows", 20))
-    for sheet, rows in sheets:
-        for index, cells in enumerate(rows[:scan]):
-            if sum(not is_blank(c) for c in cells) < 2:
-                continue
-            below = rows[index + 1] if index + 1 < len(rows) and _is_label_row(rows[index + 1]) else []
-            where = (source, file_name, sheet, index + 1)
-            problem = (_identifying_problem(_texts(cells), rules, *where)
-                       or _per_person_problem(_texts(cells), _texts(below), rules, sex_age, *where))
-            if problem:
+    layout = CountLayout.from_mapping(mapping)
+    required = {s.name for s in layout.specs if s.required}
+    seen = [(name, sheet_layout(rows, layout.specs, required=required, scan=layout.scan, sex_age=layout.sex_age,
+                                counts=layout.counts)) for name, rows in sheets]
+    guard = _Guard(source, file_name, rules, layout.sex_age, layout.what,
+                   frozenset(fold_text(c) for c in mapping.get("harmless_columns", [])))
+    for check in (guard.headers, guard.per_person, guard.columns, guard.cells):
+        for name, sheet in seen:
+            if problem := check(name, sheet):
                 raise RefusedInput(problem)
+    if problem := guard.properties(properties or {}):
+        raise RefusedInput(problem)
+    if not any(sheet.header for _, sheet in seen):
+        raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
+                                                 what=layout.what, scan=layout.scan, two_rows=True,
+                                                 sex_age=layout.sex_age))
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """The checks of one file; each returns the first problem found on a sheet, or None."""
+
+    source: str
+    file_name: str
+    rules: PrivacyRules
+    sex_age: SexAgeLabels
+    what: str
+    harmless: frozenset[str]
+
+    def _refuse(self, reason: str, sheet: str | None, row: int | None, column: str | None) -> Problem:
+        return Problem(self.source, self.file_name, f"{reason}: {REFUSED}", sheet, row, column, severity="error")
+
+    def headers(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
+        """Headers, labels and notes that name identifying data ('Nom', 'Téléphone / Structure', 'né le …')."""
+        known, header_rows = layout.known(self.harmless), layout.header_rows
+        for index, row in enumerate(layout.rows):
+            if index not in header_rows and _has_number(row):
+                continue  # a data line: its cells are looked at by `cells`
+            found = [(column, cell, kind) for column, cell in enumerate(row)
+                     if isinstance(cell, str) and not is_blank(cell)
+                     and not (index in header_rows and column in known)
+                     and (kind := self.rules.identifying_kind(cell))]
+            if found and (index in header_rows or len(_texts(row)) > 1):
+                shown = [f"{self.shown(cell) or 'cell ' + column_letter(c) + str(index + 1)!r} ({kind})"
+                         for c, cell, kind in found]
+                first = self.shown(found[0][1]) or column_letter(found[0][0])
+                plural = "s" if len(found) > 1 else ""
+                return self._refuse(f"identifying column{plural} {', '.join(shown)}", sheet, index + 1, first)
+            if found:
+                [(column, cell, kind)] = found
+                where = f"{column_letter(column)}{index + 1}"
+                shown = f"{self.shown(cell)!r} " if self.shown(cell) else ""
+                return self._refuse(f"cell {where} {shown}names {kind}", sheet, index + 1,
+                                    self.shown(cell) or column_letter(column))
+        return None
+
+    def per_person(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
+        """A header of an individual's sex or age without counts, or lines that each count one person."""
+        for index, row in enumerate(layout.rows):
+            labels = _texts(row)
+            if len(labels) < 2 or _has_number(row):
+                continue
+            below = layout.rows[index + 1] if index + 1 < len(layout.rows) else []
+            below = below if not _has_number(below) else []
+            person = [label for label in labels if self.rules.is_person_column(label)]
+            if person and not any(self.rules.is_count_column(c, self.sex_age) for c in labels + _texts(below)):
+                named = ", ".join(repr(shown_label(p)) for p in person)
+                return self._refuse(f"one row per person: {named} give an individual's sex or age and no column "
+                                    "holds counts", sheet, index + 1, shown_label(person[0]))
+        counts = count_columns(layout, lambda label: self.rules.is_count_column(label, self.sex_age))
+        persons, counted = person_rows(layout, counts)
+        if len(persons) < self.rules.per_person_rows or len(persons) < 0.8 * counted:
+            return None
+        column = exact_age_column(layout, persons, counts)
+        why = "exact ages"
+        if column is None:
+            column, why = residence_column(layout, self.rules.residence_words), "a place of residence"
+        if column is None:
+            return None
+        return self._refuse(f"one row per person: {len(persons)} lines each count one person, with {why} in column "
+                            f"{self.column_name(layout, column)!r}", sheet, layout.data_start + 1,
+                            self.column_name(layout, column))
+
+    def columns(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
+        """The allow-list: every filled column is a field of the mapping, a count, or a listed harmless column."""
+        if layout.header is None:
+            return None
+        fields = set(layout.header.columns.values())
+        for column in layout.filled_columns():
+            name = self.column_name(layout, column)
+            if column not in layout.known(self.harmless):
+                what = (f"column {name!r} is not one the {self.what} mapping knows (place, period, type, counts by "
+                        "sex and age, totals, or a column listed under harmless_columns)" if layout.label(column)
+                        else f"column {name} has no header but holds values")
+                return self._refuse(what, sheet, layout.header.row + 1, name)
+            if column not in fields and any(not _is_number(v) for _, v in layout.data_cells(column)):
+                return self._refuse(f"column {name!r} may only hold line numbers", sheet, layout.header.row + 1,
+                                    name)
+        return None
+
+    def cells(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
+        """Cells that identify whatever their header: phones, e-mails, names, dates in the table, narratives."""
+        known = layout.known(self.harmless)
+        period = layout.header.columns.get("period") if layout.header else None
+        for index, row in enumerate(layout.rows):
+            in_data = layout.header is not None and index >= layout.data_start
+            for column, cell in enumerate(row):
+                if is_blank(cell):
+                    continue
+                kind = self._cell_kind(cell, in_data and column != period, in_data and column in known)
+                if kind:
+                    where = f"{column_letter(column)}{index + 1}"
+                    name = self.column_name(layout, column) if in_data else column_letter(column)
+                    return self._refuse(f"cell {where} holds {kind}", sheet, index + 1, name)
+        return None
+
+    def _cell_kind(self, cell: object, dated: bool, in_table: bool) -> str | None:
+        if isinstance(cell, date):
+            return "a date (a date of birth or of an incident identifies a person)" if dated else None
+        if not isinstance(cell, str):
+            return None
+        limits = self.rules.long_text
+        if found := phone_or_email(cell):
+            return found
+        if self.rules.names.looks_like_name(cell):
+            return "what looks like a person's name"
+        if dated and has_day_date(cell):
+            return "a date (a date of birth or of an incident identifies a person)"
+        chars, words = ((limits["table_chars"], limits["table_words"]) if in_table
+                        else (limits["note_chars"], limits["note_words"]))
+        return "free text (a narrative can identify a person)" if is_long_text(cell, chars, words) else None
+
+    def properties(self, properties: dict[str, str]) -> Problem | None:
+        """Document properties: an author that looks like a person, or a title or comment with personal data."""
+        for key, text in properties.items():
+            author = key in ("author", "last modified by", "manager")
+            if author and self.rules.names.looks_like_author(text):
+                kind = "what looks like a person's name"
+            elif not author:
+                kind = (phone_or_email(text) or ("what looks like a person's name"
+                                                 if self.rules.names.looks_like_name(text) else None)
+                        or self.rules.identifying_kind(text))
+            else:
+                kind = None
+            if kind:
+                return self._refuse(f"the workbook's {key!r} property holds {kind}; save the file without personal "
+                                    "information in its properties (Excel: File > Info > Inspect Document; "
+                                    "LibreOffice: File > Properties)", None, None, None)
+        return None
+
+    def shown(self, text: str) -> str | None:
+        """A label as the error may show it; None when it could hold personal data (then its cell is named)."""
+        label = shown_label(text)
+        risky = phone_or_email(label) or self.rules.names.looks_like_name(label) or has_day_date(label)
+        return None if risky else label
+
+    def column_name(self, layout: SheetLayout, column: int) -> str:
+        """A column's header when it is safe to show, else its letter."""
+        return self.shown(layout.label(column)) or column_letter(column)
 
 
 def _texts(cells: list[object]) -> list[str]:
     return [c for c in cells if isinstance(c, str) and not is_blank(c)]
 
 
-def _is_label_row(cells: list[object]) -> bool:
-    """True when no cell holds a number or a date: a second header row (bands under 'Âge'), not a data row."""
-    return not any(isinstance(c, int | float | date) or (isinstance(c, str) and _is_number(c)) for c in cells
-                   if not is_blank(c))
+def _has_number(cells: list[object]) -> bool:
+    """True when a cell holds a number or a date: a data row, not a header or a note."""
+    return any(isinstance(c, int | float | date) or (isinstance(c, str) and _is_number(c)) for c in cells
+               if not is_blank(c))
 
 
-def _is_number(text: str) -> bool:
+def _is_number(value: object) -> bool:
     try:
-        return parse_count(text) is not None
-    except ValueError:
+        return parse_count(value) is not None
+    except (ValueError, OverflowError):
         return False
-
-
-def _identifying_problem(labels: list[str], rules: PrivacyRules, source: str, file_name: str, sheet: str | None,
-                         row: int) -> Problem | None:
-    found = [(shown_label(label), kind) for label in labels if (kind := rules.identifying_kind(label))]
-    if not found:
-        return None
-    columns = ", ".join(f"{label!r} ({kind})" for label, kind in found)
-    reason = (f"identifying column{'s' if len(found) > 1 else ''} {columns}: GBVIMS and CPIMS inputs must hold "
-              "aggregated counts without personal data; the file was refused and not stored")
-    return Problem(source, file_name, reason, sheet, row, found[0][0], severity="error")
-
-
-def _per_person_problem(labels: list[str], below: list[str], rules: PrivacyRules, sex_age: SexAgeLabels,
-                        source: str, file_name: str, sheet: str | None, row: int) -> Problem | None:
-    """A header with an individual's sex or age and no count column, on its row or on a second header row below."""
-    person = [label for label in labels if rules.is_person_column(label)]
-    if not person or any(rules.is_count_column(label, sex_age) for label in labels + below):
-        return None
-    named = ", ".join(repr(shown_label(p)) for p in person)
-    reason = (f"one row per person: {named} give an individual's sex or age and no column holds counts; GBVIMS and "
-              "CPIMS inputs must hold aggregated counts; the file was refused and not stored")
-    return Problem(source, file_name, reason, sheet, row, shown_label(person[0]), severity="error")
 
 
 def shown_label(label: str) -> str:

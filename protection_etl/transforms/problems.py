@@ -37,11 +37,12 @@ class Problem:
 
 
 class InputError(Exception):
-    """An input that cannot be read at all; carries the located problem."""
+    """An input that cannot be read at all; carries the located problem (and those of other inputs, if any)."""
 
-    def __init__(self, problem: Problem):
-        super().__init__(problem.describe())
+    def __init__(self, problem: Problem, *more: Problem):
+        super().__init__("; ".join(p.describe() for p in (problem, *more)))
         self.problem = problem
+        self.problems = [problem, *more]
 
 
 class RefusedInput(InputError):
