@@ -68,9 +68,9 @@ def _stored_files(site: Path) -> list[Path]:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_no_identifying_file_is_stored_anywhere(tmp_path):
-    from protection_etl.flows.nightly import nightly
+    from protection_etl.flows.nightly import run_nightly
 
-    summary = nightly(_config(tmp_path))
+    summary = run_nightly(_config(tmp_path))
     outcomes = {o.source: o for o in summary.outcomes}
     assert not summary.ok and {o.status for o in outcomes.values()} == {"refused"}
     for case in CASES:  # every file is judged and named, each with its own reason
