@@ -29,7 +29,7 @@ _PREFIXES = re.compile(
     r"( de la| de l| de| du| d)?\s+"
 )
 _SUFFIXES = re.compile(r"(?<=\w)\s+(commune|ville|urbaine?)$")
-LEVEL_KEYS = {1: ("regions", "admin1"), 2: ("cercles", "admin2"), 3: ("communes", "admin3")}
+LEVEL_KEYS = {1: "regions", 2: "cercles", 3: "communes"}  # admin 1, 2, 3 in admin_aliases.yaml, for every country
 MALI_LEVELS = {1: "region", 2: "cercle", 3: "commune"}
 SHORT_NAME = 4  # names of at most this many letters are matched exactly or by alias, never by similarity
 MEDIUM_NAME = 7  # names of at most this many letters need `medium_threshold`
@@ -77,8 +77,8 @@ class AdminMatcher:
                 self._names.setdefault((int(row.level), ancestor), {}).setdefault(normalise_name(row.name), set()
                                                                                   ).add(row.pcode)
         self._alias = {level: {normalise_name(k): self.style.canonical(v) or str(v).upper()
-                               for key in keys for k, v in (self.aliases.get(key) or {}).items()}
-                       for level, keys in LEVEL_KEYS.items()}
+                               for k, v in (self.aliases.get(key) or {}).items()}
+                       for level, key in LEVEL_KEYS.items()}
         self._seen: dict[tuple[str, int, str | None], Match] = {}  # a file repeats its few places on every line
 
     def _ancestors(self, pcode: str) -> list[str]:
