@@ -64,14 +64,9 @@ def peak_rss_mb() -> float:
 def warm_up() -> None:
     """Pay the one-off costs (Great Expectations import and context) before the clock starts."""
     from protection_etl import registry
-    from protection_etl.flows import stages
-    from protection_etl.transforms.kobo import (
-        KoboLayout,
-        KoboTransform,
-        PlaceResolver,
-        harmonise_submissions,
-        read_form,
-    )
+    from protection_etl.expectations.verdicts import check_batch
+    from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
+    from protection_etl.transforms.kobo_layout import KoboLayout, read_form
     from protection_etl.warehouse.loader import read_gazetteer
     from tests.support import kobo_forms as forms
 
@@ -80,7 +75,7 @@ def warm_up() -> None:
     form = read_form({}, [{"uid": uid, "content": content} for uid, content, _ in forms.form_versions()])
     transform = KoboTransform(SOURCE, layout, form, PlaceResolver(registry.admin_matcher(gazetteer)), b"warm-up")
     batch = harmonise_submissions([forms.SyntheticSubmissions(1).make(0)], file_name="warm-up", transform=transform)
-    stages.check_batch(batch, gazetteer, run_id="warm-up", today=date.today(), freshness_days=None)
+    check_batch(batch, gazetteer, run_id="warm-up", today=date.today(), freshness_days=None)
 
 
 def run_one(count: int, page_size: int) -> dict:

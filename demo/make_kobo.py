@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the loopback server lives with the tests
 
-from protection_etl.flows.kobo import LiveFeed  # noqa: E402
 from protection_etl.sources import landing  # noqa: E402
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint  # noqa: E402
+from protection_etl.sources.kobo_feeds import LiveFeed  # noqa: E402
 from tests.support import kobo_forms as forms  # noqa: E402
 from tests.support.kobo_server import KoboServer  # noqa: E402
 

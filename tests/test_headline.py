@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from protection_etl.flows.stages import nothing_loaded_headline
+from protection_etl.expectations.verdicts import nothing_loaded_headline
 from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.problems import Problem
 

@@ -12,16 +12,12 @@ import pytest
 from protection_etl.registry import default_mapping
 from protection_etl.transforms.kobo import (
     INCIDENT_COLUMNS,
-    KoboLayout,
     KoboTransform,
-    MappingError,
     PlaceResolver,
-    PseudonymRule,
-    form_version,
     harmonise_submissions,
     normalised_answer,
-    read_form,
 )
+from protection_etl.transforms.kobo_layout import KoboLayout, MappingError, PseudonymRule, form_version, read_form
 from tests.support import kobo_forms as forms
 
 MAPPING = default_mapping("kobo")

@@ -14,11 +14,10 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
 
 import duckdb
 import pandas as pd
@@ -29,20 +28,14 @@ from prefect.exceptions import MissingContextError
 from protection_etl import registry
 from protection_etl.config import ConfigError, PipelineConfig
 from protection_etl.expectations.report import SourceSummary
-from protection_etl.flows import stages
+from protection_etl.expectations.verdicts import QUALITY_COLUMNS, CheckedBatch, check_batch, quality_frame, sum_quality
 from protection_etl.sources import landing
-from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, Page, RetryPolicy
+from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
+from protection_etl.sources.kobo_feeds import Feed, LiveFeed, RawPage, landed_feed, recorded_feed
 from protection_etl.transforms.batch import Batch, fingerprint
-from protection_etl.transforms.kobo import (
-    KoboForm,
-    KoboLayout,
-    KoboTransform,
-    MappingError,
-    PlaceResolver,
-    harmonise_submissions,
-    read_form,
-)
-from protection_etl.transforms.problems import InputError, Problem
+from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
+from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, MappingError, read_form
+from protection_etl.transforms.problems import InputError
 from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.kobo_store import (
     EmptySweep,
@@ -56,7 +49,6 @@ from protection_etl.warehouse.kobo_store import (
 
 KIND = "kobo"
 TABLE = "protection_incident"
-FORM_FILES = ("asset.json", "versions.json")
 # Tests swap these two so that back-off between retries costs no real time.
 RETRY_POLICY = RetryPolicy()
 SLEEP = time.sleep
@@ -76,112 +68,13 @@ def run_logger() -> logging.Logger | logging.LoggerAdapter:
 
 # --- pages, live or recorded ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class RawPage:
-    """One answer as it is landed: a data page, a sweep (`ids`) page or a page refetched by id (`fetch`)."""
-
-    kind: str
-    name: str
-    raw: bytes
-    results: list[dict]
-    origin: str
-
-
-class Feed(Protocol):
-    """Where pages come from: KoBo itself, or the pages an earlier run landed."""
-
-    def form_files(self) -> list[tuple[str, bytes, str]]: ...
-    def data(self, after_id: int | None) -> Iterator[RawPage]: ...
-    def ids(self) -> Iterator[RawPage]: ...
-    def fetch(self, ids: list[int]) -> Iterator[RawPage]: ...
-    def close(self) -> None: ...
-
-
-def _raw_page(page: Page) -> RawPage:
-    return RawPage(page.kind, page.name, page.raw, page.results, page.url)
-
-
-class LiveFeed:
-    """Pages straight from the KoBo API."""
-
-    def __init__(self, client: KoboClient) -> None:
-        self.client = client
-
-    def form_files(self) -> list[tuple[str, bytes, str]]:
-        asset, versions = self.client.asset(), self.client.versions()
-        end = self.client.endpoint
-        url = f"{end.base_url.rstrip('/')}/api/v2/assets/{end.asset_uid}/"
-        # parsed, then written back as JSON: the client returns bodies, and versions come from several requests
-        return [(name, json.dumps(body, ensure_ascii=False).encode(), origin)
-                for name, body, origin in zip(FORM_FILES, (asset, versions), (url, f"{url}versions/"), strict=True)]
-
-    def data(self, after_id: int | None) -> Iterator[RawPage]:
-        return map(_raw_page, self.client.iter_pages(after_id))
-
-    def ids(self) -> Iterator[RawPage]:
-        # iter_ids() yields pairs; the pages themselves are needed to land the sweep as KoBo sent it.
-        return map(_raw_page, self.client.iter_id_pages())
-
-    def fetch(self, ids: list[int]) -> Iterator[RawPage]:
-        return map(_raw_page, self.client.fetch_ids(ids))
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class RecordedFeed:
-    """Pages landed by an earlier run (or recorded for a replay source), in the order they arrived."""
-
-    def __init__(self, source: str, folder: Path, files: list[Path]) -> None:
-        self.source, self.folder, self.files = source, folder, files
-
-    def form_files(self) -> list[tuple[str, bytes, str]]:
-        by_name = {f.name: f for f in self.files}
-        missing = [n for n in FORM_FILES if n not in by_name]
-        if missing:
-            raise InputError(Problem(self.source, None, f"{self.folder} has no {' or '.join(missing)}: not a folder "
-                                     "of KoBo pages as a run lands them", severity="error"))
-        return [(n, by_name[n].read_bytes(), str(by_name[n])) for n in FORM_FILES]
-
-    def data(self, after_id: int | None) -> Iterator[RawPage]:
-        return self._pages("data")
-
-    def ids(self) -> Iterator[RawPage]:
-        return self._pages("ids")
-
-    def fetch(self, ids: list[int]) -> Iterator[RawPage]:
-        return self._pages("fetch")  # what the recorded run refetched, whatever differs now
-
-    def close(self) -> None:
-        pass
-
-    def _pages(self, kind: str) -> Iterator[RawPage]:
-        for path in self.files:
-            if path.name.startswith(f"{kind}-"):
-                raw = path.read_bytes()
-                yield RawPage(kind, path.name, raw, json.loads(raw).get("results", []), str(path))
-
-
-def recorded_files(folder: Path) -> list[Path]:
-    """A recorded folder's files in arrival order: its manifest's (checked by sha256), else by name."""
-    if (folder / landing.MANIFEST).exists():
-        return [f.path for f in landing.read_landed(folder)]
-    return sorted(p for p in folder.glob("*.json") if p.name != landing.MANIFEST)
-
-
 def open_feed(config: PipelineConfig, name: str, from_raw: str | None) -> Feed:
     """The source's pages: a landed run, a recorded folder (`path`), or KoBo (`url`, token from its env var)."""
     source = config.sources[name]
     if from_raw:
-        folder = landing.find_landed_run(config.resolve(config.warehouse.raw_dir), name, from_raw)
-        if folder is None:
-            raise InputError(Problem(name, None, f"run {from_raw} landed nothing for this source", severity="error"))
-        return RecordedFeed(name, folder, recorded_files(folder))
+        return landed_feed(name, config.resolve(config.warehouse.raw_dir), from_raw)
     if not source.url:
-        folder = config.resolve(source.path or "")
-        if not folder.is_dir():
-            raise InputError(Problem(name, None, f"{folder}: no folder of recorded KoBo pages", severity="error"))
-        return RecordedFeed(name, folder, recorded_files(folder))
+        return recorded_feed(name, config.resolve(source.path or ""))
     return LiveFeed(KoboClient(kobo_endpoint(config, name), retry=RETRY_POLICY, sleep=SLEEP))
 
 
@@ -261,23 +154,6 @@ class Progress:
                 f"{self.set_aside} set aside earlier, {self.deleted} deleted; {self.refetched} refetched")
 
 
-def sum_quality(seen: tuple[dict, ...], page: pd.DataFrame) -> tuple[dict, ...]:
-    """Quality results of every page so far, one per expectation: held only if it held on every page."""
-    merged = {(r["table_name"], r["expectation"]): dict(r) for r in seen}
-    for result in page.to_dict("records"):
-        key = (result["table_name"], result["expectation"])
-        if key not in merged:
-            merged[key] = result
-            continue
-        before = merged[key]
-        examples = list(dict.fromkeys([*json.loads(before["examples"]), *json.loads(result["examples"])]))[:5]
-        merged[key] = {**before, "success": before["success"] and result["success"],
-                       "unexpected_count": before["unexpected_count"] + result["unexpected_count"],
-                       "crashed": before["crashed"] or result["crashed"],
-                       "examples": json.dumps(examples, ensure_ascii=False)}
-    return tuple(merged.values())
-
-
 # --- the stages, as Prefect tasks ----------------------------------------------------------------------------
 
 @dataclass
@@ -319,11 +195,11 @@ class PageRun:
         return True
 
 
-def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> stages.CheckedBatch:
+def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> CheckedBatch:
     """The quality suite on one page; a page whose submissions were all set aside has nothing to check."""
     if batch.tables[TABLE].empty:
-        return stages.CheckedBatch(batch, stages.quality_frame([], run_id=run_id, source=batch.source), False)
-    return stages.check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
+        return CheckedBatch(batch, quality_frame([], run_id=run_id, source=batch.source), False)
+    return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
 
 
 def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw_folder: Path | None,
@@ -469,7 +345,7 @@ def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Pro
                    raw_folder: Path | None) -> SourceSummary:
     """Write the final audit row and the quality results summed over pages; log and return the outcome."""
     row = outcome_row(run_id, name, progress, started, raw_folder)
-    quality = pd.DataFrame(list(progress.quality), columns=stages.quality_frame([], run_id=run_id, source=name).columns)
+    quality = pd.DataFrame(list(progress.quality), columns=QUALITY_COLUMNS)
     with db.connect(config.resolve(config.warehouse.path)) as con, db.transaction(con):
         if not quality.empty:
             loader.record_quality(con, quality)

@@ -20,6 +20,7 @@ from prefect.states import Failed, State
 from protection_etl import registry
 from protection_etl.config import PipelineConfig, load_config
 from protection_etl.expectations.report import SourceSummary, run_file_stem
+from protection_etl.expectations.verdicts import CheckedBatch, check_batch
 from protection_etl.flows import stages
 from protection_etl.flows.artifacts import attach_run_artifacts
 from protection_etl.flows.lock import run_lock
@@ -91,8 +92,8 @@ def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawI
 
 
 @task(name="check", **PURE)
-def check_task(batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> stages.CheckedBatch:
-    return stages.check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
+def check_task(batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> CheckedBatch:
+    return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
 
 
 @task(name="load", **PURE)
@@ -217,7 +218,7 @@ def _record_failure(config: PipelineConfig, run_id: str, name: str, kind: str, s
     return SourceSummary(name, kind, status, message=message)
 
 
-def _record_rejection(config: PipelineConfig, run_id: str, name: str, kind: str, checked: stages.CheckedBatch,
+def _record_rejection(config: PipelineConfig, run_id: str, name: str, kind: str, checked: CheckedBatch,
                       started: datetime, raw_path: Path | None) -> SourceSummary:
     get_run_logger().error("%s: failed: %s", name, checked.message)
     batch = checked.batch

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
 
 from protection_etl import notify
 from protection_etl.config import PipelineConfig, SourceConfig
@@ -16,7 +12,6 @@ from protection_etl.expectations.report import ReportFiles, load_run_report, wri
 from protection_etl.registry import SourceKind, refuse_identifying
 from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
-from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
 from protection_etl.transforms.problems import InputError, Problem, RefusedInput
 from protection_etl.warehouse import db, loader
@@ -144,76 +139,6 @@ def describe_delivery(delivery: notify.Delivery | None) -> str:
     if delivery.error is None:
         return f"email written to the outbox {delivery.outbox_path} (no smtp_host configured)"
     return f"email NOT sent, kept in the outbox {delivery.outbox_path}: {delivery.error}"
-
-
-@dataclass
-class CheckedBatch:
-    """A batch after the quality suites: the rows to load, the rows set aside, and every result to record."""
-
-    batch: Batch
-    quality: pd.DataFrame
-    rejected: bool
-    message: str = ""
-
-
-def check_batch(batch: Batch, gazetteer: pd.DataFrame, *, run_id: str, today: date,
-                freshness_days: int | None) -> CheckedBatch:
-    """Run each table's suite; an error failure rejects the batch, warning failures quarantine their rows."""
-    from protection_etl.expectations import engine  # Great Expectations is imported once, when first needed
-
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines mean nothing to the IMO
-
-    checked = {t: f.drop(columns=[c for c in PROVENANCE if c in f]) for t, f in batch.tables.items()}
-    context = engine.CheckContext(engine.known_pcodes_from_admin(gazetteer), today, freshness_days)
-    results = engine.check_tables(checked, context)
-    verdict = engine.split_batch(checked, results)
-    quality = quality_frame(results, run_id=run_id, source=batch.source)
-    if verdict.rejected:
-        reasons = "; ".join(f"{r.table}: {r.why}" + (f" ({r.error})" if r.crashed else "") for r in verdict.blocking)
-        headline = nothing_loaded_headline(batch) or f"rejected by the quality checks: {reasons}"
-        return CheckedBatch(batch, quality, True, headline)
-    quarantined = [
-        _located_problem(batch, table, row)
-        for table, problems in verdict.problems.items() for row in problems.to_dict("records")
-    ]
-    kept = {t: batch.tables[t].loc[f.index] for t, f in verdict.kept.items()}
-    return CheckedBatch(replace(batch, tables=kept, problems=[*batch.problems, *quarantined]), quality, False)
-
-
-def nothing_loaded_headline(batch: Batch, top: int = 3) -> str | None:
-    """When rows were read but every one was kept aside, the commonest reasons with their row counts."""
-    if not batch.rows_read or any(len(frame) for frame in batch.tables.values()):
-        return None
-    rows: dict[tuple[str | None, str], set] = {}
-    for p in batch.problems:
-        if p.severity == "warning":
-            rows.setdefault((p.column_name, p.reason.split(":")[0]), set()).add((p.file, p.sheet, p.row_number))
-    if not rows:
-        return None
-    ranked = sorted(rows.items(), key=lambda item: -len(item[1]))[:top]
-    reasons = "; ".join(f"{reason}" + (f" in column {column!r}" if column else "") + f" ({len(found)} rows)"
-                        for (column, reason), found in ranked)
-    return f"none of the {batch.rows_read} rows read could be loaded: {reasons}"
-
-
-def _located_problem(batch: Batch, table: str, row: dict) -> Problem:
-    source_row = batch.tables[table].loc[row["row_index"]]
-    where = {c: source_row[c] for c in PROVENANCE if c in source_row.index}
-    number = where.get("_row_number")
-    return Problem(batch.source, where.get("_file"), f"{table}: {row['reason']}", where.get("_sheet"),
-                   int(number) if number is not None and not pd.isna(number) else None,
-                   row["column_name"], row["value"])
-
-
-def quality_frame(results: list, *, run_id: str, source: str) -> pd.DataFrame:
-    """Expectation results as audit.quality_results rows (examples as a JSON list)."""
-    rows = [{
-        "run_id": run_id, "source": source, "table_name": r.table, "expectation": r.expectation,
-        "severity": r.severity, "success": bool(r.success), "unexpected_count": int(r.unexpected_count or 0),
-        "examples": json.dumps(list(r.examples), ensure_ascii=False), "why": r.why, "crashed": bool(r.crashed),
-    } for r in results]
-    return pd.DataFrame(rows, columns=["run_id", "source", "table_name", "expectation", "severity", "success",
-                                       "unexpected_count", "examples", "why", "crashed"])
 
 
 def publish(config: PipelineConfig):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -12,10 +13,15 @@ from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.warehouse import db, loader
 
 TABLE = "protection_incident"
+SQL_DIR = Path(__file__).parent / "sql"
 
 
 class EmptySweep(Exception):
     """The sweep listed no submission while the warehouse holds some: deletions are not applied."""
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
@@ -74,23 +80,7 @@ def changed_ids(con: duckdb.DuckDBPyConnection, source: str, watermark: int, run
                 ) -> tuple[list[int], list[int]]:
     """(edited, set aside): submissions up to the watermark whose `_uuid` changed on KoBo, and those without a row
     that an earlier run quarantined (read again, so a fixed submission or mapping loads them)."""
-    rows = con.execute(
-        f"""
-        with stored as (
-            select kobo_id, any_value(submission_uuid) as submission_uuid
-            from harmonised.{TABLE} where source = $source group by kobo_id
-        ),
-        set_aside_now as (
-            select distinct row_number as kobo_id from audit.quarantine
-            where run_id = $run_id and source = $source and row_number is not null
-        )
-        select sweep.kobo_id, stored.kobo_id is null as missing
-        from kobo_sweep as sweep left join stored using (kobo_id)
-        where sweep.kobo_id <= $watermark
-          and (stored.kobo_id is null or stored.submission_uuid is distinct from sweep.submission_uuid)
-          and sweep.kobo_id not in (select kobo_id from set_aside_now)
-        order by sweep.kobo_id
-        """, {"source": source, "watermark": watermark, "run_id": run_id}).fetchall()
+    rows = con.execute(_sql("kobo_changed_ids"), {"source": source, "watermark": watermark, "run_id": run_id}).fetchall()
     return [i for i, missing in rows if not missing], [i for i, missing in rows if missing]
 
 

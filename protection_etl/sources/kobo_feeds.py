@@ -1,0 +1,123 @@
+"""Where a KoBo source's pages come from: the KoBo API, or pages landed by an earlier run (or recorded) on disk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from protection_etl.sources import landing
+from protection_etl.sources.kobo import KoboClient, Page
+from protection_etl.transforms.problems import InputError, Problem
+
+FORM_FILES = ("asset.json", "versions.json")
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """One answer as it is landed: a data page, a sweep (`ids`) page or a page refetched by id (`fetch`)."""
+
+    kind: str
+    name: str
+    raw: bytes
+    results: list[dict]
+    origin: str
+
+
+class Feed(Protocol):
+    """Where pages come from: KoBo itself, or the pages an earlier run landed."""
+
+    def form_files(self) -> list[tuple[str, bytes, str]]: ...
+    def data(self, after_id: int | None) -> Iterator[RawPage]: ...
+    def ids(self) -> Iterator[RawPage]: ...
+    def fetch(self, ids: list[int]) -> Iterator[RawPage]: ...
+    def close(self) -> None: ...
+
+
+def _raw_page(page: Page) -> RawPage:
+    return RawPage(page.kind, page.name, page.raw, page.results, page.url)
+
+
+class LiveFeed:
+    """Pages straight from the KoBo API."""
+
+    def __init__(self, client: KoboClient) -> None:
+        self.client = client
+
+    def form_files(self) -> list[tuple[str, bytes, str]]:
+        asset, versions = self.client.asset(), self.client.versions()
+        end = self.client.endpoint
+        url = f"{end.base_url.rstrip('/')}/api/v2/assets/{end.asset_uid}/"
+        # parsed, then written back as JSON: the client returns bodies, and versions come from several requests
+        return [(name, json.dumps(body, ensure_ascii=False).encode(), origin)
+                for name, body, origin in zip(FORM_FILES, (asset, versions), (url, f"{url}versions/"), strict=True)]
+
+    def data(self, after_id: int | None) -> Iterator[RawPage]:
+        return map(_raw_page, self.client.iter_pages(after_id))
+
+    def ids(self) -> Iterator[RawPage]:
+        # iter_ids() yields pairs; the pages themselves are needed to land the sweep as KoBo sent it.
+        return map(_raw_page, self.client.iter_id_pages())
+
+    def fetch(self, ids: list[int]) -> Iterator[RawPage]:
+        return map(_raw_page, self.client.fetch_ids(ids))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class RecordedFeed:
+    """Pages landed by an earlier run (or recorded for a replay source), in the order they arrived."""
+
+    def __init__(self, source: str, folder: Path, files: list[Path]) -> None:
+        self.source, self.folder, self.files = source, folder, files
+
+    def form_files(self) -> list[tuple[str, bytes, str]]:
+        by_name = {f.name: f for f in self.files}
+        missing = [n for n in FORM_FILES if n not in by_name]
+        if missing:
+            raise InputError(Problem(self.source, None, f"{self.folder} has no {' or '.join(missing)}: not a folder "
+                                     "of KoBo pages as a run lands them", severity="error"))
+        return [(n, by_name[n].read_bytes(), str(by_name[n])) for n in FORM_FILES]
+
+    def data(self, after_id: int | None) -> Iterator[RawPage]:
+        return self._pages("data")
+
+    def ids(self) -> Iterator[RawPage]:
+        return self._pages("ids")
+
+    def fetch(self, ids: list[int]) -> Iterator[RawPage]:
+        return self._pages("fetch")  # what the recorded run refetched, whatever differs now
+
+    def close(self) -> None:
+        pass
+
+    def _pages(self, kind: str) -> Iterator[RawPage]:
+        for path in self.files:
+            if path.name.startswith(f"{kind}-"):
+                raw = path.read_bytes()
+                yield RawPage(kind, path.name, raw, json.loads(raw).get("results", []), str(path))
+
+
+def recorded_files(folder: Path) -> list[Path]:
+    """A recorded folder's files in arrival order: its manifest's (checked by sha256), else by name."""
+    if (folder / landing.MANIFEST).exists():
+        return [f.path for f in landing.read_landed(folder)]
+    return sorted(p for p in folder.glob("*.json") if p.name != landing.MANIFEST)
+
+
+def landed_feed(source: str, raw_dir: Path, run_id: str) -> RecordedFeed:
+    """The pages run `run_id` landed for the source under `raw_dir`."""
+    folder = landing.find_landed_run(raw_dir, source, run_id)
+    if folder is None:
+        raise InputError(Problem(source, None, f"run {run_id} landed nothing for this source", severity="error"))
+    return RecordedFeed(source, folder, recorded_files(folder))
+
+
+def recorded_feed(source: str, folder: Path) -> RecordedFeed:
+    """The pages recorded in a folder (a replay source such as the demo's)."""
+    if not folder.is_dir():
+        raise InputError(Problem(source, None, f"{folder}: no folder of recorded KoBo pages", severity="error"))
+    return RecordedFeed(source, folder, recorded_files(folder))
