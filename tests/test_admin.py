@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from protection_etl.transforms.admin import PlaceColumns, normalise_name, resolve_place
@@ -178,6 +179,17 @@ FUZZY_KEPT = [
 def test_names_still_found(country_matcher, country, value, level, parent, pcode, method):
     found = country_matcher(country).match(value, level, parent)
     assert (found.pcode, found.method) == (pcode, method)
+
+
+def test_a_name_shaped_like_a_foreign_pcode_is_still_a_name():
+    from protection_etl.transforms.admin import AdminMatcher
+
+    units = pd.DataFrame({"pcode": ["CF71", "CF7101", "CF7102"], "name": ["Bangui", "PK 5", "Bimbo"],
+                          "level": [1, 2, 2], "parent_pcode": ["CAF", "CF71", "CF71"],
+                          "admin1_pcode": ["CF71"] * 3, "is_unspecified": [False] * 3})
+    matcher = AdminMatcher(units)
+    assert matcher.match("Pk 5", 2, "CF71").pcode == "CF7101"
+    assert "not a P-code of CAF" in matcher.match("TD05", 2, "CF71").reason
 
 
 def test_a_name_shared_by_two_units_is_not_guessed(country_matcher):

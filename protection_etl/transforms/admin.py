@@ -131,14 +131,14 @@ class AdminMatcher:
         code = self.style.canonical(provided)
         if code is not None:
             return self._by_code(provided, code, level, parent)
-        if self.style.is_foreign(provided):
-            return Match(provided, None, None, reason=f"{provided} is not a P-code of {self.style.country}")
         alias = self._alias[level].get(key)
         if alias:
             return self._checked(provided, alias, "alias", level, parent)
         candidates = self._candidates(level, parent)
         if key in candidates:
             return self._exact(provided, key, candidates[key], level, parent)
+        if self.style.is_foreign(provided):  # after the names: 'PK 5' may be a place
+            return Match(provided, None, None, reason=f"{provided} is not a P-code of {self.style.country}")
         return self._by_fuzzy(provided, key, candidates, level, parent)
 
     def _by_code(self, provided: str, code: str, level: int, parent: str | None) -> Match:
