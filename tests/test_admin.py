@@ -101,6 +101,7 @@ PCODE_CASES = [
     ("MLI", "ML-05", 1, "ML05"),
     ("MLI", "mli_05", 1, "ML05"),
     ("MLI", "ML5", 1, "ML05"),  # a region code with a digit too few
+    ("MLI", "MLI005", 1, "ML05"),  # or an extra leading zero
     ("MLI", "MLI0901", 2, "ML0901"),
     ("MLI", "MLI090101", 3, "ML090101"),
     ("TCD", "TD05", 1, "TD05"),

@@ -142,8 +142,8 @@ class AdminMatcher:
         return self._by_fuzzy(provided, key, candidates, level, parent)
 
     def _by_code(self, provided: str, code: str, level: int, parent: str | None) -> Match:
-        padded = self.style.region_padded(code) if level == 1 and code not in self._by_pcode else None
-        return self._checked(provided, padded or code, "pcode", level, parent)
+        resized = self.style.region_resized(code) if level == 1 and code not in self._by_pcode else None
+        return self._checked(provided, resized or code, "pcode", level, parent)
 
     def _checked(self, provided: str, pcode: str, method: Method, level: int, parent: str | None) -> Match:
         unit = self._by_pcode.get(pcode)

@@ -3,8 +3,8 @@
 A P-code is a country prefix and digits. Providers use the ISO3 code (IOM DTM, OCHA 5W: `MLI0901`), the ISO2-like
 prefix of the COD table (`ML0901`), lower case, spaces, hyphens or underscores. Any of the country's prefixes
 (its ISO3 code and the gazetteer's own prefix) is rewritten to the gazetteer's prefix; a region code with a digit
-too few (`ML5`, `NE01`) is padded, as OCHA's hdx-python-country does for admin 1. Nothing else is guessed: a
-prefix of another country is not this country's code.
+too few (`ML5`, `NE01`) is padded and one with extra leading zeros (`ML005`) trimmed, as OCHA's
+hdx-python-country does for admin 1. Nothing else is guessed: a prefix of another country is not this country's.
 """
 
 from __future__ import annotations
@@ -55,12 +55,20 @@ class PcodeStyle:
             return None
         return self.prefix + parts[1]
 
-    def region_padded(self, code: str) -> str | None:
-        """A region code written with too few digits (`ML5`, `NE01`), padded to the gazetteer's width."""
+    def region_resized(self, code: str) -> str | None:
+        """A region code written with too few digits or extra leading zeros (`ML5`, `NE01`, `ML005`), at the
+        gazetteer's width; None when it is already that wide or cannot be.
+
+        >>> [PcodeStyle("NER", "NE", 3).region_resized(c) for c in ("NE01", "NE0001", "NE1001", "NE001")]
+        ['NE001', 'NE001', None, None]
+        """
         digits = code[len(self.prefix):]
-        if len(digits) >= self.region_digits:
-            return None
-        return self.prefix + digits.zfill(self.region_digits)
+        if len(digits) < self.region_digits:
+            return self.prefix + digits.zfill(self.region_digits)
+        extra = len(digits) - self.region_digits
+        if extra > 0 and set(digits[:extra]) == {"0"}:
+            return self.prefix + digits[extra:]
+        return None
 
     def is_foreign(self, text: object) -> bool:
         """True for a P-code-shaped value whose prefix is not this country's (`TD05` in a Mali file)."""
