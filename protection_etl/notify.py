@@ -18,10 +18,9 @@ from protection_etl.expectations.report import (
     RunReport,
     render_summary_text,
     run_file_stem,
-    write_private_file,
 )
 from protection_etl.expectations.report.labels import status_label
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_dir, write_private_file
 from protection_etl.i18n import DEFAULT_LANGUAGE, translations
 
 log = logging.getLogger(__name__)

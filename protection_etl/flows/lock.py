@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_file
 
 LOCK_FILE = "run.lock"
 
@@ -105,8 +105,7 @@ def run_lock(state_dir: Path, trigger: str) -> Iterator[RunLock]:
 
 def acquire(path: Path, trigger: str) -> RunLock:
     """Take the lock without waiting; a holder left in the file by a dead process is returned as `stale`."""
-    private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(private_file(path), os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_file
 
 log = logging.getLogger("protection_etl.flows")
 RUN_LOGGERS = ("prefect", "protection_etl")
@@ -105,8 +105,7 @@ def _api_handler() -> logging.Handler:
 def run_log(path: Path, secrets: Iterable[str] = ()) -> Iterator[Path]:
     """Also write what Prefect and protection_etl log during the block to `path` (owner-only) and, for
     protection_etl's own lines, to the Prefect API; the secrets' values never appear in either."""
-    private_dir(path.parent)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    private_file(path)
     masking = MaskSecrets(secrets)
     file_handler = logging.FileHandler(path, encoding="utf-8")
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))

@@ -20,7 +20,7 @@ import typer
 
 from protection_etl.config import PipelineConfig
 from protection_etl.flows.runtime import prepare_environment
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_dir, private_file
 
 DEPLOYMENT = "nightly"
 HEALTH_TIMEOUT_SECONDS = 120.0  # measured 4-11 s on two idle cores; a busy machine takes several times that
@@ -110,8 +110,7 @@ def local_server(state_dir: Path, api_url: str, timeout: float = HEALTH_TIMEOUT_
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", port,
                "--no-ui", "--analytics-off"]
     log_path = home / "server.log"
-    with open(log_path, "ab") as server_log:
-        os.chmod(log_path, 0o600)
+    with open(private_file(log_path), "ab") as server_log:
         # its own process group, so that stopping it also stops whatever it started
         process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=server_log,
                                    stderr=subprocess.STDOUT, start_new_session=True)

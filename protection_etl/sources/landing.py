@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_dir, write_private_file
 
 MANIFEST = "manifest.json"
 
@@ -52,17 +51,8 @@ def _unique_name(folder: Path, name: str) -> str:
 def land_bytes(folder: Path, name: str, data: bytes, origin: str) -> LandedFile:
     """Write bytes into the landing folder (0600) and add them to its manifest."""
     target = folder / _unique_name(folder, Path(name).name)
-    with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-        handle.write(data)
+    write_private_file(target, data)
     return _record(folder, target, origin)
-
-
-def land_file(folder: Path, source_path: Path, origin: str | None = None) -> LandedFile:
-    """Copy a file into the landing folder (0600) and add it to its manifest."""
-    target = folder / _unique_name(folder, source_path.name)
-    shutil.copyfile(source_path, target)
-    os.chmod(target, 0o600)
-    return _record(folder, target, origin or str(source_path))
 
 
 def _record(folder: Path, target: Path, origin: str) -> LandedFile:
@@ -70,8 +60,7 @@ def _record(folder: Path, target: Path, origin: str) -> LandedFile:
     entries = [e for e in _manifest_entries(folder) if e["name"] != landed.name]
     entries.append({**asdict(landed), "path": landed.name})
     manifest = folder / MANIFEST
-    manifest.write_text(json.dumps(entries, indent=1), encoding="utf-8")
-    os.chmod(manifest, 0o600)
+    write_private_file(manifest, json.dumps(entries, indent=1).encode("utf-8"))
     return landed
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_dir, private_file
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VIEWS_DIR = Path(__file__).parent / "views"
@@ -33,7 +33,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         private_dir(path.parent)
     con = duckdb.connect(str(path), read_only=read_only)
     if not read_only:
-        os.chmod(path, 0o600)
+        private_file(path)  # DuckDB creates it: made owner-only at once, before anything is written
     return con
 
 

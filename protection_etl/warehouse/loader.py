@@ -100,15 +100,6 @@ def gazetteer_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                        ).df()
 
 
-def primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """Primary-key columns of harmonised.<table>, read from the catalog."""
-    found = con.execute(
-        "select constraint_column_names from duckdb_constraints() "
-        "where schema_name = 'harmonised' and table_name = ? and constraint_type = 'PRIMARY KEY'", [table]
-    ).fetchone()
-    return list(found[0]) if found else []
-
-
 def _write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, batch: Batch) -> int:
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])  # provenance stays out
     con.register("staged", frame)

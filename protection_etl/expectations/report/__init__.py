@@ -2,7 +2,7 @@
 
 from protection_etl.expectations.report.audit import HISTORY_RUNS, latest_run_id, load_run_report, parse_examples
 from protection_etl.expectations.report.charts import CHART_HEIGHT_PX, Chart, ChartBar, history_chart
-from protection_etl.expectations.report.files import render_quarantine_csv, write_private_file, write_report
+from protection_etl.expectations.report.files import render_quarantine_csv, write_report
 from protection_etl.expectations.report.model import (
     FAILED_SOURCE_STATUSES,
     HistoryPoint,
@@ -46,6 +46,5 @@ __all__ = [
     "render_summary_text",
     "run_file_stem",
     "status_tone",
-    "write_private_file",
     "write_report",
 ]

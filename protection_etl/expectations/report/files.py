@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from protection_etl.expectations.report.model import QuarantineEntry, ReportFiles, RunReport
 from protection_etl.expectations.report.render import render_report_html, render_summary_html
 from protection_etl.expectations.report.text import run_file_stem
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_dir, write_private_file
 from protection_etl.i18n import DEFAULT_LANGUAGE
 from protection_etl.spreadsheets import csv_style, render_csv
 
@@ -42,20 +40,10 @@ def write_report(
     stem = run_file_stem(report.run_id)
     html_path = reports_dir / f"{stem}.html"
     csv_path = reports_dir / f"{stem}-quarantine.csv"
+    # quarantined values may hold personal data, so reports are owner-only like the database
     write_private_file(html_path, render_report_html(report, language).encode("utf-8"))
     write_private_file(csv_path, render_quarantine_csv(report, csv))
     summary = render_summary_html(report, language)
     return ReportFiles(html_path=html_path, quarantine_csv_path=csv_path, summary_html=summary)
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only (0600), atomically: readers see the old or the new file."""
-    # quarantined values may hold personal data, so reports and outbox messages are owner-only like the database
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
