@@ -156,9 +156,9 @@ def _lock_state(config: PipelineConfig) -> tuple[dict | None, dict | None]:
 
 
 def _query(con, name: str, parameters: dict | None = None) -> list[dict]:
-    cursor = con.execute((STATUS_SQL / name).read_text(encoding="utf-8"), parameters or {})
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    from protection_etl.warehouse.db import as_dicts
+
+    return as_dicts(con.execute((STATUS_SQL / name).read_text(encoding="utf-8"), parameters or {}))
 
 
 def _rows_per_source(con) -> dict[str, dict[str, int]]:

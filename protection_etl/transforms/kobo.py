@@ -24,7 +24,7 @@ from protection_etl.transforms.kobo_layout import (
     paths_from_keys,
 )
 from protection_etl.transforms.problems import Problem
-from protection_etl.transforms.text import is_blank
+from protection_etl.transforms.text import clean_text, is_blank
 
 TABLE = "protection_incident"
 INCIDENT_COLUMNS = [
@@ -136,8 +136,8 @@ def harmonise_submission(record: dict, *, file_name: str, transform: KoboTransfo
         "source": transform.source, "load_id": fingerprint(record.get("_uuid")), "kobo_id": kobo_id,
         "submission_uuid": record.get("_uuid"), "submitted_at": submitted_at, "incident_date": incident_date,
         "admin1_pcode": place.admin1_pcode, "admin2_pcode": place.admin2_pcode,
-        "provider_admin1_name": _text(record.get(paths.place.region or "")),
-        "provider_admin2_name": _text(record.get(paths.place.cercle or "")),
+        "provider_admin1_name": clean_text(record.get(paths.place.region or "")),
+        "provider_admin2_name": clean_text(record.get(paths.place.cercle or "")),
         "violation": violation, "respondent_key": _respondent_key(record, paths, layout, transform.pseudonym_key),
         "deleted_at": None, "_file": file_name, "_sheet": None, "_row_number": kobo_id,
     }
@@ -216,10 +216,6 @@ def _count_note(victims: int | None, people: list[dict], paths: FieldPaths, ctx:
         return []
     return [ctx.problem(paths.submission["victims"], victims, f"the form counts {victims} victims but lists "
                         f"{listed}; the rows count the victims listed", "info")]
-
-
-def _text(value: object) -> str | None:
-    return None if is_blank(value) else " ".join(str(value).split())
 
 
 def incident_frame(rows: list[dict]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from protection_etl.transforms.headers import SexAgeLabels
 from protection_etl.transforms.labels import FieldSpec
 from protection_etl.transforms.problems import Problem, Severity, shown_value
 from protection_etl.transforms.sheets import FoundTable, best_partial_header, missing_required
-from protection_etl.transforms.text import is_blank
+from protection_etl.transforms.text import clean_text, is_blank
 
 Sheets = list[tuple[str | None, list[list[object]]]]
 PLACE = PlaceColumns(region="region", cercle="cercle", commune="commune", region_pcode="region_pcode",
@@ -44,11 +44,6 @@ class RowContext:
 def table_labels(table: FoundTable) -> dict[str, str]:
     """Each field's header label as the provider wrote it."""
     return {name: table.header.labels[col] for name, col in table.header.columns.items()}
-
-
-def clean_text(value: object) -> str | None:
-    """A text cell with its spacing tidied; None when blank."""
-    return None if is_blank(value) else " ".join(str(value).split())
 
 
 def provider_name(record: dict, level: str) -> str | None:

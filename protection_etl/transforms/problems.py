@@ -9,7 +9,7 @@ import pandas as pd
 
 Severity = Literal["error", "warning", "info"]
 
-QUARANTINE_COLUMNS = ["source", "file", "sheet", "row_number", "column_name", "value", "reason", "severity"]
+QUARANTINE_COLUMNS = ("source", "file", "sheet", "row_number", "column_name", "value", "reason", "severity")
 
 
 @dataclass(frozen=True)
@@ -63,4 +63,4 @@ def shown_value(value: object) -> str | None:
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     """Problems as a DataFrame with the audit.quarantine columns."""
     rows = [asdict(p) for p in problems]
-    return pd.DataFrame(rows, columns=QUARANTINE_COLUMNS).astype({"row_number": "Int64"})
+    return pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS)).astype({"row_number": "Int64"})

@@ -16,6 +16,15 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def clean_text(value: object) -> str | None:
+    """A text cell with its spacing tidied; None when blank.
+
+    >>> clean_text("  Save the  Children "), clean_text("  ")
+    ('Save the Children', None)
+    """
+    return None if is_blank(value) else " ".join(str(value).split())
+
+
 def fold_text(value: object) -> str:
     """Lower-case, accent-free words separated by single spaces.
 

@@ -37,6 +37,28 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     return con
 
 
+def as_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The rows of an executed query as dicts keyed by column name."""
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+@contextmanager
+def staged(con: duckdb.DuckDBPyConnection, name: str, frame) -> Iterator[str]:
+    """A DataFrame visible to SQL as `name` for the block (DuckDB reads it in place, no copy); yields the name."""
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame, *, or_replace: bool = False) -> None:
+    """Insert a DataFrame's rows into `table`, columns matched by name (`or_replace` upserts by primary key)."""
+    with staged(con, "staged_rows", frame):
+        con.execute(f"insert {'or replace ' if or_replace else ''}into {table} by name select * from staged_rows")
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Run a block in one transaction: commit on success, roll back on any error."""

@@ -35,20 +35,15 @@ def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: lis
     """In one transaction: replace the page's submissions (every row of each, so a dropped victim goes too), record
     its problems, move the watermark and the source's audit row. Returns the rows written."""
     frame = batch.tables[TABLE].drop(columns=list(PROVENANCE))
-    con.register("page_ids", pd.DataFrame({"kobo_id": pd.array(submission_ids, dtype="int64")}))
-    con.register("page_rows", frame)
-    try:
-        with db.transaction(con):
-            con.execute(f"delete from harmonised.{TABLE} where source = ? "
-                        "and kobo_id in (select kobo_id from page_ids)", [batch.source])
-            con.execute(f"insert into harmonised.{TABLE} by name select * from page_rows")
-            loader.record_problems(con, load.run_id, [*batch.problems, *batch.notes])
-            if watermark is not None:
-                advance_watermark(con, batch.source, watermark, load.run_id)
-            loader.record_source_load(con, load)
-    finally:
-        con.unregister("page_ids")
-        con.unregister("page_rows")
+    ids = pd.DataFrame({"kobo_id": pd.array(submission_ids, dtype="int64")})
+    with db.staged(con, "page_ids", ids), db.transaction(con):
+        con.execute(f"delete from harmonised.{TABLE} where source = ? "
+                    "and kobo_id in (select kobo_id from page_ids)", [batch.source])
+        db.insert_frame(con, f"harmonised.{TABLE}", frame)
+        loader.record_problems(con, load.run_id, [*batch.problems, *batch.notes])
+        if watermark is not None:
+            advance_watermark(con, batch.source, watermark, load.run_id)
+        loader.record_source_load(con, load)
     return len(frame)
 
 
@@ -69,11 +64,7 @@ def add_to_sweep(con: duckdb.DuckDBPyConnection, results: list[dict]) -> None:
     """One sweep page into the temporary kobo_sweep table: the id diff runs in DuckDB, not in Python memory."""
     page = pd.DataFrame({"kobo_id": pd.array([r["_id"] for r in results], dtype="int64"),
                          "submission_uuid": pd.array([r.get("_uuid") for r in results], dtype="str")})
-    con.register("sweep_page", page)
-    try:
-        con.execute("insert into kobo_sweep select kobo_id, submission_uuid from sweep_page")
-    finally:
-        con.unregister("sweep_page")
+    db.insert_frame(con, "kobo_sweep", page)
 
 
 def changed_ids(con: duckdb.DuckDBPyConnection, source: str, watermark: int, run_id: str

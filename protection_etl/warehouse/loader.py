@@ -14,7 +14,7 @@ import pandas as pd
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.gazetteer import GazetteerError, gazetteer_from_cod
 from protection_etl.transforms.problems import Problem, problems_frame
-from protection_etl.warehouse.db import transaction
+from protection_etl.warehouse.db import insert_frame, staged, transaction
 
 GAZETTEER_CSV = Path(__file__).parent / "reference" / "mli_admin.csv"
 BUNDLED_COUNTRY = "MLI"  # the bundled gazetteer (regions, cercles, communes); other countries need a COD table
@@ -88,9 +88,7 @@ def load_gazetteer(con: duckdb.DuckDBPyConnection, path: Path | None = None, cou
     frame = country_gazetteer(country, path).assign(source=source.name, load_id=load_id)
     with transaction(con):
         con.execute("delete from harmonised.admin")
-        con.register("staged_admin", frame)
-        con.execute("insert into harmonised.admin by name select * from staged_admin")
-        con.unregister("staged_admin")
+        insert_frame(con, "harmonised.admin", frame)
     return True
 
 
@@ -102,8 +100,7 @@ def gazetteer_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def _write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, batch: Batch) -> int:
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])  # provenance stays out
-    con.register("staged", frame)
-    try:
+    with staged(con, "staged", frame):
         if batch.replace_by:
             con.execute(
                 f"delete from harmonised.{table} where source = ? and {batch.replace_by} in "
@@ -112,8 +109,6 @@ def _write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
             con.execute(f"insert into harmonised.{table} by name select * from staged")
         else:
             con.execute(f"insert or replace into harmonised.{table} by name select * from staged")
-    finally:
-        con.unregister("staged")
     return len(frame)
 
 
@@ -122,17 +117,12 @@ def record_problems(con: duckdb.DuckDBPyConnection, run_id: str, problems: list[
     if not problems:
         return
     frame = problems_frame(problems).assign(run_id=run_id)
-    con.register("staged_problems", frame)
-    con.execute("insert into audit.quarantine by name select * from staged_problems")
-    con.unregister("staged_problems")
+    insert_frame(con, "audit.quarantine", frame)
 
 
 def record_source_load(con: duckdb.DuckDBPyConnection, load: SourceLoad) -> None:
     """Insert or replace the audit.source_loads row of a source in a run."""
-    frame = pd.DataFrame([load.__dict__])
-    con.register("staged_load", frame)
-    con.execute("insert or replace into audit.source_loads by name select * from staged_load")
-    con.unregister("staged_load")
+    insert_frame(con, "audit.source_loads", pd.DataFrame([load.__dict__]), or_replace=True)
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, load: SourceLoad, *,
@@ -170,9 +160,7 @@ def record_rejection(con: duckdb.DuckDBPyConnection, load: SourceLoad, problems:
 
 def record_quality(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> None:
     """Append expectation results (audit.quality_results columns) to the audit trail."""
-    con.register("staged_quality", results)
-    con.execute("insert into audit.quality_results by name select * from staged_quality")
-    con.unregister("staged_quality")
+    insert_frame(con, "audit.quality_results", results)
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, trigger: str, sources: list[str]) -> None:

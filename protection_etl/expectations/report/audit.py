@@ -17,6 +17,7 @@ from protection_etl.expectations.report.model import (
     RunReport,
     SourceSummary,
 )
+from protection_etl.warehouse.db import as_dicts
 
 SQL_DIR = Path(__file__).parents[1] / "sql"
 HISTORY_RUNS = 30
@@ -75,9 +76,7 @@ def _sql(name: str) -> str:
 
 
 def _query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:
-    cursor = con.execute(_sql(name), params) if params else con.execute(_sql(name))
-    columns = [column[0] for column in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return as_dicts(con.execute(_sql(name), params) if params else con.execute(_sql(name)))
 
 
 def _failure(row: dict[str, Any]) -> QualityFailure:

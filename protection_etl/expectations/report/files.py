@@ -10,8 +10,8 @@ from protection_etl.expectations.report.text import run_file_stem
 from protection_etl.fsutil import private_dir, write_private_file
 from protection_etl.i18n import DEFAULT_LANGUAGE
 from protection_etl.spreadsheets import csv_style, render_csv
+from protection_etl.transforms.problems import QUARANTINE_COLUMNS
 
-QUARANTINE_COLUMNS = ("source", "file", "sheet", "row_number", "column_name", "value", "reason", "severity")
 CELL_SEPARATOR = " | "
 
 
