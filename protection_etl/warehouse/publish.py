@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,8 +33,7 @@ def suppressed_counts() -> dict[str, registry.Suppress]:
     return {t.name: t.small_cells for t in registry.tables().values() if isinstance(t.small_cells, registry.Suppress)}
 
 
-# the key of a cell in both suppressed tables (their primary key, with the type column renamed)
-CELL_KEY = ("source", "period_start", "admin2_pcode", "category", "sex", "age_range")
+SQL_DIR = Path(__file__).parent / "sql" / "publish"
 # groups of cells that add up to a total (over sexes per age band, over age bands per sex, over the whole
 # type in the cercle that month): a withheld cell alone in its group could be recomputed as the total minus
 # the others, whether the source sent that total or it is published elsewhere
@@ -142,15 +142,10 @@ def _attach_snapshot(con: duckdb.DuckDBPyConnection, path: Path, storage_version
 def _mark_withheld_cells(con: duckdb.DuckDBPyConnection, imo: str, min_cell: int) -> dict[str, str]:
     """For each table with counts to withhold, a scratch table of its cells flagged `suppressed`."""
     cells = {}
-    for table, spec in suppressed_counts().items():
+    for table, rule in suppressed_counts().items():
         cells[table] = f"{STAGE}.main.cells_{table}"
-        con.execute(f"""
-            create table {cells[table]} as
-            select source, period_start, admin2_pcode, {spec.category_column} as category, sex, age_range,
-                   {spec.count_column} as value,
-                   ({spec.count_column} > 0 and {spec.count_column} < {int(min_cell)}) as suppressed
-            from {imo}.harmonised.{table}
-        """)
+        con.execute(_sql("suppress_cells", cells=cells[table], imo=imo, table=table, min_cell=int(min_cell),
+                         category_column=rule.category_column, count_column=rule.count_column))
         _suppress_secondary(con, cells[table])
     return cells
 
@@ -173,18 +168,11 @@ def _copy_harmonised(con: duckdb.DuckDBPyConnection, imo: str, cells: dict[str, 
             con.execute(f"comment on column {SNAPSHOT}.harmonised.{table}.suppressed is {_literal(SUPPRESSED_COMMENT)}")
 
 
-def _copy_with_suppression(con: duckdb.DuckDBPyConnection, imo: str, table: str, spec: registry.Suppress,
+def _copy_with_suppression(con: duckdb.DuckDBPyConnection, imo: str, table: str, rule: registry.Suppress,
                            cells: str) -> None:
     """Copy one table with its withheld counts NULL and a `suppressed` flag."""
-    join = " and ".join(
-        f"t.{spec.category_column if column == 'category' else column} = c.{column}" for column in CELL_KEY)
-    con.execute(f"""
-        create table {SNAPSHOT}.harmonised.{table} as
-        select t.* replace (case when c.suppressed then null else t.{spec.count_column} end as {spec.count_column}),
-               c.suppressed
-        from {imo}.harmonised.{table} as t
-        join {cells} as c on {join}
-    """)
+    con.execute(_sql("suppressed_copy", target=f"{SNAPSHOT}.harmonised.{table}", imo=imo, table=table, cells=cells,
+                     category_column=rule.category_column, count_column=rule.count_column))
 
 
 def _count_withheld(con: duckdb.DuckDBPyConnection, cells: dict[str, str]) -> dict[str, int]:
@@ -207,25 +195,7 @@ def _suppress_secondary(con: duckdb.DuckDBPyConnection, cells: str) -> int:
 
 
 def _suppress_one_pass(con: duckdb.DuckDBPyConnection, cells: str, group: tuple[str, ...]) -> int:
-    partition = ", ".join(group)
-    match = " and ".join(f"c.{column} = pick.{column}" for column in CELL_KEY)
-    # rank 1 is the smallest cell not yet withheld (false sorts first); ties broken by sex and band
-    return con.execute(f"""
-        update {cells} as c set suppressed = true
-        from (
-            select {", ".join(CELL_KEY)}
-            from (
-                select
-                    *,
-                    count(*) filter (where suppressed) over (partition by {partition}) as withheld,
-                    count(*) over (partition by {partition}) as cells,
-                    row_number() over (partition by {partition} order by suppressed, value, sex, age_range) as rank
-                from {cells}
-            )
-            where withheld = 1 and cells > 1 and rank = 1 and not suppressed
-        ) as pick
-        where {match}
-    """).fetchone()[0]
+    return con.execute(_sql("suppress_secondary", cells=cells, partition=", ".join(group))).fetchone()[0]
 
 
 def _create_analysis_views(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -311,6 +281,16 @@ def _replace(temporary: Path, target: Path) -> None:
 def _remove_database_file(path: Path) -> None:
     for leftover in (path, Path(f"{path}.wal")):
         leftover.unlink(missing_ok=True)
+
+
+@cache
+def _sql_text(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _sql(name: str, **identifiers: object) -> str:
+    """A statement of sql/publish/, its {placeholders} filled with catalog, table and column names."""
+    return _sql_text(name).format(**identifiers)
 
 
 def _literal(text: str) -> str:
