@@ -1,4 +1,10 @@
-"""Shared fixtures: a temporary warehouse, the gazetteer matcher, a demo copy, and the Prefect test harness."""
+"""Shared fixtures: a temporary warehouse, the gazetteer matcher, a demo copy, and one Prefect server per session.
+
+Tests that start a Prefect server of their own (`serve`, a worker on a work pool) carry
+`@pytest.mark.xdist_group("own-prefect-server")`: `make test` runs with `--dist loadgroup`, so they share one
+worker and never start two servers at once. End-to-end tests that take more than a few seconds carry
+`@pytest.mark.slow` (`pytest -m "not slow"` for a quick pass; `make test` runs everything).
+"""
 
 from __future__ import annotations
 
@@ -9,23 +15,38 @@ from pathlib import Path
 
 import pytest
 
-# Before Prefect or GX are imported anywhere: local state only, telemetry off.
-_STATE = Path(tempfile.mkdtemp(prefix="protection-etl-tests-"))
+# Before Prefect or GX are imported anywhere: local state only, telemetry off. The xdist controller makes the
+# session's state folder; its workers inherit the variable, so they share the folder (and the Prefect server).
+_STATE_ENV = "PROTECTION_ETL_TEST_STATE"
+_OWNS_STATE = not os.environ.get(_STATE_ENV)
+if _OWNS_STATE:
+    os.environ[_STATE_ENV] = tempfile.mkdtemp(prefix="protection-etl-tests-")
+_STATE = Path(os.environ[_STATE_ENV])
 os.environ.update({
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "GX_ANALYTICS_ENABLED": "false",
-    "PREFECT_HOME": str(_STATE / "prefect"),
+    "PREFECT_HOME": str(_STATE / f"prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
     "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    # a flow run outside the `prefect_harness` fixture fails at once instead of starting a server of its own
+    "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
 })
 
 from protection_etl.registry import admin_matcher  # noqa: E402
 from protection_etl.warehouse import db, loader  # noqa: E402
+from tests.support.prefect_server import shared_server, stop_shared_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
 COD_TABLE = REPO / "tests" / "fixtures" / "reference" / "global_pcodes_adm1_adm2.csv"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The process that made the state folder stops the shared server and removes the folder."""
+    if _OWNS_STATE:
+        stop_shared_server(_STATE)
+        shutil.rmtree(_STATE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -76,12 +97,18 @@ def warehouse(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """Prefect's test harness, once per session (it costs ~10 s to start)."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_api_url() -> str:
+    """The API of the session's Prefect server, started on first use (give it to a `protection-etl` subprocess)."""
+    return shared_server(_STATE).api_url
 
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
+
+@pytest.fixture(scope="session")
+def prefect_harness(prefect_api_url):
+    """Flows in this process report to the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url}):
+        yield prefect_api_url
 
 
 @pytest.fixture

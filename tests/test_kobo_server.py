@@ -20,11 +20,9 @@ from tests.support import kobo_forms as forms
 from tests.support.kobo_server import DEFAULT_TOKEN, FormVersion, KoboServer, serve_kobo
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference"
-RECORDED = REFERENCE / "kobo_recorded"
+RECORDED = REPO / "tests" / "fixtures" / "kobo_recorded"  # provenance: its README.md
+COD_TABLE = REPO / "tests" / "fixtures" / "reference" / "global_pcodes_adm1_adm2.csv"
 AUTH = {"Authorization": f"Token {DEFAULT_TOKEN}"}
-needs_recordings = pytest.mark.skipif(not RECORDED.is_dir(), reason=f"recorded KoBo responses not found at {RECORDED}")
-
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +77,7 @@ def _recorded_assets() -> dict[str, dict]:
 
 
 def _recorded_data_pages() -> list[dict]:
-    return [e for e in _recordings() if re.search(r"/assets/[^/]+/data", e["uri"])] if RECORDED.is_dir() else []
+    return [e for e in _recordings() if re.search(r"/assets/[^/]+/data", e["uri"])]
 
 
 def _full_results(uid: str) -> list[dict]:
@@ -91,7 +89,6 @@ def _full_results(uid: str) -> list[dict]:
     raise LookupError(uid)
 
 
-@needs_recordings
 def test_asset_has_the_recorded_keys_and_value_types(protection: KoboServer) -> None:
     recorded = next(iter(_recorded_assets().values()))
     ours = _get(protection, f"/api/v2/assets/{forms.ASSET_UID}/").json()
@@ -102,7 +99,6 @@ def test_asset_has_the_recorded_keys_and_value_types(protection: KoboServer) -> 
     assert ours["deployed_version_id"] == forms.V2 and ours["deployment__submission_count"] == 2500
 
 
-@needs_recordings
 def test_version_list_and_detail_have_the_recorded_shapes(protection: KoboServer) -> None:
     recorded_list = _recorded(r"/versions/?$")[0]["body"]
     recorded_detail = _recorded(r"/versions/v[^/]+/?$")[0]["body"]
@@ -115,7 +111,6 @@ def test_version_list_and_detail_have_the_recorded_shapes(protection: KoboServer
     assert detail["content"] == forms.form_content(forms.V1)
 
 
-@needs_recordings
 def test_synthetic_submissions_carry_the_recorded_metadata_with_the_same_types(protection: KoboServer) -> None:
     kinds: dict[str, set[str]] = {}
     for exchange in _recorded_data_pages():
@@ -132,7 +127,6 @@ def test_synthetic_submissions_carry_the_recorded_metadata_with_the_same_types(p
     assert "meta/deprecatedID" not in ours[1]
 
 
-@needs_recordings
 @pytest.mark.parametrize("exchange", _recorded_data_pages(), ids=lambda e: f"{e['file']}:{urlsplit(e['uri']).query}")
 def test_replays_every_recorded_data_page_exactly(server: KoboServer, exchange: dict) -> None:
     """Served the recorded submissions, the fake answers each recorded request with the recorded body."""
@@ -350,10 +344,9 @@ def test_the_incident_date_moved_between_groups_in_version_2() -> None:
             assert path in paths or role == "victims_repeat", (version, role, path)
 
 
-@pytest.mark.skipif(not (REFERENCE / "mli_pcodes_adm1_adm2.csv").is_file(), reason="P-code table not found")
 def test_place_choices_are_mali_pcodes_or_names_of_them() -> None:
-    with (REFERENCE / "mli_pcodes_adm1_adm2.csv").open(encoding="utf-8") as handle:
-        pcodes = {row["P-Code"]: row for row in csv.DictReader(handle)}
+    with COD_TABLE.open(encoding="utf-8") as handle:
+        pcodes = {row["P-Code"]: row for row in csv.DictReader(handle) if row["Location"] == "MLI"}
     region_names = [name for name in forms.REGIONS if not name.startswith("ML")]
     assert region_names and len(region_names) < len(forms.REGIONS)  # both styles are present
     for name, (pcode, _, _) in forms.REGIONS.items():
@@ -410,15 +403,11 @@ def test_submissions_look_like_kobo_data() -> None:
     assert seen_missing_gps and seen_v2
 
 
-def test_generation_is_reproducible_and_fast() -> None:
+def test_generation_is_reproducible() -> None:
     synthetic = forms.SyntheticSubmissions(seed=11)
     assert synthetic.make(1234) == forms.SyntheticSubmissions(seed=11).make(1234)
     assert synthetic.make(1234) != forms.SyntheticSubmissions(seed=12).make(1234)
     assert synthetic.by_id(forms.submission_id(1234))["_id"] == forms.submission_id(1234)
     rng = random.Random(5)
     assert forms.make_submission(0, rng, forms.V1)["__version__"] == forms.V1
-    started = time.perf_counter()
-    generated = sum(1 for _ in synthetic.iter(10_000))
-    elapsed = time.perf_counter() - started
-    # About 40 µs a submission on an idle core (so 100k in a few seconds); the bound leaves room for a busy CI.
-    assert generated == 10_000 and elapsed < 6.0
+    assert [r["_id"] for r in synthetic.iter(3)] == [forms.submission_id(i) for i in range(3)]

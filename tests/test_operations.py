@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -23,6 +22,7 @@ from typer.testing import CliRunner
 from protection_etl.config import ScheduleConfig
 from protection_etl.flows.cli import app
 from protection_etl.flows.lock import RunInProgress, lock_path, read_holder, run_lock
+from tests.support.waiting import patience, wait_exit, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("protection-etl")
@@ -39,14 +39,15 @@ SOURCES = {
     "cmp": '[sources.cmp]\nkind = "cmp"\npath = "inbox/cmp/*"\nfreshness_days = {days}\n',
 }
 HOLD_LOCK = """
-import sys, time
+import sys
 from pathlib import Path
 from protection_etl.flows.lock import run_lock
 with run_lock(Path(sys.argv[1]), "run") as lock:
     lock.record_run(sys.argv[2])
     print("held", flush=True)
-    time.sleep(120)
+    sys.stdin.read()  # until the test closes our stdin or kills us
 """
+PAUSE_IN_LOAD = REPO / "tests" / "support" / "pause_in_load"  # a sitecustomize for the kill test's child
 
 
 def write_site(folder: Path, sources: list[str], freshness_days: int = 36500, name: str = "pipeline.toml") -> Path:
@@ -56,11 +57,14 @@ def write_site(folder: Path, sources: list[str], freshness_days: int = 36500, na
     return path
 
 
-def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a `protection-etl` subprocess: its own Prefect home, patience for a busy machine."""
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
-               **extra)
+def cli_env(tmp_path: Path, api_url: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a `protection-etl` subprocess: its own Prefect home; the session's Prefect server when
+    `api_url` is given, else none (the command starts its own, with patience for a busy machine)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"),
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=str(round(patience(120))), **extra)
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
     return env
 
 
@@ -78,17 +82,6 @@ def of_source(rows: dict[str, list[tuple]], folder: Path, source: str) -> dict[s
         position = {t: [c[0] for c in con.execute(f"describe harmonised.{t}").fetchall()].index("source")
                     for t in rows}
     return {t: [r for r in table_rows if r[position[t]] == source] for t, table_rows in rows.items()}
-
-
-def wait_for(predicate, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
-    """Poll until predicate() is true; fail after timeout, or at once if the process ended first."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the process ended (code {process.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {timeout:.0f} s")
-        time.sleep(0.2)
 
 
 def alive(pid: int) -> bool:
@@ -132,15 +125,15 @@ def group_members(pgid: int) -> set[int]:
 @contextmanager
 def lock_held_by_another_process(state_dir: Path, run_id: str) -> Iterator[subprocess.Popen]:
     """A real second process holding the run lock for `run_id`; SIGKILLed at the end if still there."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(state_dir), run_id], stdout=subprocess.PIPE,
-                              text=True, start_new_session=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(state_dir), run_id], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         yield holder
     finally:
         with suppress(ProcessLookupError):
             os.killpg(holder.pid, signal.SIGKILL)
-        holder.wait(timeout=30)
+        wait_exit(holder, 30)
 
 
 def test_the_lock_refuses_a_second_run_then_reports_the_holder_killed_as_stale(tmp_path):
@@ -151,7 +144,7 @@ def test_the_lock_refuses_a_second_run_then_reports_the_holder_killed_as_stale(t
         assert refused.value.holder.run_id == "20261130T020000Z-ab12"
         assert "run 20261130T020000Z-ab12" in str(refused.value) and f"pid {holder.pid}" in str(refused.value)
         os.killpg(holder.pid, signal.SIGKILL)  # the kernel lets go of its flock; its note stays in the file
-        holder.wait(timeout=30)
+        wait_exit(holder, 30)
         assert read_holder(lock_path(state)).run_id == "20261130T020000Z-ab12"
         with run_lock(state, "run") as lock:
             assert lock.stale.run_id == "20261130T020000Z-ab12" and lock.stale.pid == holder.pid
@@ -171,9 +164,9 @@ def test_a_scheduled_run_is_refused_while_another_run_holds_the_lock(demo_copy):
     assert not (demo_copy / "warehouse" / "protection.duckdb").exists()  # refused before touching the warehouse
 
 
-@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.slow
 def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_the_next_run_completes(
-        demo_copy, tmp_path):
+        demo_copy, tmp_path, prefect_harness):
     from protection_etl.flows.nightly import run_nightly
 
     # the reference: a clean run on the same inputs
@@ -187,25 +180,28 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
     paused = tmp_path / "paused-in-cpims-load"
     run = [str(CLI), "run", "--config", str(config)]
     with open(tmp_path / "killed.out", "wb") as out:
-        victim = subprocess.Popen(run, env=cli_env(tmp_path, PROTECTION_ETL_TEST_PAUSE_IN_LOAD=f"cpims:{paused}"),
-                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        seam = {"PYTHONPATH": os.pathsep.join(filter(None, [str(PAUSE_IN_LOAD), os.environ.get("PYTHONPATH")])),
+                "PROTECTION_ETL_PAUSE_IN_LOAD": f"cpims:{paused}"}
+        victim = subprocess.Popen(run, env=cli_env(tmp_path, prefect_harness, **seam), stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_for(paused.exists, 300, "pause inside the cpims load", victim)
+        wait_for(paused.exists, 120, "pause inside the cpims load", victim)
         running = read_holder(lock_path(demo_copy / "warehouse" / "state"))
         assert running.pid == victim.pid and list((demo_copy / "warehouse" / "raw" / "cpims").glob(
             f"*/{running.run_id}"))  # the lock names the run that is loading
 
-        second = subprocess.run(run, env=cli_env(tmp_path), capture_output=True, text=True, timeout=120)
+        second = subprocess.run(run, env=cli_env(tmp_path, prefect_harness), capture_output=True, text=True,
+                                timeout=patience(120))
         assert second.returncode == 3
         assert f"run {running.run_id}" in second.stderr and "in progress" in second.stderr
 
         os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait(timeout=30)
+        wait_exit(victim, 30)
         wait_for(lambda: not group_members(victim.pid), 30, "end of the killed run's processes")
     finally:
         with suppress(ProcessLookupError):
             os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait(timeout=30)
+        wait_exit(victim, 30)
 
     after_kill = harmonised_rows(demo_copy)  # the warehouse opens
     assert of_source(after_kill, demo_copy, "fivew") == of_source(expected, reference, "fivew")  # committed: after

@@ -9,9 +9,11 @@ from contextlib import suppress
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from protection_etl.flows.lock import lock_path, read_holder
-from tests.test_operations import CLI, alive, cli_env, descendants, group_members, wait_for
+from tests.support.waiting import wait_exit, wait_for
+from tests.test_operations import CLI, alive, cli_env, descendants, group_members
 
 TINY_SITE = """
 [warehouse]
@@ -28,6 +30,8 @@ freshness_days = 36500
 """
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("own-prefect-server")
 def test_serve_runs_the_schedule_and_stops_cleanly_on_sigterm(demo_copy, tmp_path):
     config = demo_copy / "pipeline.toml"
     config.write_text(TINY_SITE, encoding="utf-8")
@@ -40,13 +44,13 @@ def test_serve_runs_the_schedule_and_stops_cleanly_on_sigterm(demo_copy, tmp_pat
     try:
         # the first minute boundary after the server is up, the runner's 10 s poll, then the run itself, which has
         # finished once its report is written and it has let go of the lock
-        wait_for(lambda: any(reports.glob("*.html")) and read_holder(lock) is None, 300, "finished scheduled run",
+        wait_for(lambda: any(reports.glob("*.html")) and read_holder(lock) is None, 180, "finished scheduled run",
                  serve)
         started = descendants(serve.pid)
         assert any("server" in _command(pid) and "start" in _command(pid) for pid in started)
 
         serve.send_signal(signal.SIGTERM)
-        assert serve.wait(timeout=120) == 0, (tmp_path / "serve.out").read_text()
+        assert wait_exit(serve, 60) == 0, (tmp_path / "serve.out").read_text()
         wait_for(lambda: not any(alive(pid) for pid in started) and not group_members(serve.pid), 30,
                  "end of every process serve started")
     finally:
@@ -55,7 +59,7 @@ def test_serve_runs_the_schedule_and_stops_cleanly_on_sigterm(demo_copy, tmp_pat
         for pid in started:  # whatever escaped its process group (the server has its own)
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        serve.wait(timeout=30)
+        wait_exit(serve, 30)
 
     with duckdb.connect(str(demo_copy / "warehouse" / "protection.duckdb"), read_only=True) as con:
         runs = con.execute("select run_id, status from audit.runs where trigger = 'schedule' "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -135,17 +133,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, load: SourceLoad, *
         if quality is not None and not quality.empty:
             record_quality(con, quality)
         record_source_load(con, SourceLoad(**{**load.__dict__, "rows_loaded": loaded}))
-        _pause_for_kill_test(load.source)
     return loaded
-
-
-def _pause_for_kill_test(source: str) -> None:
-    """Test hook only: PROTECTION_ETL_TEST_PAUSE_IN_LOAD="<source>:<file>" touches <file> and waits here, inside
-    that source's uncommitted transaction, for the kill -9 test (tests/test_operations.py) to kill the process."""
-    paused_source, _, marker = os.environ.get("PROTECTION_ETL_TEST_PAUSE_IN_LOAD", "").partition(":")
-    if paused_source == source and marker:
-        Path(marker).touch()
-        time.sleep(300)
 
 
 def record_rejection(con: duckdb.DuckDBPyConnection, load: SourceLoad, problems: list[Problem],

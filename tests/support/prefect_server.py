@@ -1,0 +1,134 @@
+"""One Prefect server for the whole test session, shared by every xdist worker and by the CLI runs tests start.
+
+The first test that needs Prefect starts `prefect server start` on loopback (under a file lock in the session's
+state folder, so one worker starts it and the others reuse it) and polls `/api/health` until a deadline that scales
+with the machine (tests/support/waiting.py). The process that made the state folder (the xdist controller, or pytest
+without xdist) stops it at the end of the session.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import suppress
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tests.support.smtp_server import LOOPBACK, free_port
+from tests.support.waiting import patience
+
+STARTUP_SECONDS = 120  # about 10 s on an idle machine
+ATTEMPTS = 3  # a port taken between free_port() and the server's bind is retried on another port
+# Runs are driven by the tests in-process: the server's periodic services would only compete for the cores.
+QUIET_SERVICES = ("SCHEDULER", "LATE_RUNS", "FOREMAN", "CANCELLATION_CLEANUP", "PAUSE_EXPIRATIONS", "REPOSSESSOR",
+                  "CLEANUP_RECONCILER")
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never goes through a proxy
+
+
+class ServerError(RuntimeError):
+    """The shared Prefect server did not start."""
+
+
+@dataclass(frozen=True)
+class SharedServer:
+    """Where the session's server answers, and the process group to stop."""
+
+    api_url: str
+    pid: int
+
+
+def shared_server(state: Path) -> SharedServer:
+    """The session's server: started by the first caller, reused by the others (a failure is reused too)."""
+    info = state / "prefect-server.json"
+    with open(state / "prefect-server.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held at most for one start-up, which has its own deadline
+        if not info.exists():
+            try:
+                found = asdict(_start(state / "prefect-server"))
+            except ServerError as exc:
+                found = {"error": str(exc)}
+            info.write_text(json.dumps(found), encoding="utf-8")
+        found = json.loads(info.read_text(encoding="utf-8"))
+    if "error" in found:
+        raise ServerError(found["error"])
+    return SharedServer(**found)
+
+
+def stop_shared_server(state: Path) -> None:
+    """Stop the session's server if one was started: SIGTERM its process group, SIGKILL what is left."""
+    info = state / "prefect-server.json"
+    if not info.exists() or "pid" not in (found := json.loads(info.read_text(encoding="utf-8"))):
+        return
+    _signal_group(found["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + patience(10)
+    while _exists(found["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _signal_group(found["pid"], signal.SIGKILL)
+
+
+def _start(home: Path) -> SharedServer:
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update({
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'server.db'}",
+        "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+        **{f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in QUIET_SERVICES},
+    })
+    log_path = home / "server.log"
+    for _ in range(ATTEMPTS):
+        port = free_port()
+        command = [sys.executable, "-m", "prefect", "server", "start", "--host", LOOPBACK, "--port", str(port),
+                   "--no-ui", "--analytics-off"]
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        api_url = f"http://{LOOPBACK}:{port}/api"
+        if _healthy_before_exit(api_url, process):
+            return SharedServer(api_url, process.pid)
+        if process.returncode is None:  # still starting after the whole deadline
+            _signal_group(process.pid, signal.SIGKILL)
+            raise ServerError(f"the test Prefect server did not answer {api_url}/health within "
+                              f"{patience(STARTUP_SECONDS):.0f} s; see {log_path}")
+    raise ServerError(f"the test Prefect server exited {ATTEMPTS} times while starting (last code "
+                      f"{process.returncode}); see {log_path}:\n{_tail(log_path)}")
+
+
+def _healthy_before_exit(api_url: str, process: subprocess.Popen) -> bool:
+    """Poll /health until it answers (True) or the process exits (False); leave it running at the deadline."""
+    started = time.monotonic()
+    while time.monotonic() - started < patience(STARTUP_SECONDS):
+        if process.poll() is not None:
+            return False
+        with (suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+              _DIRECT.open(f"{api_url}/health", timeout=5) as response):
+            if response.status == 200:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with suppress(FileNotFoundError):  # a zombie (its parent, a finished worker, is gone) is as good as stopped
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
