@@ -22,9 +22,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 demo: install
 	$(VENV)/bin/protection-etl demo --config demo/pipeline.toml
 
+# --dist loadgroup: the tests that start a Prefect server of their own share one worker (tests/conftest.py).
+# pytest exit 5 means it collected no test: said in one line, and still a failure.
 test: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -n 2 -q
+	@$(VENV)/bin/pytest -n 2 --dist loadgroup -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no test (exit 5)" >&2; fi; exit $$status
 
 lint: install
 	$(VENV)/bin/ruff check .

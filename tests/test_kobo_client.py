@@ -14,6 +14,7 @@ import requests
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
 from tests.support import kobo_forms as forms
 from tests.support.kobo_server import DEFAULT_TOKEN, FormVersion, KoboServer
+from tests.support.waiting import patience
 
 SOURCE = "protection_monitoring"
 NO_WAIT = RetryPolicy(delays=(1.0, 2.0, 4.0, 8.0))
@@ -186,9 +187,10 @@ def test_gives_up_after_the_last_attempt(slim: KoboServer) -> None:
 
 
 def test_a_slow_answer_times_out_and_is_retried(slim: KoboServer) -> None:
-    slim.slow_next(5.0)  # the abandoned answer is dropped when the server stops, so it never reaches the log
+    read_timeout = patience(1.0)  # long enough for any prompt answer on this machine, far below the slow one
+    slim.slow_next(20 * read_timeout)  # the abandoned answer is dropped when the server stops, never logged
     waits = Waits()
-    with _client(slim, waits=waits, read_timeout=0.3) as client:
+    with _client(slim, waits=waits, read_timeout=read_timeout) as client:
         first = next(client.iter_pages())
         assert client.page_size == 500  # a timed-out page is retried slimer
     assert waits == [NO_WAIT.delays[0]]

@@ -21,7 +21,6 @@ from tests.support.kobo_server import DEFAULT_TOKEN, FormVersion, KoboServer, se
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDED = REPO / "tests" / "fixtures" / "kobo_recorded"  # provenance: its README.md
-COD_TABLE = REPO / "tests" / "fixtures" / "reference" / "global_pcodes_adm1_adm2.csv"
 AUTH = {"Authorization": f"Token {DEFAULT_TOKEN}"}
 
 
@@ -344,8 +343,8 @@ def test_the_incident_date_moved_between_groups_in_version_2() -> None:
             assert path in paths or role == "victims_repeat", (version, role, path)
 
 
-def test_place_choices_are_mali_pcodes_or_names_of_them() -> None:
-    with COD_TABLE.open(encoding="utf-8") as handle:
+def test_place_choices_are_mali_pcodes_or_names_of_them(cod_table: Path) -> None:
+    with cod_table.open(encoding="utf-8") as handle:
         pcodes = {row["P-Code"]: row for row in csv.DictReader(handle) if row["Location"] == "MLI"}
     region_names = [name for name in forms.REGIONS if not name.startswith("ML")]
     assert region_names and len(region_names) < len(forms.REGIONS)  # both styles are present

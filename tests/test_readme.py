@@ -23,6 +23,7 @@ def test_first_screen_gives_make_demo_and_make_test():
     assert "make demo" in first_screen and "make test" in first_screen
 
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_the_readme_commands_tests_first():
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
-    assert "make test" in ci
+    commands = [line.strip() for line in ci.splitlines() if line.strip().startswith("make ")]
+    assert commands == ["make test", "make demo"]

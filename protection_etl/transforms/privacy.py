@@ -84,6 +84,11 @@ class PrivacyRules:
 
         A header naming two things ('Nom et prénom / Site') is judged part by part: a place word in one part does
         not excuse the other.
+
+        >>> rules = PrivacyRules.from_mapping({"identifying": {"a person's name": {
+        ...     "phrases": ["nom"], "unless_place_or_org": True}}, "not_a_person": ["region"]})
+        >>> rules.identifying_kind("Nom de la survivante"), rules.identifying_kind("Nom de la région")
+        ("a person's name", None)
         """
         if (tag := hxl_parts(label)) is not None:
             personal = any(tag[0] == name and attributes <= tag[1] for name, attributes in self.hxl)

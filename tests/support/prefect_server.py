@@ -21,7 +21,6 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tests.support.smtp_server import LOOPBACK, free_port
 from tests.support.waiting import patience
 
 STARTUP_SECONDS = 120  # about 10 s on an idle machine
@@ -74,6 +73,8 @@ def stop_shared_server(state: Path) -> None:
 
 
 def _start(home: Path) -> SharedServer:
+    from tests.support.smtp_server import LOOPBACK, free_port  # only when a server is started
+
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update({

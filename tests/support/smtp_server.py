@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.support.waiting import patience
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -173,6 +175,7 @@ def start_smtp_server(
         # a fixed name spares aiosmtpd a reverse DNS lookup of the machine at every connection
         server_hostname="localhost",
         ssl_context=implicit_tls.server_context() if implicit_tls else None,
+        ready_timeout=patience(10),  # aiosmtpd's own 5 s is a cliff on a crowded machine
         **smtp_options,
     )
     controller.start()

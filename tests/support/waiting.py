@@ -18,11 +18,7 @@ PATIENCE_ENV = "PROTECTION_ETL_TEST_PATIENCE"  # a further factor, e.g. 3 on a v
 
 
 def patience(seconds: float) -> float:
-    """`seconds` stretched by the machine's load per core (when above 1) and by PROTECTION_ETL_TEST_PATIENCE.
-
-    >>> patience(10) >= 10
-    True
-    """
+    """`seconds` stretched by the machine's load per core (when above 1) and by PROTECTION_ETL_TEST_PATIENCE."""
     load_per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
     return seconds * max(1.0, load_per_core) * max(1.0, float(os.environ.get(PATIENCE_ENV) or 1))
 
