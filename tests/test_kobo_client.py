@@ -239,7 +239,7 @@ def test_default_page_is_100_and_a_limit_over_the_maximum_is_cut() -> None:
         assert [len(p.results) for p in pages] == [1000, 1000, 500]  # the server cut 5000 to 1000
         assert all(r.params["limit"] == 5000 for r in kobo.data_requests())  # the client still asked explicitly
         unlimited = requests.get(f"{kobo.base_url}/api/v2/assets/{forms.ASSET_UID}/data/",
-                                 headers={"Authorization": f"Token {DEFAULT_TOKEN}"}, timeout=10).json()
+                                 headers={"Authorization": f"Token {DEFAULT_TOKEN}"}, timeout=patience(10)).json()
         assert len(unlimited["results"]) == 100
 
 

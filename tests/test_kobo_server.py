@@ -18,6 +18,7 @@ import yaml
 
 from tests.support import kobo_forms as forms
 from tests.support.kobo_server import DEFAULT_TOKEN, FormVersion, KoboServer, serve_kobo
+from tests.support.waiting import patience
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDED = REPO / "tests" / "fixtures" / "kobo_recorded"  # provenance: its README.md
@@ -43,7 +44,7 @@ def protection(server: KoboServer) -> KoboServer:
 
 def _get(server: KoboServer, path: str, token: str | None = DEFAULT_TOKEN, **params: object) -> requests.Response:
     headers = {"Authorization": f"Token {token}"} if token else {}
-    return requests.get(server.base_url + path, params=params, headers=headers, timeout=10)
+    return requests.get(server.base_url + path, params=params, headers=headers, timeout=patience(10))
 
 
 def _data(server: KoboServer, uid: str = forms.ASSET_UID, **params: object) -> requests.Response:
@@ -134,7 +135,7 @@ def test_replays_every_recorded_data_page_exactly(server: KoboServer, exchange: 
     server.add_asset(uid, asset["name"], [FormVersion(asset["version_id"], asset["content"], asset["date_deployed"])])
     server.add_submissions(uid, _full_results(uid))
     recorded_root = "{0.scheme}://{0.netloc}".format(urlsplit(exchange["uri"]))
-    answer = requests.get(exchange["uri"].replace(recorded_root, server.base_url), headers=AUTH, timeout=10)
+    answer = requests.get(exchange["uri"].replace(recorded_root, server.base_url), headers=AUTH, timeout=patience(10))
     expected = json.loads(json.dumps(exchange["body"]).replace(recorded_root, server.base_url))
     assert answer.status_code == exchange["status"]
     assert answer.json() == expected
@@ -146,7 +147,7 @@ def test_default_page_is_100_and_next_keeps_the_other_parameters(protection: Kob
     assert (page["count"], len(page["results"]), page["previous"]) == (2500, 100, None)
     assert page["next"] == (f"{protection.base_url}/api/v2/assets/{forms.ASSET_UID}/data/"
                             "?format=json&limit=100&start=100")
-    second = requests.get(page["next"], headers=AUTH, timeout=10).json()
+    second = requests.get(page["next"], headers=AUTH, timeout=patience(10)).json()
     assert second["results"][0]["_id"] == page["results"][-1]["_id"] + forms.ID_STEP
     assert second["previous"] == f"{protection.base_url}/api/v2/assets/{forms.ASSET_UID}/data/?format=json&limit=100"
 

@@ -17,6 +17,7 @@ import pytest
 from protection_etl.warehouse import db
 from protection_etl.warehouse.publish import PublishResult, publish_snapshot
 from protection_etl.warehouse.views import create_views
+from tests.support.waiting import wait_exit
 
 FEB = date(2025, 2, 1)
 MIN_CELL = 5
@@ -281,7 +282,7 @@ def test_reader_in_another_process_keeps_its_snapshot_while_a_new_one_is_publish
         reader.stdin.write("\n")
         reader.stdin.flush()
         assert reader.stdout.readline().strip() == "1000"
-        assert reader.wait(timeout=30) == 0
+        assert wait_exit(reader, 30) == 0
     finally:
         reader.kill()
     assert read(snapshot, "select sum(persons) from harmonised.displacement") == [(1500,)]
