@@ -41,6 +41,7 @@ def query(site: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+@pytest.mark.slow
 def test_the_whole_demo_loads_and_every_source_reaches_the_analysis_views(demo_copy):
     summary = run_nightly(str(demo_copy / "pipeline.toml"))
     outcomes = {o.source: o for o in summary.outcomes}

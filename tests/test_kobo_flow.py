@@ -151,6 +151,7 @@ class Submissions:
 
 # --- 25,000 submissions, then edits, deletes and 500 new ones --------------------------------------------------
 
+@pytest.mark.slow
 def test_25000_submissions_then_an_incremental_run_with_edits_deletes_and_new_ones(tmp_path, monkeypatch):
     # One test rather than a module fixture: pytest-xdist could otherwise build the 25,000 twice, once per worker.
     # Compact submissions: paging, sweep and merge do not depend on the answers the mapping does not read.
