@@ -310,3 +310,20 @@ def test_an_unknown_level_is_placed_through_the_one_below(matcher, row, expected
 def test_a_similar_name_below_does_not_rescue_an_unknown_region(matcher):
     place = resolve_place(matcher, {"region": "Atlantis", "cercle": "Bandiagarra"}, PLACE)
     assert place.admin1_pcode is None and place.problems[0][:2] == ("region", "Atlantis")
+
+
+def test_a_cod_table_with_deeper_levels_keeps_levels_1_to_3():
+    from protection_etl.transforms.gazetteer import GazetteerError, gazetteer_from_cod
+
+    cod = pd.DataFrame({"Location": ["NER"] * 4, "Admin Level": ["1", "2", "3", "4"],
+                        "P-Code": ["NE004", "NE004007", "NE004007001", "NE004007001001"],
+                        "Name": ["Maradi", "Ville de Maradi", "Maradi I", "Quartier"],
+                        "Parent P-Code": ["NER", "NE004", "NE004007", "NE004007001"]})
+    units = gazetteer_from_cod(cod, "NER")
+    assert units[["pcode", "level", "admin1_pcode"]].values.tolist() == [
+        ["NE004", 1, "NE004"], ["NE004000", 2, "NE004"], ["NE004007", 2, "NE004"], ["NE004007001", 3, "NE004"]]
+    with pytest.raises(GazetteerError, match="listed twice"):
+        gazetteer_from_cod(pd.concat([cod, cod.head(1)]), "NER")
+    with pytest.raises(GazetteerError, match="parent NE009 of NE009001 is not in the table"):
+        gazetteer_from_cod(pd.concat([cod, cod.iloc[[1]].assign(**{"P-Code": "NE009001", "Parent P-Code": "NE009"})]),
+                           "NER")

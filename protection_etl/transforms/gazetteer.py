@@ -48,6 +48,7 @@ def gazetteer_from_cod(cod: pd.DataFrame, country: str) -> pd.DataFrame:
         if "Valid from date" in rows else None,
     })
     _check_units(units, country)
+    units = units[units["level"] <= 3].copy()  # HDX lists go down to admin 4; the harmonised tables stop at 3
     units["level"] = units["level"].astype(int)
     units["admin1_pcode"] = _regions_of(units)
     units["is_unspecified"] = False
@@ -57,9 +58,9 @@ def gazetteer_from_cod(cod: pd.DataFrame, country: str) -> pd.DataFrame:
 
 
 def _check_units(units: pd.DataFrame, country: str) -> None:
-    bad_level = units[units["level"].isna() | ~units["level"].isin([1, 2, 3])]
+    bad_level = units[units["level"].isna() | (units["level"] < 1) | (units["level"] % 1 != 0)]
     if not bad_level.empty:
-        raise GazetteerError(f"{country}: P-code {bad_level['pcode'].iloc[0]} has an admin level other than 1, 2, 3")
+        raise GazetteerError(f"{country}: P-code {bad_level['pcode'].iloc[0]} has no admin level 1, 2, 3 …")
     doubled = units[units["pcode"].duplicated()]["pcode"]
     if not doubled.empty:
         raise GazetteerError(f"{country}: P-code {doubled.iloc[0]} is listed twice")
