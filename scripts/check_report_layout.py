@@ -63,8 +63,11 @@ def sample_report() -> RunReport:
                                "matched by similarity to ML0501 Bandiagara (95%)", "info"))
     history = {s.source: [HistoryPoint(f"n{i}", at - timedelta(days=30 - i), "loaded", 27_000 + 20 * i, i % 3)
                           for i in range(30)] for s in sources}
+    # a month without CMP rows (June) must show as a gap
+    months = {s.source: {date(2026, m, 1): 2000 + 150 * m for m in range(1, 12) if (s.source, m) != ("cmp", 6)}
+              for s in sources}
     return RunReport("20261130T020000Z-a1b2", at, at + timedelta(minutes=3, seconds=5), "failed", sources,
-                     failures, cells, history, "2 sources failed")
+                     failures, cells, history, "2 sources failed", months)
 
 
 def harness(html: Path, width: int, height: int) -> Path:
@@ -84,7 +87,7 @@ def page_width(chromium: str, html: Path, width: int) -> int:
     return int(found.group(1))
 
 
-def screenshot(chromium: str, html: Path, width: int, png: Path, height: int = 2600) -> None:
+def screenshot(chromium: str, html: Path, width: int, png: Path, height: int = 4000) -> None:
     subprocess.run([chromium, *CHROMIUM_FLAGS, f"--window-size={max(width, 500)},{height}",
                     f"--screenshot={png}", harness(html, width, height).as_uri()],
                    capture_output=True, timeout=120, check=True)

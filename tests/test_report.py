@@ -32,6 +32,7 @@ from protection_etl.expectations.report import (
     render_summary_html as rendered_summary_html,
 )
 from protection_etl.warehouse.db import connect, migrate
+from protection_etl.warehouse.loader import SourceLoad, record_source_load
 
 
 def render_report_html(report, language: str = "fr") -> str:
@@ -299,8 +300,10 @@ def test_the_page_has_a_chart_per_source_over_its_runs(failing_night):
     html = render_report_html(load_run_report(failing_night), "en")
 
     for source, _ in SOURCES:
-        assert f'aria-label="{source}: loaded and quarantined rows in the last 4 runs"' in html
-    assert 'title="2026-11-30 02:00: loaded with warnings, 2\u00a0758 loaded, 2 quarantined"' in html
+        assert f'aria-label="{source}: rows in the warehouse after each of the last 4 runs"' in html
+    # loads recorded without the rows held fall back to the rows they loaded
+    assert ('title="2026-11-30 02:00: loaded with warnings, 2\u00a0758 rows in the warehouse, 2\u00a0758 loaded, '
+            '2 quarantined"') in html
 
 
 def test_only_the_first_200_quarantined_rows_are_shown(con):
@@ -433,3 +436,59 @@ def test_a_similarity_note_is_not_a_warning(con):
     report = load_run_report(con, TONIGHT)
     assert [row.value for row in report.quarantine] == ["Bandiagarra"]  # still shown, for the IMO to confirm
     assert report.warning_sources() == [] and report.rows_quarantined == 0 and report.outcome == "ok"
+
+
+def test_the_last_runs_chart_shows_the_rows_held_not_each_runs_increment(con):
+    # KoBo: a full load of 548 submissions, then an incremental run that merged 1 new one
+    add_run(con, "full", NIGHT_START - timedelta(days=1), "succeeded")
+    add_load(con, "full", "protection_monitoring", "kobo", "loaded", loaded=548)
+    add_run(con, TONIGHT, NIGHT_START, "succeeded")
+    add_load(con, TONIGHT, "protection_monitoring", "kobo", "loaded", loaded=1)
+    con.execute("update audit.source_loads set rows_held = case run_id when 'full' then 548 else 549 end")
+
+    chart = history_chart(load_run_report(con).history["protection_monitoring"])
+
+    assert chart.peak == 549
+    assert [bar.loaded_px for bar in chart.bars] == [round(CHART_HEIGHT_PX * 548 / 549), CHART_HEIGHT_PX]
+
+
+def test_loads_record_the_rows_the_warehouse_holds_for_the_source(con):
+    add_run(con, TONIGHT, NIGHT_START, "succeeded")
+    add_gbv_rows(con, {date(2026, 9, 1): 2, date(2026, 10, 1): 3})
+    record_source_load(con, SourceLoad(TONIGHT, "gbvims", "gbvims", "loaded", rows_loaded=3))
+
+    assert con.execute("select rows_held from audit.source_loads").fetchall() == [(5,)]
+
+
+def add_gbv_rows(con, per_month: dict[date, int], source: str = "gbvims") -> None:
+    for month, rows in per_month.items():
+        for i in range(rows):
+            con.execute("insert into harmonised.gbv_incident (source, load_id, period_start, admin1_pcode, "
+                        "admin2_pcode, gbv_type, sex, age_range, incidents) values (?, 'l', ?, 'ML05', 'ML0501', "
+                        "'rape', 'f', ?, 1)", [source, month, f"band-{i}"])
+
+
+def test_rows_by_month_cover_12_months_and_show_the_missing_one(con):
+    add_run(con, TONIGHT, NIGHT_START, "succeeded")
+    add_load(con, TONIGHT, "gbvims", "gbvims", "loaded", loaded=6)
+    # 2025-11 is just outside the 12 months up to November 2026; October 2026 is missing
+    add_gbv_rows(con, {date(2025, 11, 1): 1, date(2025, 12, 1): 2, date(2026, 9, 1): 4})
+
+    report = load_run_report(con)
+    html = render_report_html(report, "en")
+
+    assert report.months == {"gbvims": {date(2025, 12, 1): 2, date(2026, 9, 1): 4}}
+    assert '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="gbvims: rows by month' in html
+    assert "<title>September 2026: 4 rows</title>" in html and "<title>December 2025: 2 rows</title>" in html
+    assert "No rows for: Jan 2026, Feb 2026" in html and "Oct 2026, Nov 2026." in html
+    assert "<title>septembre 2026 : 4 lignes</title>" in render_report_html(report)
+
+
+def test_data_up_to_is_the_latest_period_the_warehouse_holds(con):
+    add_run(con, "october", NIGHT_START - timedelta(days=1), "succeeded")
+    add_load(con, "october", "gbvims", "gbvims", "loaded", loaded=6)
+    add_run(con, TONIGHT, NIGHT_START, "failed")
+    add_load(con, TONIGHT, "gbvims", "gbvims", "failed", loaded=0)
+    con.execute("update audit.source_loads set latest_period = null where run_id = ?", [TONIGHT])
+
+    assert load_run_report(con).sources[0].latest_period == date(2026, 10, 1)

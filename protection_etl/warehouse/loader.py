@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,7 @@ from protection_etl.transforms.gazetteer import GazetteerError, gazetteer_from_c
 from protection_etl.transforms.problems import Problem, problems_frame
 from protection_etl.warehouse.db import insert_frame, staged, transaction
 
+SQL_DIR = Path(__file__).parent / "sql"
 GAZETTEER_CSV = Path(__file__).parent / "reference" / "mli_admin.csv"
 BUNDLED_COUNTRY = "MLI"  # the bundled gazetteer (regions, cercles, communes); other countries need a COD table
 GAZETTEER_DTYPES = {"pcode": str, "name": str, "parent_pcode": str, "admin1_pcode": str}
@@ -119,8 +121,24 @@ def record_problems(con: duckdb.DuckDBPyConnection, run_id: str, problems: list[
 
 
 def record_source_load(con: duckdb.DuckDBPyConnection, load: SourceLoad) -> None:
-    """Insert or replace the audit.source_loads row of a source in a run."""
-    insert_frame(con, "audit.source_loads", pd.DataFrame([load.__dict__]), or_replace=True)
+    """Insert or replace the audit.source_loads row of a source in a run, with the rows the warehouse now holds
+    for the source (loaded or not, so that the report charts the stock over time, not each run's increment)."""
+    frame = pd.DataFrame([{**load.__dict__, "rows_held": rows_held(con, load.source)}])
+    insert_frame(con, "audit.source_loads", frame, or_replace=True)
+
+
+def rows_held(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    """Rows of one source in every harmonised table that has a `source` column (the gazetteer excluded)."""
+    tables = [row[0] for row in con.execute(_sql("status_rows")).fetchall()]
+    if not tables:
+        return 0
+    counts = " union all ".join(f"select count(*) as n from harmonised.{t} where source = $source" for t in tables)
+    return int(con.execute(f"select coalesce(sum(n), 0) from ({counts})", {"source": source}).fetchall()[0][0])
+
+
+@cache
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, load: SourceLoad, *,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from protection_etl.expectations.report.charts import MONTHS_SHOWN, last_months
 from protection_etl.expectations.report.model import (
     HistoryPoint,
     QualityFailure,
@@ -42,7 +44,26 @@ def load_run_report(
         failures=[_failure(row) for row in _query(con, "failures", run_id=run_id)],
         quarantine=[QuarantineRow(**row) for row in _query(con, "quarantine", run_id=run_id)],
         history=_history(_query(con, "history", run_id=run_id, runs=history_runs)),
+        months=monthly_rows(con, run["started_at"].date()),
     )
+
+
+def monthly_rows(con: duckdb.DuckDBPyConnection, until: date, months: int = MONTHS_SHOWN) -> dict[str, dict[date, int]]:
+    """{source: {first day of month: rows}} in the warehouse now, for the `months` months up to until's month,
+    each row dated by its table's period column (see sql/period_columns.sql)."""
+    since = last_months(until, months)[0]
+    parts = [
+        f"select source, date_trunc('month', {row['column_name']})::date as month, count(*) as n "
+        f"from harmonised.{row['table_name']} where {row['column_name']} >= $since group by all"
+        for row in _query(con, "period_columns")
+    ]
+    if not parts:
+        return {}
+    found: dict[str, dict[date, int]] = {}
+    sql = f"select source, month, sum(n)::bigint from ({' union all '.join(parts)}) group by all"
+    for source, month, rows in con.execute(sql, {"since": since}).fetchall():
+        found.setdefault(source, {})[month] = rows
+    return found
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:

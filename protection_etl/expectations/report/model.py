@@ -124,6 +124,12 @@ class HistoryPoint:
     status: str | None
     rows_loaded: int | None
     rows_quarantined: int | None
+    rows_held: int | None = None  # in the warehouse once the load ended; None for loads recorded before it was kept
+
+    @property
+    def rows_in_warehouse(self) -> int | None:
+        """The rows held, or for an old load that did not record them, the rows it loaded."""
+        return self.rows_held if self.rows_held is not None else self.rows_loaded
 
 
 @dataclass
@@ -139,6 +145,7 @@ class RunReport:
     quarantine: list[QuarantineRow] = field(default_factory=list)
     history: dict[str, list[HistoryPoint]] = field(default_factory=dict)
     message: str | None = None
+    months: dict[str, dict[date, int]] = field(default_factory=dict)  # rows in the warehouse by month, per source
 
     def failing_sources(self) -> list[str]:
         """Sources that failed, were refused, or had an error-severity or crashed check, in run order."""

@@ -11,7 +11,14 @@ import jinja2
 from markupsafe import Markup, escape
 
 from protection_etl.expectations.report.advice import NextStep, next_steps
-from protection_etl.expectations.report.charts import CHART_HEIGHT_PX, history_chart
+from protection_etl.expectations.report.charts import (
+    CHART_HEIGHT_PX,
+    MONTH_BOX_HEIGHT,
+    MONTH_BOX_WIDTH,
+    MONTH_LABEL_Y,
+    history_chart,
+    month_chart,
+)
 from protection_etl.expectations.report.labels import status_label
 from protection_etl.expectations.report.model import (
     QualityFailure,
@@ -143,6 +150,9 @@ def _render(report: RunReport, language: str, *, summary: bool) -> str:
         steps={step.source: step for step in next_steps(report, tr)},
         failures_by_source=_group_failures(report),
         charts={source: history_chart(report.history[source], tr=tr) for source in _history_order(report)},
+        month_charts={s.source: month_chart(report.months.get(s.source, {}), report.started_at.date(), tr, language)
+                      for s in report.sources},
+        month_box=(MONTH_BOX_WIDTH, MONTH_BOX_HEIGHT, MONTH_LABEL_Y),
         chart_height=CHART_HEIGHT_PX,
         entries_shown=report.entries[:QUARANTINE_SHOWN],
         csv_name=f"{stem}-quarantine.csv",

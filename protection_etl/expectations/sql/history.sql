@@ -1,5 +1,5 @@
--- Loaded and quarantined rows of each source of a run over the last $runs runs up to and including it;
--- a run in which the source did not take part gives NULL counts.
+-- Loaded, quarantined and held rows (in the warehouse once the load ended) of each source of a run over the last
+-- $runs runs up to and including it; a run in which the source did not take part gives NULL counts.
 with
 
 this_run as (
@@ -30,7 +30,8 @@ final as (
         recent_runs.started_at,
         loads.status,
         loads.rows_loaded,
-        loads.rows_quarantined
+        loads.rows_quarantined,
+        loads.rows_held
     from run_sources
     cross join recent_runs
     left join audit.source_loads as loads
