@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -22,9 +23,14 @@ def test_parse_count(value, expected):
     assert parse_count(value) == expected
 
 
-@pytest.mark.parametrize("value", ["#REF!", "12.5", "beaucoup", True], ids=repr)
-def test_parse_count_refuses(value):
-    with pytest.raises(ValueError, match="expected"):
+@pytest.mark.parametrize(("value", "why"), [
+    ("12.5", "expected a whole number"), ("beaucoup", "expected a number"), (True, "expected a number"),
+    ("#REF!", "the Excel error #REF!"), ("#DIV/0!", "the Excel error #DIV/0!"), ("#N/A", "the Excel error #N/A"),
+    ("=SUM(B2:B9)", "formula whose result was not saved"), (10 ** 20, "not plausible"),
+    ("100000000000000000000", "not plausible"),
+], ids=repr)
+def test_parse_count_refuses(value, why):
+    with pytest.raises(ValueError, match=re.escape(why)):
         parse_count(value)
 
 

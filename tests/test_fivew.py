@@ -103,7 +103,7 @@ def test_total_row_that_disagrees_is_reported(matcher):
             ["Total général", "", "", 9]]
     batch = harmonise(rows, matcher)
     assert batch.rows_read == 1
-    assert [(n.row_number, n.value, n.severity) for n in batch.problems] == [(3, "9", "info")]
+    assert [(n.row_number, n.value, n.severity) for n in batch.problems] == [(3, "9", "warning")]  # every source
 
 
 def test_fuzzy_place_matches_are_noted_not_quarantined(matcher):
@@ -114,8 +114,21 @@ def test_fuzzy_place_matches_are_noted_not_quarantined(matcher):
         ("Cercle", "Bandiagarra", "info")]
 
 
-def test_identical_lines_get_distinct_stable_keys(matcher):
-    rows = [["Organisation", "Cluster", "Région"], ["IRC", "Protection", "Gao"], ["IRC", "Protection", "Gao"]]
+def test_a_line_repeated_cell_for_cell_counts_once_with_a_warning_naming_both_rows(matcher):
+    rows = [["Organisation", "Cluster", "Région", "Filles"], *[["IRC", "Protection", "Gao", 40]] * 3,
+            ["IRC", "Protection", "Gao", 12]]
+    batch = harmonise(rows, matcher)
+    presence = batch.tables["operational_presence"]
+    assert presence.reached_total.tolist() == [40, 12]  # the two distinct lines, each once
+    assert len(set(presence.activity_id)) == 2
+    assert [(p.row_number, p.severity, p.reason) for p in batch.problems] == [
+        (3, "warning", "this line repeats row 2 cell for cell: it is counted once"),
+        (4, "warning", "this line repeats row 2 cell for cell: it is counted once")]
+
+
+def test_lines_that_differ_only_in_figures_get_distinct_stable_keys(matcher):
+    rows = [["Organisation", "Cluster", "Région", "Filles"], ["IRC", "Protection", "Gao", 4],
+            ["IRC", "Protection", "Gao", 5]]
     first = harmonise(rows, matcher).tables["operational_presence"].activity_id.tolist()
     again = harmonise(rows, matcher).tables["operational_presence"].activity_id.tolist()
     assert len(set(first)) == 2 and first == again

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -55,7 +56,10 @@ def verdict_of(batch: Batch, checked: dict[str, pd.DataFrame], results: list, *,
         for table, problems in verdict.problems.items() for row in problems.to_dict("records")
     ]
     kept = {t: batch.tables[t].loc[f.index] for t, f in verdict.kept.items()}
-    return CheckedBatch(replace(batch, tables=kept, problems=[*batch.problems, *quarantined]), quality, False)
+    checked_batch = replace(batch, tables=kept, problems=[*batch.problems, *quarantined])
+    if headline := nothing_loaded_headline(checked_batch):  # a non-empty input that loads nothing is a failure
+        return CheckedBatch(checked_batch, quality, True, headline)
+    return CheckedBatch(checked_batch, quality, False)
 
 
 def nothing_loaded_headline(batch: Batch, top: int = 3) -> str | None:
@@ -65,7 +69,8 @@ def nothing_loaded_headline(batch: Batch, top: int = 3) -> str | None:
     rows: dict[tuple[str | None, str], set] = {}
     for p in batch.problems:
         if p.severity == "warning":
-            rows.setdefault((p.column_name, p.reason.split(":")[0]), set()).add((p.file, p.sheet, p.row_number))
+            reason = p.reason.split(": ", 1)[1] if re.match(r"[a-z_]+: ", p.reason) else p.reason  # 'table: why'
+            rows.setdefault((p.column_name, reason.split(":")[0]), set()).add((p.file, p.sheet, p.row_number))
     if not rows:
         return None
     ranked = sorted(rows.items(), key=lambda item: -len(item[1]))[:top]

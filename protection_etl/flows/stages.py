@@ -14,6 +14,7 @@ from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
 from protection_etl.transforms.problems import InputError, Problem, RefusedInput
+from protection_etl.transforms.text import fold_text, is_blank
 from protection_etl.warehouse import db, loader
 
 
@@ -44,12 +45,24 @@ def replay_inputs(name: str, config: PipelineConfig, run_id: str) -> list[RawInp
     return [RawInput(f.name, f.path.read_bytes(), f.origin) for f in landing.read_landed(folder)]
 
 
-def read_input(name: str, item: RawInput) -> list[tuple[str | None, list[list[object]]]]:
-    """An input's sheets as (name, rows); an unreadable file is an InputError naming it."""
+def read_input(name: str, item: RawInput) -> list[files.Sheet]:
+    """Every sheet of an input, hidden ones included; an unreadable file is an InputError naming it."""
     try:
-        return [(s.name, s.rows) for s in files.read_sheets(item.name, item.data)]
+        return files.read_sheets(item.name, item.data)
     except files.SourceReadError as exc:
         raise InputError(Problem(name, item.name, str(exc).removeprefix(f"{item.name}: "), severity="error")) from exc
+
+
+def data_sheets(name: str, file_name: str, sheets: list[files.Sheet], mapping: dict
+                ) -> tuple[list[tuple[str | None, list[list[object]]]], list[Problem]]:
+    """The sheets to read as data, and a note for each hidden one left out: an old sheet kept hidden is not this
+    month's data, unless the mapping names it under `sheets:`."""
+    named = {fold_text(s) for s in mapping.get("sheets", [])}
+    kept = [s for s in sheets if s.visible or fold_text(s.name) in named]
+    notes = [Problem(name, file_name, "hidden sheet skipped: it is not read as data (name it under `sheets:` in the "
+                     "mapping to read it)", s.name, severity="info")
+             for s in sheets if s not in kept and any(any(not is_blank(c) for c in r) for r in s.rows)]
+    return [(s.name, s.rows) for s in kept], notes
 
 
 def with_source_settings(mapping: dict, source: SourceConfig, received: date) -> dict:
@@ -67,7 +80,8 @@ def guard_inputs(name: str, kind: SourceKind, mapping: dict, inputs: list[RawInp
     failed: list[InputError] = []
     for item in inputs:
         try:
-            refuse_identifying(read_input(name, item), source=name, file_name=item.name, mapping=mapping,
+            sheets = [(s.name, s.rows) for s in read_input(name, item)]  # every sheet, hidden ones included
+            refuse_identifying(sheets, source=name, file_name=item.name, mapping=mapping,
                                properties=files.read_properties(item.data))
         except RefusedInput as exc:
             refused.append(exc)
@@ -90,11 +104,12 @@ def harmonise_inputs(name: str, kind: SourceKind, mapping: dict, inputs: list[Ra
                      matcher: AdminMatcher) -> Batch:
     """One batch from all the source's inputs."""
     harmonise = kind.harmoniser()
-    batches = [
-        harmonise(read_input(name, item), source=name, file_name=item.name,
-                       load_id=fingerprint(item.name, item.data), mapping=mapping, matcher=matcher)
-        for item in inputs
-    ]
+    batches = []
+    for item in inputs:
+        sheets, notes = data_sheets(name, item.name, read_input(name, item), mapping)
+        batch = harmonise(sheets, source=name, file_name=item.name, load_id=fingerprint(item.name, item.data),
+                          mapping=mapping, matcher=matcher)
+        batches.append(replace(batch, notes=[*notes, *batch.notes]))
     return replace(merge_batches(batches), replace_by=kind.replace_by)
 
 

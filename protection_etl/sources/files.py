@@ -13,6 +13,8 @@ from xml.etree import ElementTree
 import python_calamine
 import requests
 
+from protection_etl.sources import xlsx_cells
+
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -55,37 +57,103 @@ def read_sheets(name: str, data: bytes) -> list[Sheet]:
     """All sheets of a workbook, or the single grid of a CSV; the format is taken from the content."""
     if not data.strip():
         raise SourceReadError(f"{name}: the file is empty")
+    if why := _not_a_spreadsheet(data):
+        raise SourceReadError(f"{name}: {why}")
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or Path(name).suffix.lower() in EXCEL_SUFFIXES:
         return _read_workbook(name, data)
     return [Sheet(None, _read_delimited(name, data))]
 
 
+_WEB_PAGE = (b"<!doctype html", b"<html", b"<table", b"<head", b"<body")
+_ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
+
+
+def _not_a_spreadsheet(data: bytes) -> str | None:
+    """Why the bytes are no spreadsheet at all (a web page, an encrypted workbook, binary noise), or None."""
+    start = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith(_WEB_PAGE) or (start.startswith(b"<?xml") and b"<html" in start):
+        return ("this is a web page (HTML), not a workbook: open it in Excel or LibreOffice and save it as .xlsx, "
+                "or export the table again as Excel or CSV")
+    if data.startswith(_OLE_MAGIC) and _ENCRYPTED in data[:1 << 20]:
+        return "the workbook is password-protected: ask for a copy saved without a password"
+    if not data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) and not _is_text(data[:65536]):
+        return ("the file has no data a spreadsheet reader can use: it is neither an Excel or OpenDocument workbook "
+                "nor a text (CSV) file; is it damaged, or of another format?")
+    return None
+
+
+def _is_text(sample: bytes) -> bool:
+    """True when a sample decodes as UTF-16 (with a BOM or mostly-NUL high bytes), UTF-8 or mostly printable text."""
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(sample):
+        return True
+    try:
+        sample.decode("utf-8")
+        return True
+    except UnicodeDecodeError as exc:
+        if exc.start > len(sample) - 4:  # a character cut at the end of the sample
+            return True
+    controls = sum(b < 32 and b not in (9, 10, 13) for b in sample)
+    return controls <= len(sample) * 0.01
+
+
+def _looks_utf16(sample: bytes) -> bool:
+    odd = sample[1::2]
+    return len(odd) > 8 and odd.count(0) > len(odd) * 0.6
+
+
 def _read_workbook(name: str, data: bytes) -> list[Sheet]:
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return [Sheet(meta.name, book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False),
+        shown = xlsx_cells.hidden_cells(data) if data.startswith(_ZIP_MAGIC) else {}  # read as blank by calamine
+        return [Sheet(meta.name, xlsx_cells.apply(book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False),
+                                                  shown.get(meta.name, {})),
                       meta.visible == python_calamine.SheetVisibleEnum.Visible)
                 for meta in book.sheets_metadata if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    except python_calamine.PasswordError as exc:
+        raise SourceReadError(f"{name}: the workbook is password-protected: ask for a copy saved without a "
+                              "password") from exc
     except Exception as exc:  # calamine raises several unrelated types for damaged files
         raise SourceReadError(f"{name}: not a readable Excel workbook ({exc})") from exc
 
 
 def _decode(name: str, data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
+    """The text of a CSV: UTF-16 (by its BOM or its NUL bytes), UTF-8 or Windows-1252; NUL characters dropped."""
+    encodings = ("utf-16",) if data.startswith((b"\xff\xfe", b"\xfe\xff")) else (
+        ("utf-16-le",) if _looks_utf16(data[:4096]) else ("utf-8-sig", "cp1252"))
+    for encoding in encodings:
         try:
-            return data.decode(encoding)
+            return data.decode(encoding).replace("\x00", "")
         except UnicodeDecodeError:
             continue
-    raise SourceReadError(f"{name}: text is neither UTF-8 nor Windows-1252")
+    raise SourceReadError(f"{name}: text is neither UTF-8, UTF-16 nor Windows-1252")
+
+
+_DELIMITERS = ",;\t|"
 
 
 def _read_delimited(name: str, data: bytes) -> list[list[object]]:
     text = _decode(name, data)
+    delimiter = _delimiter(text)
     try:
-        delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
-    except csv.Error:  # e.g. a title line without separators above the table: the most frequent one wins
-        delimiter = max(",;\t", key=text[:8192].count)
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise SourceReadError(f"{name}: not a readable CSV file ({exc})") from exc
+
+
+def _delimiter(text: str) -> str:
+    """The separator that cuts the first lines into the most rows of one same width (quotes respected), so that a
+    title line above the table or a quoted "Mopti, Mali" does not mislead it."""
+    sample = "\n".join(io.StringIO(text[:65536], newline=None).read().split("\n")[:200])
+
+    def score(delimiter: str) -> tuple[int, int]:
+        try:
+            widths = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if any(row)]
+        except csv.Error:
+            return (0, 0)
+        common = max(set(widths), key=widths.count, default=1)
+        return (widths.count(common) if common > 1 else 0, common)
+
+    return max(_DELIMITERS, key=score)
 
 
 _PROPERTY_FILES = ("docProps/core.xml", "docProps/app.xml", "meta.xml")  # xlsx / ods

@@ -13,6 +13,7 @@ from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.cells import age_band, month_start
 from protection_etl.transforms.headers import SexAgeLabels, split_sex_age_field
 from protection_etl.transforms.labels import FieldSpec, core_label, field_specs
+from protection_etl.transforms.lines import repeated_header, repeated_header_notes, repeated_line
 from protection_etl.transforms.located import (
     PLACE,
     PROVENANCE,
@@ -30,7 +31,7 @@ from protection_etl.transforms.located import (
     unplaced_notes,
 )
 from protection_etl.transforms.periods import FilePeriod, PeriodSetting, file_period, period_notes, row_period
-from protection_etl.transforms.problems import InputError, Problem, Severity, shown_value
+from protection_etl.transforms.problems import InputError, Problem, Severity
 from protection_etl.transforms.sheets import (
     FoundTable,
     PeopleColumns,
@@ -196,18 +197,23 @@ def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, m
     seen: dict[tuple, int] = {}
     origins: Counter[tuple[date, str]] = Counter()
     places = place_columns(matcher)
+    headers_again: list[int] = []
     for record in fill_down(table.data.to_dict("records"), layout.fill_down):
+        if repeated_header(record, labels):
+            headers_again.append(int(record["_row_number"]))
+            continue
         reading.rows_read += 1
         ctx = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
         line, problems, notes = _read_line(record, ctx, layout, matcher, stated, columns, fill_commune_with_cercle,
                                            places)
         reading.notes += [n for n in notes if n.column_name not in merged_down or not _noted(n, reading.notes)]
-        problems = problems or _repeated(record, ctx, seen)
+        problems = problems or repeated_line(record, ctx, seen)
         if problems:
             reading.problems += problems
         else:
             reading.lines.append(line)
             origins[(line.period, line.period_origin)] += 1
+    reading.notes += repeated_header_notes(headers_again, source, file_name, table.sheet)
     checked = layout.counts + [c for c in table.header.columns if split_sex_age_field(c)]
     reading.problems += check_totals(table, context_for_totals(source, file_name, table), checked,
                                      layout.total_severity)
@@ -279,16 +285,6 @@ def _row_total_note(counts: dict[str, int | None], figures: list[Figure], ctx: R
         return []
     return [ctx.problem(layout.row_total, stated, f"the line's total is {stated} but its sex × age columns add up "
                                                   f"to {summed}", "info")]
-
-
-def _repeated(record: dict, ctx: RowContext, seen: dict[tuple, int]) -> list[Problem]:
-    """A line identical to an earlier one in every mapped cell is taken for a copy and kept aside."""
-    signature = tuple(fold_text(v) if isinstance(v, str) else shown_value(v)
-                      for k, v in sorted(record.items()) if k != "_row_number")
-    if signature in seen:
-        return [ctx.problem(None, None, f"this line repeats row {seen[signature]} cell for cell: it is counted once")]
-    seen[signature] = ctx.row_number
-    return []
 
 
 def sum_by_key(rows: list[dict], key: list[str], values: list[str]) -> list[dict]:

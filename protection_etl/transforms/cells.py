@@ -25,6 +25,7 @@ MONTHS = {
 }
 MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
 
+
 def parse_count(value: object) -> int | None:
     """A whole count from a cell; None when blank; ValueError when unreadable.
 
@@ -39,12 +40,33 @@ def parse_count(value: object) -> int | None:
         number = float(value)
     else:
         text = str(value).strip().replace("\u00a0", " ").replace("\u202f", " ")
+        spreadsheet_problem(text)  # before the blanks: '#N/A' is an Excel error, 'N/A' a blank
         if fold_text(text) in _NUMBER_BLANKS:
             return None
         number = _number_from_text(text)
     if not number.is_integer():
         raise ValueError("expected a whole number")
+    if abs(number) >= MAX_COUNT:
+        raise ValueError(f"a count of {number:.0f} is not plausible (expected less than {MAX_COUNT:,})")
     return int(number)
+
+
+MAX_COUNT = 1_000_000_000  # more people than the Sahel holds: a typing or formula error, and beyond BIGINT at 10^19
+EXCEL_ERRORS = ("#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+UNSAVED_FORMULA = "="  # how the reader shows a formula whose result the file does not hold: '=SUM(B2:B9)'
+
+
+def spreadsheet_problem(text: str) -> None:
+    """Raise ValueError for an Excel error cell ('#REF!') or a formula saved without its result.
+
+    >>> spreadsheet_problem("Mopti")
+    """
+    upper = text.strip().upper()
+    if upper in EXCEL_ERRORS:
+        raise ValueError(f"the cell holds the Excel error {upper}: fix the formula in the file and send it again")
+    if upper.startswith(UNSAVED_FORMULA) and len(upper) > 1:
+        raise ValueError("the cell holds a formula whose result was not saved: open the file in Excel or LibreOffice, "
+                         "recalculate and save it again")
 
 
 def _number_from_text(text: str) -> float:
@@ -113,9 +135,11 @@ def _month_year_date(text: str) -> date | None:
 def _month_name_date(text: str) -> date | None:
     folded = fold_text(text)
     found = re.fullmatch(rf"(?:(\d{{1,2}})(?:er)? )?({MONTH_WORDS}) (\d{{4}})", folded)
-    if not found:
-        return None
-    return _safe_date(int(found[3]), MONTHS[found[2]], int(found[1] or 1))
+    if found:
+        return _safe_date(int(found[3]), MONTHS[found[2]], int(found[1] or 1))
+    found = re.fullmatch(rf"({MONTH_WORDS})[-/ .](\d{{2}})", text.strip().lower().replace("é", "e").replace("û", "u"))
+    return _safe_date(2000 + int(found[2]), MONTHS[found[1]], 1) if found else None  # Excel's mmm-yy: 'oct-26'
+
 
 
 def _safe_date(year: int, month: int, day: int) -> date:

@@ -11,6 +11,7 @@ from protection_etl.transforms.aggregates import frame_of
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.cells import age_band, month_start, parse_date
 from protection_etl.transforms.labels import FieldSpec, field_specs
+from protection_etl.transforms.lines import repeated_header, repeated_header_notes, repeated_line
 from protection_etl.transforms.located import (
     PLACE,
     RowContext,
@@ -95,10 +96,16 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
         seen: Counter[str] = Counter()
         origins: Counter[tuple[date, str]] = Counter()
         notes += header_notes(table, source, file_name)
+        copies: dict[tuple, int] = {}
+        headers_again: list[int] = []
         for record in table.data.to_dict("records"):
+            if repeated_header(record, labels):
+                headers_again.append(int(record["_row_number"]))
+                continue
             read += 1
             context = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
             line, row_problems, row_notes = _harmonise_row(record, context, layout, matcher, stated, with_elderly)
+            row_problems = row_problems or repeated_line(record, context, copies)  # a pasted copy counts once
             notes += row_notes
             if row_problems:
                 problems += row_problems
@@ -114,6 +121,7 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
             reached += [{**_location(line), "source": source, "load_id": load_id, **person, **where}
                         for person in people]
         totals = [r.field for r in layout.reached] + ["reached_total"]
+        notes += repeated_header_notes(headers_again, source, file_name, table.sheet)
         problems += check_totals(table, context_for_totals(source, file_name, table), totals)
         notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet)
         notes += unloaded_notes(table, layout.people, source, file_name)

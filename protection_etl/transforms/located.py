@@ -89,8 +89,9 @@ def context_for_totals(source: str, file_name: str, table: FoundTable) -> RowCon
     return RowContext(source, file_name, table.sheet, row, table_labels(table))
 
 
-def check_totals(table: FoundTable, ctx: RowContext, columns: list[str], severity: Severity = "info") -> list[Problem]:
-    """A total line is dropped; when it disagrees with the sum of the lines above, say so.
+def check_totals(table: FoundTable, ctx: RowContext, columns: list[str], severity: Severity = "warning"
+                 ) -> list[Problem]:
+    """A total line is dropped; when it disagrees with the sum of the lines above, or cannot be read, say so.
 
     With several total lines (sub-totals, then 'Total général'), the last one is checked against every line.
     """
@@ -100,15 +101,20 @@ def check_totals(table: FoundTable, ctx: RowContext, columns: list[str], severit
     for column in columns:
         if column not in table.totals:
             continue
+        label, cell = ctx.labels.get(column, column), table.totals[column].iloc[-1]
         try:
-            stated = parse_count(table.totals[column].iloc[-1])
+            stated = parse_count(cell)
+        except ValueError as exc:  # '#DIV/0!' on the total line: the lines are still counted, the total is not
+            problems.append(Problem(ctx.source, ctx.file, f"the total row cannot be checked: {exc}", ctx.sheet,
+                                    ctx.row_number, label, shown_value(cell), severity=severity))
+            continue
+        try:
             summed = sum(parse_count(v) or 0 for v in table.data[column])
         except ValueError:
-            continue
+            continue  # the unreadable line is a problem of its own
         if stated is not None and stated != summed:
             problems.append(Problem(ctx.source, ctx.file, f"the total row says {stated} but the lines add up to "
-                                    f"{summed}", ctx.sheet, ctx.row_number, ctx.labels.get(column, column),
-                                    str(stated), severity=severity))
+                                    f"{summed}", ctx.sheet, ctx.row_number, label, str(stated), severity=severity))
     return problems
 
 

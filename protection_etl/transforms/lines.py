@@ -1,0 +1,36 @@
+"""Lines of a table that are not data: a repeated header, a line pasted twice."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from protection_etl.transforms.problems import Problem, shown_value
+from protection_etl.transforms.text import fold_text, is_blank
+
+if TYPE_CHECKING:
+    from protection_etl.transforms.located import RowContext
+
+
+def repeated_header(record: dict, labels: dict[str, str]) -> bool:
+    """True for a line that repeats the header's labels (a table pasted below another, a printed page's header)."""
+    given = [(name, value) for name, value in record.items() if name in labels and not is_blank(value)]
+    return len(given) >= 2 and all(fold_text(value) == fold_text(labels[name]) for name, value in given)
+
+
+def repeated_header_notes(rows: list[int], source: str, file_name: str, sheet: str | None) -> list[Problem]:
+    """One note for the lines that repeat the header, which are skipped."""
+    if not rows:
+        return []
+    shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
+    return [Problem(source, file_name, f"the header is repeated on row{'s' if len(rows) > 1 else ''} {shown}: "
+                    "skipped, not read as data", sheet, rows[0], severity="info")]
+
+
+def repeated_line(record: dict, ctx: RowContext, seen: dict[tuple, int]) -> list[Problem]:
+    """A line identical to an earlier one in every mapped cell is taken for a copy and kept aside."""
+    signature = tuple(fold_text(v) if isinstance(v, str) else shown_value(v)
+                      for k, v in sorted(record.items()) if k != "_row_number")
+    if signature in seen:
+        return [ctx.problem(None, None, f"this line repeats row {seen[signature]} cell for cell: it is counted once")]
+    seen[signature] = ctx.row_number
+    return []
