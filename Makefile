@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint bench install clean messages
+.PHONY: demo test lint bench real install clean messages
 
 install: $(VENV)/.synced
 
@@ -41,6 +41,9 @@ messages: install
 		-o $(LOCALE)/messages.pot protection_etl
 	$(VENV)/bin/pybabel --quiet update -i $(LOCALE)/messages.pot -d $(LOCALE) -l fr --init-missing \
 		--ignore-obsolete -w 120
+
+real: install
+	$(VENV)/bin/python scripts/real_report.py
 
 bench: install
 	$(VENV)/bin/python bench/run.py

@@ -37,6 +37,7 @@ from protection_etl.transforms.sheets import (
     PeopleColumns,
     find_tables,
     header_notes,
+    skipped_sheet_notes,
     unloaded_notes,
 )
 from protection_etl.transforms.text import fold_text, is_blank
@@ -183,6 +184,8 @@ def read_counts(sheets: Sheets, *, source: str, file_name: str, mapping: dict, m
                                                  what=layout.what, scan=layout.scan, two_rows=True,
                                                  sex_age=layout.sex_age))
     reading = CountReading()
+    reading.notes += skipped_sheet_notes(sheets, tables, layout.specs, source=source, file_name=file_name,
+                                         scan=layout.scan, two_rows=True, sex_age=layout.sex_age)
     for table in tables:
         _read_table(table, reading, layout, matcher, source=source, file_name=file_name,
                     fill_commune_with_cercle=fill_commune_with_cercle)

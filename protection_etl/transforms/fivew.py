@@ -27,7 +27,13 @@ from protection_etl.transforms.located import (
 )
 from protection_etl.transforms.periods import FilePeriod, PeriodSetting, file_period, period_notes, row_period
 from protection_etl.transforms.problems import InputError, Problem
-from protection_etl.transforms.sheets import PeopleColumns, find_tables, header_notes, unloaded_notes
+from protection_etl.transforms.sheets import (
+    PeopleColumns,
+    find_tables,
+    header_notes,
+    skipped_sheet_notes,
+    unloaded_notes,
+)
 from protection_etl.transforms.text import fold_text, is_blank
 
 
@@ -88,7 +94,8 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
     if not tables:
         raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
                                                  what="5W", scan=layout.scan))
-    presence, reached, problems, notes, read = [], [], [], [], 0
+    presence, reached, problems, read = [], [], [], 0
+    notes = skipped_sheet_notes(sheets, tables, layout.specs, source=source, file_name=file_name, scan=layout.scan)
     for table in tables:
         stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels)
         labels = table_labels(table)
@@ -157,6 +164,9 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
     sector = _sector(record, layout)
     if sector is None and not _given(record, "subcluster", "cluster") and "sector" in layout.defaults:
         sector = layout.defaults["sector"]
+    elif sector is None and not _given(record, "subcluster", "cluster"):
+        problems.append(ctx.problem("cluster", None, "the cluster is empty: fill it, or give the source a "
+                                                     "default sector in pipeline.toml"))
     elif sector is None:
         value = record.get("subcluster") if not is_blank(record.get("subcluster")) else record.get("cluster")
         problems.append(ctx.problem("cluster", value, f"unknown cluster / sub-cluster {clean_text(value)!r}: add "

@@ -162,9 +162,11 @@ def locate_header(rows: list[list[object]], specs: list[FieldSpec], *, scan: int
         return None
     row, hxl_row, found = best
     labels = header_labels(rows, row, two_rows=two_rows) if row != hxl_row else list(rows[row])
-    shown = {i: str(labels[i]).strip() if i < len(labels) and not is_blank(labels[i]) else f"#{i + 1}"
-             for i in range(len(labels))}
     tags = list(rows[hxl_row]) if hxl_row is not None else []
+    width = max(len(labels), len(tags), *(c + 1 for c in found.columns.values()))
+    shown = {i: str(labels[i]).strip() if i < len(labels) and not is_blank(labels[i])
+             else str(tags[i]).strip() if i < len(tags) and not is_blank(tags[i]) else f"#{i + 1}"
+             for i in range(width)}
     notes = [f"column {shown[label.column]!r}: its label names {label.field} but its HXL tag "
              f"{str(tags[tag.column]).strip()!r} names {tag.field}; the {'label' if won == 'label' else 'tag'} "
              "was used" for label, tag, won in found.disagreements]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from protection_etl.transforms.text import fold_text, is_blank
 
@@ -49,16 +50,24 @@ def label_words(label: object) -> tuple[str, ...]:
     >>> label_words("Province  *"), label_words("TypeOrganisation"), label_words("Nom de l'organisation")
     (('province',), ('type', 'organisation'), ('nom', 'organisation'))
     """
-    if is_blank(label):
-        return ()
-    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", " ", str(label).replace("*", " "))
+    return () if is_blank(label) else _words(str(label))
+
+
+@lru_cache(maxsize=1 << 16)  # the same labels and synonyms come back for every row scanned
+def _words(label: str) -> tuple[str, ...]:
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", " ", label.replace("*", " "))
     core = core_label(text) or fold_text(text)
     return tuple(w for w in core.replace("+", " ").split() if w not in FILLERS)
 
 
 def hxl_parts(tag: object) -> tuple[str, frozenset[str]] | None:
     """('#reached', {'f', 'children'}) for '#reached +f +children'; None when not a hashtag."""
-    text = str(tag).strip().lower().replace(" ", "") if not is_blank(tag) else ""
+    return None if is_blank(tag) or not str(tag).lstrip().startswith("#") else _hxl_parts(str(tag))
+
+
+@lru_cache(maxsize=1 << 14)
+def _hxl_parts(tag: str) -> tuple[str, frozenset[str]] | None:
+    text = tag.strip().lower().replace(" ", "")
     if not re.fullmatch(r"#[a-z][a-z0-9_]*(\+[a-z0-9_]+)*", text):
         return None
     name, *attributes = text.split("+")

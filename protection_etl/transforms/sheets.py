@@ -48,6 +48,21 @@ def find_tables(sheets: list[tuple[str | None, list[list[object]]]], specs: list
     return found
 
 
+def skipped_sheet_notes(sheets: list[tuple[str | None, list[list[object]]]], found: list[FoundTable],
+                        specs: list[FieldSpec], *, source: str, file_name: str, scan: int = 20, two_rows: bool = False,
+                        sex_age: SexAgeLabels | None = None) -> list[Problem]:
+    """An info note for each other sheet that looks like a table of the same kind but lacks a required column."""
+    read = {table.sheet for table in found}
+    notes = []
+    for name, rows in sheets:
+        header = None if name in read else locate_header(rows, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
+        if header is not None and len(header.columns) >= 2:
+            missing = ", ".join(s.name for s in missing_required(specs, header.columns))
+            notes.append(Problem(source, file_name, f"sheet {name!r} was not read: it has no {missing} column "
+                                 f"(it has {', '.join(header.columns)})", name, header.row + 1, severity="info"))
+    return notes
+
+
 def best_partial_header(sheets: list[tuple[str | None, list[list[object]]]], specs: list[FieldSpec], *,
                         scan: int = 20, two_rows: bool = False,
                         sex_age: SexAgeLabels | None = None) -> tuple[str | None, Header | None]:
