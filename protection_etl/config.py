@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from protection_etl import registry
 
@@ -16,6 +17,28 @@ KindName = Literal[tuple(registry.KINDS)]  # the kinds of the registry, nowhere 
 
 class ConfigError(Exception):
     """A configuration problem, said in one line that names the file and the key."""
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _env_name(value: str) -> str:
+    """An environment variable's name; a value that is not one may be the secret itself: never echo it."""
+    mixed = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    secret_like = len(value) >= 16 and mixed and not ("_" in value and value == value.upper())  # a token, a key
+    if _ENV_NAME.fullmatch(value) and not secret_like:
+        return value
+    kinds = [what for what, found in (("letters", any(c.isalpha() for c in value)),
+                                      ("digits", any(c.isdigit() for c in value)),
+                                      ("symbols", any(not c.isalnum() and c != "_" for c in value))) if found]
+    raise ValueError(f"must name an environment variable (e.g. KOBO_TOKEN), not hold a value: the value given "
+                     f"looks like a secret ({len(value)} characters: {', '.join(kinds) or 'none'}) and is not shown; "
+                     "put the secret in the environment and its name here")
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+_PACKAGED_FORMS = (".", "transforms/mappings", "protection_etl/transforms/mappings")
 
 
 class _Strict(BaseModel):
@@ -39,7 +62,7 @@ class ScheduleConfig(_Strict):
 
 class PrivacyConfig(_Strict):
     min_cell: Annotated[int, Field(ge=1)] = 5
-    pseudonym_key_env: str = "PROTECTION_ETL_PSEUDONYM_KEY"
+    pseudonym_key_env: EnvName = "PROTECTION_ETL_PSEUDONYM_KEY"
 
 
 class NotifyConfig(_Strict):
@@ -50,8 +73,8 @@ class NotifyConfig(_Strict):
     smtp_host: str | None = None
     smtp_port: int = 587
     security: Literal["starttls", "ssl", "none"] = "starttls"
-    username_env: str | None = None
-    password_env: str | None = None
+    username_env: EnvName | None = None
+    password_env: EnvName | None = None
     timeout_seconds: float = 30.0
     outbox_dir: Path = Path("warehouse/outbox")
 
@@ -87,7 +110,7 @@ class SourceConfig(_Strict):
     enabled: bool = True
     # KoBo only
     asset_uid: str | None = None
-    token_env: str | None = None
+    token_env: EnvName | None = None
     page_size: Annotated[int, Field(ge=1, le=30000)] = 1000
     timeout_seconds: float = 120.0
     personal_fields: list[str] = Field(default_factory=list)
@@ -117,6 +140,17 @@ class PipelineConfig(_Strict):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     base_dir: Path = Path(".")
 
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _source_names(cls, value: object) -> object:
+        """A source's name becomes folder and file names (raw/<source>/…) and email lines: plain words only."""
+        for name in value if isinstance(value, dict) else ():
+            if not _SOURCE_NAME.fullmatch(str(name)):
+                shown = str(name).encode("unicode_escape").decode("ascii")[:64]
+                raise ValueError(f"source name '{shown}' may hold only letters, digits, '_' and '-' (it names "
+                                 "folders of the raw zone, files and email lines)")
+        return value
+
     def resolve(self, path: Path | str) -> Path:
         """A path from the config, relative to the config file's folder (loaded configs hold absolute paths)."""
         candidate = Path(path)
@@ -135,10 +169,20 @@ class PipelineConfig(_Strict):
         reference = self.reference.model_copy(update={"gazetteer": self.gazetteer_path()})
         sources = {name: source.model_copy(update={
             "path": str(self.resolve(source.path)) if source.path else None,
-            "mapping": registry.mapping_path(source.kind, self.resolve(source.mapping) if source.mapping else None),
+            "mapping": self._mapping_path(source),
         }) for name, source in self.sources.items()}
         return self.model_copy(update={"warehouse": warehouse, "notify": notify, "reference": reference,
                                        "sources": sources})
+
+    def _mapping_path(self, source: SourceConfig) -> Path:
+        """The source's mapping file. A packaged one is found by its bare name ('cmp.yaml') or its place in the
+        package ('transforms/mappings/cmp.yaml'); any other path must exist: a mistyped one is a config error."""
+        if source.mapping is None:
+            return registry.mapping_path(source.kind, None)
+        configured, written = self.resolve(source.mapping), Path(source.mapping)
+        packaged_form = (not written.is_absolute() and written.parent.as_posix() in _PACKAGED_FORMS
+                         and (configured.exists() or (registry.MAPPINGS_DIR / written.name).exists()))
+        return registry.mapping_path(source.kind, configured) if packaged_form else configured
 
     def env_names(self) -> list[tuple[str, str]]:
         """(key, env-var name) pairs the configured sources and notifier will read."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -233,9 +236,26 @@ def _smtp_reply(exc: smtplib.SMTPResponseException) -> str:
     return f"{exc.smtp_code} {text}".strip()
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{6,}={0,2}")
+
+
 def _redact(text: str, secrets: list[str]) -> str:
-    # a server may echo what it was sent; the credentials never leave this module in an error or a log line
+    """The text without the credentials, as typed or as the AUTH exchange carries them (base64 of the user, the
+    password, or PLAIN's '\\0user\\0password'): a server may echo what it was sent, and the credentials never leave
+    this module in an error or a log line."""
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
-    return text
+    return _BASE64.sub(lambda token: "***" if _hides_secret(token[0], secrets) else token[0], text)
+
+
+def _hides_secret(token: str, secrets: list[str]) -> bool:
+    """True when a base64 token decodes to an AUTH payload (PLAIN's NUL bytes) or to text holding a credential."""
+    try:
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if b"\x00" in decoded and len(decoded) >= 3:
+        return True
+    text = decoded.decode("utf-8", "replace")
+    return any(secret and secret in text for secret in secrets)
 

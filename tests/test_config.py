@@ -110,3 +110,36 @@ def test_a_file_source_takes_defaults_and_a_period(tmp_path):
     path.write_text('[sources.fivew]\nkind = "5w"\npath = "in/*.xlsx"\nperiod = "octobre"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="period"):
         load_config(path)
+
+
+SECURITY = [
+    ("a path in a source name", '[sources."../../../escaped"]\nkind = "cmp"\npath = "x/*"\n',
+     "source name '../../../escaped' may hold only letters, digits, '_' and '-'"),
+    ("a line break in a source name", '[sources."a\\r\\nb"]\nkind = "cmp"\npath = "x/*"\n',
+     "source name 'a\\r\\nb' may hold only"),
+    ("a token where its env-var name belongs", '[sources.k]\nkind = "kobo"\nurl = "https://kf.example.org"\n'
+     'asset_uid = "aXyz"\ntoken_env = "a3f9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1"\n',
+     "`sources.k.token_env`: must name an environment variable"),
+    ("a password where its env-var name belongs", '[notify]\npassword_env = "hunter2!"\n',
+     "looks like a secret (8 characters: letters, digits, symbols) and is not shown"),
+    ("a mistyped mapping path", '[sources.g]\nkind = "gbvims"\npath = "x/*"\nmapping = "mapings/gbvims.yaml"\n',
+     "mapings/gbvims.yaml: mapping file not found (the mapping of sources.g"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), [c[1:] for c in SECURITY], ids=[c[0] for c in SECURITY])
+def test_unsafe_config_is_a_one_line_error_that_never_echoes_a_secret(tmp_path, text, message):
+    path = tmp_path / "pipeline.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, require_env=False)
+    assert message in str(error.value) and "\n" not in str(error.value)
+    for secret in ("a3f9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1", "hunter2!"):
+        assert secret not in str(error.value)
+
+
+def test_a_packaged_mapping_is_found_by_its_name_or_its_place_in_the_package(tmp_path):
+    for written in ("gbvims.yaml", "transforms/mappings/gbvims.yaml"):
+        path = tmp_path / "pipeline.toml"
+        path.write_text(f'[sources.g]\nkind = "gbvims"\npath = "x/*"\nmapping = "{written}"\n', encoding="utf-8")
+        assert load_config(path, require_env=False).sources["g"].mapping.name == "gbvims.yaml"

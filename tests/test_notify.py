@@ -335,3 +335,31 @@ def test_without_smtp_host_the_message_goes_to_an_owner_only_outbox(tmp_path, ou
     assert stat.S_IMODE(outbox.stat().st_mode) == 0o700
     assert stat.S_IMODE(delivery.outbox_path.stat().st_mode) == 0o600
     assert delivery.outbox_path.read_bytes().startswith(b"Subject: [protection-etl] run 2026-11-30T02:00 FAILED")
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()
+
+
+ECHO_USER, ECHO_PASSWORD = "etl-user@example.org", "S3cret-pass!"
+PLAIN = _b64(b"\0" + ECHO_USER.encode() + b"\0" + ECHO_PASSWORD.encode())
+PLAIN_NO_AUTHZID = _b64(ECHO_USER.encode() + b"\0" + ECHO_PASSWORD.encode())
+ECHOES = [
+    ("the password as typed", f"535 bad credentials for {ECHO_PASSWORD}"),
+    ("AUTH PLAIN", f"535 5.7.8 raw [{PLAIN}]"),
+    ("AUTH PLAIN without authzid", f"535 {PLAIN_NO_AUTHZID} refused"),
+    ("AUTH LOGIN user", f"334 UGFzc3dvcmQ6 after {_b64(ECHO_USER.encode())}"),
+    ("AUTH LOGIN password", f"535 {_b64(ECHO_PASSWORD.encode())} rejected"),
+]
+
+
+@pytest.mark.parametrize("reply", [c[1] for c in ECHOES], ids=[c[0] for c in ECHOES])
+def test_an_echo_of_the_login_is_redacted_in_every_form(reply):
+    from protection_etl.notify import _redact
+
+    shown = _redact(f"smtp.example.org:587 (starttls): login refused: {reply}", [ECHO_USER, ECHO_PASSWORD])
+    assert ECHO_PASSWORD not in shown and ECHO_USER not in shown
+    assert not any(_b64(s.encode()) in shown for s in (ECHO_USER, ECHO_PASSWORD))
+    assert "smtp.example.org:587" in shown and "***" in shown
