@@ -93,6 +93,13 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def command_line(pid: int) -> str:
+    """A process's command line, '' once it is gone."""
+    with suppress(FileNotFoundError, ProcessLookupError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return ""
+
+
 def process_table() -> list[tuple[int, int, int]]:
     """(pid, parent pid, process group) of every process."""
     table = []
@@ -177,15 +184,16 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
     assert all(any(of_source(expected, reference, s).values()) for s in ("fivew", "cpims"))
 
     config = write_site(demo_copy, ["fivew", "cpims"])
-    paused = tmp_path / "paused-in-cpims-load"
+    paused, started = tmp_path / "paused-in-cpims-load", set()
     run = [str(CLI), "run", "--config", str(config)]
     with open(tmp_path / "killed.out", "wb") as out:
         seam = {"PYTHONPATH": os.pathsep.join(filter(None, [str(PAUSE_IN_LOAD), os.environ.get("PYTHONPATH")])),
                 "PROTECTION_ETL_PAUSE_IN_LOAD": f"cpims:{paused}"}
-        victim = subprocess.Popen(run, env=cli_env(tmp_path, prefect_harness, **seam), stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        # no API given: the run starts a Prefect server of its own, which must not outlive it
+        victim = subprocess.Popen(run, env=cli_env(tmp_path, **seam), stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
     try:
-        wait_for(paused.exists, 120, "pause inside the cpims load", victim)
+        wait_for(paused.exists, 180, "pause inside the cpims load", victim)
         running = read_holder(lock_path(demo_copy / "warehouse" / "state"))
         assert running.pid == victim.pid and list((demo_copy / "warehouse" / "raw" / "cpims").glob(
             f"*/{running.run_id}"))  # the lock names the run that is loading
@@ -195,12 +203,18 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
         assert second.returncode == 3
         assert f"run {running.run_id}" in second.stderr and "in progress" in second.stderr
 
-        os.killpg(victim.pid, signal.SIGKILL)
+        started = descendants(victim.pid)
+        assert any("create_app" in command_line(pid) for pid in started)  # the run's own Prefect server
+        os.kill(victim.pid, signal.SIGKILL)  # the run's process only, as the OOM killer or a cron timeout does
         wait_exit(victim, 30)
-        wait_for(lambda: not group_members(victim.pid), 30, "end of the killed run's processes")
+        wait_for(lambda: not any(alive(pid) for pid in started) and not group_members(victim.pid), 120,
+                 "end of every process the killed run started, its Prefect server included")
     finally:
         with suppress(ProcessLookupError):
             os.killpg(victim.pid, signal.SIGKILL)
+        for pid in started:  # what escaped, if the test failed
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         wait_exit(victim, 30)
 
     after_kill = harmonised_rows(demo_copy)  # the warehouse opens
@@ -216,6 +230,30 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
     assert f"cleared a stale run lock: run {running.run_id}" in log
     assert harmonised_rows(demo_copy) == expected  # no row lost, none doubled
     assert read_holder(lock_path(demo_copy / "warehouse" / "state")) is None
+
+
+def test_the_next_start_stops_a_prefect_server_whose_owner_was_killed(tmp_path):
+    from protection_etl.flows.api_server import reap_leftover, write_pid_file
+
+    # a stand-in with a server's command line, and an owner that has exited
+    leftover = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "prefect.server", "create_app"],
+                                start_new_session=True)
+    try:
+        owner = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                               text=True, check=True)
+        pid_file = tmp_path / "run-server.json"
+        write_pid_file(pid_file, leftover.pid)
+        noted = json.loads(pid_file.read_text())
+        pid_file.write_text(json.dumps({**noted, "owner": int(owner.stdout)}))
+        assert reap_leftover(pid_file) == leftover.pid
+        assert leftover.wait(timeout=30) != 0 and not pid_file.exists()
+
+        write_pid_file(pid_file, os.getpid())  # an owner still alive (this process): its server is left alone
+        assert reap_leftover(pid_file) is None and pid_file.exists()
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(leftover.pid, signal.SIGKILL)
+        leftover.wait(timeout=30)
 
 
 STAGES = ("fetch", "guard", "land", "harmonise", "check", "load")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
+import urllib.request
 from contextlib import suppress
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from protection_etl.flows.lock import lock_path, read_holder
 from tests.support.waiting import wait_exit, wait_for
-from tests.test_operations import CLI, alive, cli_env, descendants, group_members
+from tests.test_operations import CLI, alive, cli_env, command_line, descendants, group_members
 
 TINY_SITE = """
 [warehouse]
@@ -47,7 +48,12 @@ def test_serve_runs_the_schedule_and_stops_cleanly_on_sigterm(demo_copy, tmp_pat
         wait_for(lambda: any(reports.glob("*.html")) and read_holder(lock) is None, 180, "finished scheduled run",
                  serve)
         started = descendants(serve.pid)
-        assert any("server" in _command(pid) and "start" in _command(pid) for pid in started)
+        assert any("server" in command_line(pid) and "start" in command_line(pid) for pid in started)
+        printed = (tmp_path / "serve.out").read_text()
+        assert "time zone UTC" in printed
+        [ui] = re.findall(r"Prefect UI: (http://127\.0\.0\.1:\d+)", printed)  # on loopback by default
+        with urllib.request.urlopen(ui, timeout=30) as page:
+            assert page.status == 200 and b"<html" in page.read().lower()
 
         serve.send_signal(signal.SIGTERM)
         assert wait_exit(serve, 60) == 0, (tmp_path / "serve.out").read_text()
@@ -68,8 +74,3 @@ def test_serve_runs_the_schedule_and_stops_cleanly_on_sigterm(demo_copy, tmp_pat
     log = (reports / f"{runs[0][0]}.log").read_text(encoding="utf-8")
     assert "fivew: load " in log and f"run {runs[0][0]}: succeeded" in log
 
-
-def _command(pid: int) -> str:
-    with suppress(FileNotFoundError, ProcessLookupError):
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    return ""

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from protection_etl.config import ConfigError, PipelineConfig, load_config
+from protection_etl.flows.api_server import ServerError, api_for_run
 from protection_etl.flows.lock import Holder, RunInProgress, lock_path, read_holder, run_lock
 from protection_etl.flows.runtime import prepare_environment
 
@@ -44,12 +45,13 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     try:
         with run_lock(state_dir, trigger):  # refused here, at once, before Prefect is imported
             prepare_environment(state_dir)
-            from protection_etl.flows.nightly import run_nightly  # Prefect is imported only when a run starts
+            with api_for_run(state_dir):  # a server of its own unless one is configured; it dies with the run
+                from protection_etl.flows.nightly import run_nightly  # Prefect is imported only when a run starts
 
-            summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
+                summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
     except RunInProgress as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except MigrationChanged as exc:
+    except (MigrationChanged, ServerError) as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
     typer.echo(format_summary(summary))
     return EXIT_OK if summary.ok else EXIT_FAILED
@@ -89,16 +91,17 @@ def demo(config: ConfigOption = DEMO_CONFIG) -> None:
 def serve(
     config: ConfigOption = Path("pipeline.toml"),
     cron: Annotated[str | None, typer.Option(hidden=True, help="For tests only: replaces the configured cron.")] = None,
+    ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the Prefect UI on this machine (loopback).")] = True,
 ) -> None:
     """Run the nightly flow on the cron and time zone of the schedule section, until Ctrl-C or SIGTERM."""
     from protection_etl.flows import serve as serving
 
     loaded = _load(config)
     try:
-        serving.serve(config, loaded, cron)
+        serving.serve(config, loaded, cron, ui)
     except serving.ScheduleError as exc:
         raise _fail(f"{config}: {exc}") from None
-    except serving.ServerError as exc:
+    except ServerError as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
 
 
