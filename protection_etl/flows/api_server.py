@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_dir, private_file
 
 HEALTH_TIMEOUT_SECONDS = 120.0  # measured 4-11 s on two idle cores; a busy machine takes several times that
 STOP_GRACE_SECONDS = 20.0
@@ -61,8 +61,7 @@ def owned_server(state_dir: Path, role: str, command: list[str], extra_env: dict
     env = {**os.environ, "PREFECT_HOME": str(home), **extra_env}
     env.pop("PREFECT_API_URL", None)
     log_path = home / f"{role}-server.log"
-    with open(log_path, "ab") as server_log:
-        os.chmod(log_path, 0o600)
+    with open(private_file(log_path), "ab") as server_log:
         # its own process group, so that stopping it also stops whatever it started
         process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=server_log,
                                    stderr=subprocess.STDOUT, start_new_session=True,

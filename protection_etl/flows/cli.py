@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
+import traceback
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +17,47 @@ from protection_etl.flows.api_server import ServerError, api_for_run
 from protection_etl.flows.lock import Holder, RunInProgress, lock_path, read_holder, run_lock
 from protection_etl.flows.runtime import prepare_environment
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Mali Protection Cluster data pipeline.")
-
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+BUG_LINE = ("protection-etl: the lines above are a bug in protection-etl, not a problem of your data or setup; "
+            "please report them")
+
+
+class _App(typer.Typer):
+    """Expected problems end in one line and an exit code; a real bug keeps its traceback, with a line saying so."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            message, code = explain(exc)
+            if message is None:
+                traceback.print_exc()
+                typer.echo(BUG_LINE, err=True)
+            else:
+                typer.echo(f"error: {message}", err=True)
+            sys.exit(code)
+
+
+def explain(exc: BaseException) -> tuple[str | None, int]:
+    """(one line, exit code) for an expected problem; (None, 1) for a bug."""
+    import duckdb
+
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        return f"the database is busy (another process has it open for writing): {_first_line(exc)}", EXIT_BUSY
+    if isinstance(exc, OSError | duckdb.IOException):
+        return _first_line(exc), EXIT_FAILED
+    return None, EXIT_FAILED
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+# no rich markup: help texts name config sections like [notify] and [schedule], which markup would eat
+app = _App(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+           help="Mali Protection Cluster data pipeline.")
 DEMO_CONFIG = Path("demo") / "pipeline.toml"
+DEFAULT_CONFIG = Path("pipeline.toml")
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path of pipeline.toml.")]
 
 
@@ -27,7 +66,13 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(config_path: Path, *, require_env: bool = True) -> PipelineConfig:
+def _load(config_path: Path, *, require_env: bool = True, demo_fallback: bool = False) -> PipelineConfig:
+    """The config; with `demo_fallback`, the demo's when the default pipeline.toml is absent (said on stderr)."""
+    if config_path == DEFAULT_CONFIG and not config_path.exists() and DEMO_CONFIG.is_file():
+        if not demo_fallback:
+            raise _fail(f"{config_path}: configuration file not found; for the demo, add --config {DEMO_CONFIG}")
+        typer.echo(f"no {config_path} here: using the demo's, {DEMO_CONFIG}", err=True)
+        config_path = DEMO_CONFIG
     try:
         return load_config(config_path, require_env=require_env)
     except ConfigError as exc:
@@ -113,7 +158,7 @@ def status(
     """Last runs, and per source: last successful load, latest period, rows, open quality failures, staleness."""
     import duckdb
 
-    loaded = _load(config, require_env=False)
+    loaded = _load(config, require_env=False, demo_fallback=True)
     try:
         found = read_status(loaded, date.today())
     except duckdb.IOException as exc:  # another process has the database open for writing (e.g. `publish`)
@@ -121,31 +166,16 @@ def status(
     typer.echo(json.dumps(found, indent=2, default=_json_value) if as_json else format_status(found))
 
 
-STATUS_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "sql"
-
-
 def read_status(config: PipelineConfig, today: date, runs: int = 10) -> dict:
     """What `status` shows, as plain data: the run going now, the last runs, and each source."""
-    from protection_etl.warehouse import db
+    from protection_etl.warehouse import status as warehouse_status
 
     running, stale_lock = _lock_state(config)
-    found = {"running": running, "stale_lock": stale_lock, "runs": [], "sources": []}
     if running:  # it opens the database read-write task by task: even a read-only open here could make it fail
-        return found
-    path = config.resolve(config.warehouse.path)
-    if not path.exists():
-        found["sources"] = [_source_status(config, name, None, {}, today) for name in config.sources]
-        return found
-    with db.connect(path, read_only=True) as con:
-        found["runs"] = _query(con, "status_runs.sql", {"limit": runs})
-        loads = {row["source"]: row for row in _query(con, "status_sources.sql")}
-        rows = _rows_per_source(con)
-    for row in found["runs"]:
-        if row["status"] == "running":  # no process holds the lock: it stopped without finishing
-            row["status"] = "interrupted"
-    names = [*config.sources, *(name for name in loads if name not in config.sources)]
-    found["sources"] = [_source_status(config, n, loads.get(n), rows.get(n, {}), today) for n in names]
-    return found
+        return {"running": running, "stale_lock": None, "runs": [], "sources": []}
+    found = warehouse_status.read_status(config, today, runs)
+    warehouse_status.mark_interrupted(found["runs"])
+    return {**found, "stale_lock": stale_lock}
 
 
 def _lock_state(config: PipelineConfig) -> tuple[dict | None, dict | None]:
@@ -156,44 +186,6 @@ def _lock_state(config: PipelineConfig) -> tuple[dict | None, dict | None]:
     if holder.is_alive_here() is False:
         return None, asdict(holder)
     return asdict(holder), None
-
-
-def _query(con, name: str, parameters: dict | None = None) -> list[dict]:
-    from protection_etl.warehouse.db import as_dicts
-
-    return as_dicts(con.execute((STATUS_SQL / name).read_text(encoding="utf-8"), parameters or {}))
-
-
-def _rows_per_source(con) -> dict[str, dict[str, int]]:
-    """{source: {harmonised table: rows}}."""
-    tables = [row["table_name"] for row in _query(con, "status_rows.sql")]
-    counted: dict[str, dict[str, int]] = {}
-    for table in tables:
-        for source, count in con.execute(f"select source, count(*) from harmonised.{table} group by source"
-                                         ).fetchall():
-            counted.setdefault(source, {})[table] = count
-    return counted
-
-
-def _source_status(config: PipelineConfig, name: str, load: dict | None, rows: dict[str, int], today: date) -> dict:
-    configured = config.sources.get(name)
-    load = load or {}
-    period = load.get("latest_period")
-    stale_reason = None
-    if configured and configured.enabled:
-        if not load.get("last_success_at"):
-            stale_reason = "no successful load"
-        elif period and period < today - timedelta(days=configured.freshness_days):
-            stale_reason = f"latest period {period} is older than {configured.freshness_days} days"
-    return {
-        "source": name, "kind": configured.kind if configured else load.get("kind"),
-        "configured": configured is not None, "enabled": bool(configured and configured.enabled),
-        "last_status": load.get("last_status"), "last_run_id": load.get("last_run_id"),
-        "last_load_at": load.get("last_load_at"), "last_success_at": load.get("last_success_at"),
-        "latest_period": period, "rows": rows, "rows_total": sum(rows.values()),
-        "failed_checks": {"error": load.get("failed_errors", 0), "warning": load.get("failed_warnings", 0)},
-        "stale": stale_reason is not None, "stale_reason": stale_reason,
-    }
 
 
 def format_status(found: dict) -> str:
@@ -247,11 +239,13 @@ def report(
     from protection_etl.expectations.report import RunNotFound
     from protection_etl.flows.stages import describe_delivery, report_and_notify
 
-    loaded = _load(config)
+    loaded = _load(config, demo_fallback=True)
+    if not loaded.resolve(loaded.warehouse.path).is_file():
+        raise _fail(_nothing_yet(loaded, "no run yet, so no report"), EXIT_FAILED)
     try:
         files, delivery = report_and_notify(loaded, run_id, force_send=send)
-    except RunNotFound as exc:
-        raise _fail(str(exc), EXIT_FAILED) from None
+    except RunNotFound as exc:  # a run id that does not exist is a usage error
+        raise _fail(str(exc), EXIT_USAGE) from None
     typer.echo(f"quality report: {files.html_path}\nquarantine CSV: {files.quarantine_csv_path}")
     typer.echo(f"notification: {describe_delivery(delivery)}")
 
@@ -261,7 +255,9 @@ def publish(config: ConfigOption = Path("pipeline.toml")) -> None:
     """Rebuild the analysis views and the analyst snapshot from the IMO database."""
     from protection_etl.flows.stages import publish as publish_snapshot
 
-    loaded = _load(config, require_env=False)
+    loaded = _load(config, require_env=False, demo_fallback=True)
+    if not loaded.resolve(loaded.warehouse.path).is_file():  # never leave an empty database behind
+        raise _fail(_nothing_yet(loaded, "nothing to publish"), EXIT_FAILED)
     result = publish_snapshot(loaded)
     withheld = sum(result.suppressed_cells.values())
     typer.echo(f"published {result.path} (storage {result.storage_version}, {withheld} small cells withheld)")
@@ -276,7 +272,9 @@ def export(
     csv: Annotated[str | None, typer.Option(
         "--csv", help="CSV style: excel (UTF-8 BOM, ';', for Excel in French) or plain (UTF-8, ','); "
                       "default: the export section of the config.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="File to write (its folder must exist).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Export a view of the analyst snapshot for people who do not use SQL."""
     from protection_etl.warehouse.export import UnknownViewError, export_view
@@ -285,16 +283,39 @@ def export(
         raise _fail(f"--format must be csv or xlsx, not {fmt!r}")
     if csv not in {None, "excel", "plain"}:
         raise _fail(f"--csv must be excel or plain, not {csv!r}")
-    loaded = _load(config, require_env=False)
+    loaded = _load(config, require_env=False, demo_fallback=True)
     snapshot = loaded.resolve(loaded.warehouse.analyst_path)
     if not snapshot.exists():
-        raise _fail(f"{snapshot}: no analyst snapshot yet; run `protection-etl publish` first", EXIT_FAILED)
+        if not loaded.resolve(loaded.warehouse.path).is_file():
+            raise _fail(_nothing_yet(loaded, "no analyst snapshot yet"), EXIT_FAILED)
+        raise _fail(f"{snapshot}: no analyst snapshot yet; run `protection-etl publish{_config_flag(loaded)}` first",
+                    EXIT_FAILED)
     target = output or Path(f"{view.rsplit('.', 1)[-1]}.{fmt}")
+    if not target.parent.is_dir():
+        raise _fail(f"{target.parent}: no such folder; create it or choose another --output")
+    if target.exists() and not force:
+        raise _fail(f"{target} exists; add --force to replace it, or choose another --output")
     try:
         written = export_view(snapshot, view, target, fmt, hxl, csv or loaded.export.csv)
     except UnknownViewError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"wrote {written}")
+
+
+def _nothing_yet(config: PipelineConfig, what: str) -> str:
+    """`…: no IMO database yet (nothing to publish); run `protection-etl run --config …` first`."""
+    flag = _config_flag(config)
+    return (f"{config.resolve(config.warehouse.path)}: no IMO database yet ({what}); "
+            f"run `protection-etl run{flag}` (or `protection-etl demo`) first")
+
+
+def _config_flag(config: PipelineConfig) -> str:
+    here = Path.cwd().resolve()
+    folder = config.base_dir.resolve()
+    if folder == here:
+        return ""
+    shown = folder.relative_to(here) if folder.is_relative_to(here) else folder
+    return f" --config {shown / DEFAULT_CONFIG.name}" if (folder / DEFAULT_CONFIG.name).is_file() else ""
 
 
 def main() -> None:

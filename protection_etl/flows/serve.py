@@ -15,7 +15,7 @@ import typer
 from protection_etl.config import PipelineConfig
 from protection_etl.flows.api_server import free_port, owned_server, serve_server_command
 from protection_etl.flows.runtime import prepare_environment
-from protection_etl.fsutil import private_dir, private_file
+from protection_etl.fsutil import private_dir
 
 DEPLOYMENT = "nightly"
 log = logging.getLogger("protection_etl.serve")
