@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from protection_etl.flows.api_server import free_port, owned_server, serve_server_command
+from protection_etl.fsutil import private_dir
 from tests.support.waiting import patience, wait_for
 from tests.test_operations import REPO, cli_env
 from tests.test_serve import TINY_SITE
@@ -49,8 +50,9 @@ def test_a_worker_of_a_process_pool_runs_the_deployment_of_prefect_yaml(demo_cop
     api_url = f"http://127.0.0.1:{port}/api"
     env = cli_env(tmp_path, api_url, PROTECTION_ETL_HOME=str(demo_copy),
                   PREFECT_WORKER_QUERY_SECONDS="2", PREFECT_WORKER_PREFETCH_SECONDS="0")
-    command, server_env = serve_server_command(port, tmp_path / "server", ui=False)
-    with owned_server(tmp_path / "server-state", "test", command, server_env, api_url, timeout=DEADLINE):
+    state = tmp_path / "server-state"
+    command, server_env = serve_server_command(port, private_dir(state / "prefect"), ui=False)
+    with owned_server(state, "test", command, server_env, api_url, timeout=patience(DEADLINE)):
         prefect("work-pool", "create", "protection", "--type", "process", env=env, cwd=demo_copy)
         prefect("deploy", "--name", "nightly", env=env, cwd=demo_copy)
         with open(tmp_path / "worker.out", "wb") as out:
