@@ -27,6 +27,9 @@ MATCH_CASES = [
     ("Ménaka", 2, "ML10", "ML1001", "exact"),
     ("Djenne", 3, "ML0503", "ML050303", "exact"),
     ("Menaka", 3, "ML1001", "ML100301", "exact"),
+    ("Bandiagara (Mopti)", 2, "ML05", "ML0501", "exact"),  # the unit above in parentheses
+    ("Commune urbaine de Mopti", 3, "ML0506", "ML050609", "exact"),
+    ("Commune rurale de Sangha", 3, "ML0501", "ML050117", "exact"),
 ]
 
 

@@ -25,9 +25,10 @@ from protection_etl.transforms.text import fold_text, is_blank
 Method = Literal["alias", "pcode", "exact", "fuzzy", "unspecified"]
 
 _PREFIXES = re.compile(
-    r"^(cercle|region|commune|district|prefecture|arrondissement|village|departement|province|ville)"
-    r"( de la| de l| de| du| d)?\s+"
+    r"^(cercle|region|commune( urbaine| rurale)?|district|prefecture|arrondissement|village|departement|province"
+    r"|ville)( de la| de l| de| du| d)?\s+"
 )
+_ASIDE = re.compile(r"\([^)]*\)")  # 'Bandiagara (Mopti)': the unit above, or a remark
 _SUFFIXES = re.compile(r"(?<=\w)\s+(commune|ville|urbaine?)$")
 LEVEL_KEYS = {1: "regions", 2: "cercles", 3: "communes"}  # admin 1, 2, 3 in admin_aliases.yaml, for every country
 MALI_LEVELS = {1: "region", 2: "cercle", 3: "commune"}
@@ -131,12 +132,13 @@ class AdminMatcher:
         code = self.style.canonical(provided)
         if code is not None:
             return self._by_code(provided, code, level, parent)
-        alias = self._alias[level].get(key)
-        if alias:
-            return self._checked(provided, alias, "alias", level, parent)
         candidates = self._candidates(level, parent)
-        if key in candidates:
-            return self._exact(provided, key, candidates[key], level, parent)
+        for name in dict.fromkeys([key, normalise_name(_ASIDE.sub(" ", provided))]):
+            alias = self._alias[level].get(name)
+            if alias:
+                return self._checked(provided, alias, "alias", level, parent)
+            if name in candidates:
+                return self._exact(provided, name, candidates[name], level, parent)
         if self.style.is_foreign(provided):  # after the names: 'PK 5' may be a place
             return Match(provided, None, None, reason=f"{provided} is not a P-code of {self.style.country}")
         return self._by_fuzzy(provided, key, candidates, level, parent)
