@@ -261,7 +261,9 @@ STAGES = ("fetch", "guard", "land", "harmonise", "check", "load")
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_status_after_a_run_shows_runs_and_each_source(demo_copy):
+    from protection_etl.expectations.report.labels import status_label
     from protection_etl.flows.nightly import run_nightly
+    from protection_etl.i18n import translations
 
     config = write_site(demo_copy, ["fivew", "cmp"])
     summary = run_nightly(str(config), sources=["fivew"])  # cmp is configured but never loaded
@@ -269,8 +271,9 @@ def test_status_after_a_run_shows_runs_and_each_source(demo_copy):
 
     text = CliRunner().invoke(app, ["status", "--config", str(config)])
     assert text.exit_code == 0
-    assert summary.run_id in text.output and summary.status in text.output
-    assert "STALE: no successful load" in text.output
+    # in French unless [notify] language = "en" (tests/test_console.py covers both)
+    assert summary.run_id in text.output and status_label(translations("fr"), summary.status) in text.output
+    assert "PÉRIMÉE : aucun chargement réussi" in text.output
 
     found = CliRunner().invoke(app, ["status", "--config", str(config), "--json"])
     assert found.exit_code == 0

@@ -14,7 +14,8 @@ import typer
 
 from protection_etl.config import ConfigError, PipelineConfig, load_config
 from protection_etl.flows.api_server import ServerError, api_for_run
-from protection_etl.flows.lock import Holder, RunInProgress, lock_path, read_holder, run_lock
+from protection_etl.flows.console import format_status, format_summary
+from protection_etl.flows.lock import RunInProgress, lock_path, read_holder, run_lock
 from protection_etl.flows.runtime import prepare_environment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -98,19 +99,8 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
         raise _fail(str(exc), EXIT_BUSY) from None
     except (MigrationChanged, ServerError) as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
-    typer.echo(format_summary(summary))
+    typer.echo(format_summary(summary, config.notify.language))
     return EXIT_OK if summary.ok else EXIT_FAILED
-
-
-def format_summary(summary) -> str:
-    """The per-source summary table printed after a run."""
-    lines = [f"run {summary.run_id}: {summary.status}", "",
-             f"{'source':<24}{'status':<22}{'read':>8}{'loaded':>9}{'quarantined':>13}"]
-    for o in summary.outcomes:
-        lines.append(f"{o.source:<24}{o.status:<22}{o.rows_read:>8}{o.rows_loaded:>9}{o.rows_quarantined:>13}")
-    lines += [f"  {o.source}: {o.message}" for o in summary.outcomes if o.message]
-    lines += ["", f"quality report: {summary.report_path}", f"notification: {summary.notification}"]
-    return "\n".join(lines)
 
 
 @app.command()
@@ -163,7 +153,8 @@ def status(
         found = read_status(loaded, date.today())
     except duckdb.IOException as exc:  # another process has the database open for writing (e.g. `publish`)
         raise _fail(f"{loaded.resolve(loaded.warehouse.path)} is busy: {exc}", EXIT_BUSY) from None
-    typer.echo(json.dumps(found, indent=2, default=_json_value) if as_json else format_status(found))
+    language = loaded.notify.language
+    typer.echo(json.dumps(found, indent=2, default=_json_value) if as_json else format_status(found, language))
 
 
 def read_status(config: PipelineConfig, today: date, runs: int = 10) -> dict:
@@ -188,45 +179,11 @@ def _lock_state(config: PipelineConfig) -> tuple[dict | None, dict | None]:
     return asdict(holder), None
 
 
-def format_status(found: dict) -> str:
-    """The status as the IMO reads it in a terminal (times in UTC)."""
-    if found["running"]:
-        return (f"running now: {Holder(**found['running']).describe()}\n"
-                "  the warehouse is busy until it finishes; run `status` again then")
-    lines = []
-    if found["stale_lock"]:
-        lines += [f"stale lock: {Holder(**found['stale_lock']).describe()} stopped without finishing; "
-                  "the next run clears it", ""]
-    lines += ["last runs (UTC):", f"  {'started':<18}{'duration':>9}  {'status':<25}{'trigger':<10}run"]
-    lines += [f"  {_when(r['started_at']):<18}{_duration(r['duration_seconds']):>9}  {r['status']:<25}"
-              f"{r['trigger'] or '':<10}{r['run_id']}" for r in found["runs"]] or ["  none yet"]
-    width = max([len("source"), *(len(s["source"]) for s in found["sources"])]) + 2
-    lines += ["", "sources:", f"  {'source':<{width}}{'last load':<22}{'last success':<18}{'latest period':<14}"
-                              f"{'rows':>8}  {'failed checks':<16}fresh"]
-    for s in found["sources"]:
-        checks = f"{s['failed_checks']['error']} err, {s['failed_checks']['warning']} warn"
-        fresh = "disabled" if not s["enabled"] else f"STALE: {s['stale_reason']}" if s["stale"] else "yes"
-        lines.append(f"  {s['source']:<{width}}{s['last_status'] or 'never':<22}{_when(s['last_success_at']):<18}"
-                     f"{s['latest_period'] or '-'!s:<14}{s['rows_total']:>8}  {checks:<16}{fresh}")
-    return "\n".join(lines)
-
-
 def _json_value(value: object) -> str:
     """Dates as ISO 8601; the database's timestamps are UTC."""
     if isinstance(value, datetime):
         return f"{value.isoformat()}Z"
     return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
-
-
-def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, seconds = divmod(int(seconds), 60)
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
 @app.command()
