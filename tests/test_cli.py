@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -98,3 +100,20 @@ def test_a_busy_database_is_one_line_and_exit_3(site, tmp_path):
 def test_a_bug_keeps_its_traceback_and_says_it_is_a_bug():
     assert explain(ZeroDivisionError("division by zero")) == (None, 1)
     assert "bug" in BUG_LINE
+
+
+def test_the_duckdb_cli_of_the_dev_tools_opens_the_analyst_snapshot_not_the_imo_database(warehouse, tmp_path):
+    from protection_etl.warehouse.publish import publish_snapshot
+
+    cli = Path(sys.executable).with_name("duckdb")  # duckdb-cli, as the README says
+    imo = tmp_path / "warehouse" / "protection.duckdb"
+    warehouse.close()
+    snapshot = publish_snapshot(imo, tmp_path / "share" / "analyst.duckdb", min_cell=5).path
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        admin_units = con.execute("select count(*) from harmonised.admin").fetchone()[0]
+    opened = subprocess.run([str(cli), "-readonly", "-csv", "-noheader", str(snapshot), "-c",
+                             "select count(*) from harmonised.admin"], capture_output=True, text=True, timeout=60)
+    assert opened.returncode == 0 and opened.stdout.strip() == str(admin_units), opened.stderr
+    refused = subprocess.run([str(cli), "-readonly", str(imo), "-c", "select 1"], capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode != 0  # the IMO database is in DuckDB 2.0's own format
