@@ -122,6 +122,12 @@ def write_xlsx(path: Path, header: list[list[str]], batches: Iterator[list[tuple
     for index, width in enumerate(column_widths(header, first), start=1):
         worksheet.column_dimensions[get_column_letter(index)].width = width
     worksheet.freeze_panes = f"A{len(header) + 1}"
+    # printed (or turned into PDF): landscape, one page wide, the header rows on every page
+    worksheet.page_setup.orientation = "landscape"
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    worksheet.page_setup.fitToWidth, worksheet.page_setup.fitToHeight = 1, 0
+    if header:
+        worksheet.print_title_rows = f"1:{len(header)}"
     bold = Font(bold=True)
     for row in header:
         worksheet.append([_header_cell(worksheet, value, bold) for value in row])
