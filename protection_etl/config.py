@@ -53,6 +53,7 @@ class WarehouseConfig(_Strict):
     state_dir: Path = Path("warehouse/state")
     raw_retention_days: Annotated[int, Field(ge=1)] = 90
     analyst_storage_version: str = "v1.2.0"
+    analyst_group: str | None = None  # the Unix group whose members may read the snapshot (0640); else 0644
 
 
 class ScheduleConfig(_Strict):
@@ -210,6 +211,7 @@ def load_config(path: Path | str, *, require_env: bool = True) -> PipelineConfig
         raise ConfigError(f"{path}: {_first_error(exc)}") from exc
     check_gazetteer(config, path)
     check_mappings(config, path)
+    check_analyst_group(config, path)
     if require_env:
         check_env(config, path)
     return config
@@ -228,6 +230,34 @@ def check_gazetteer(config: PipelineConfig, path: Path | str) -> None:
         read_cod_gazetteer(table, config.reference.country)
     except GazetteerError as exc:
         raise ConfigError(f"{path}: `reference.gazetteer`: {exc}") from exc
+
+
+def check_analyst_group(config: PipelineConfig, path: Path | str) -> None:
+    """Fail when `warehouse.analyst_group` names no group of this machine."""
+    import grp
+
+    group = config.warehouse.analyst_group
+    if group:
+        try:
+            grp.getgrnam(group)
+        except KeyError:
+            raise ConfigError(f"{path}: `warehouse.analyst_group`: no group {group!r} on this machine") from None
+
+
+def paths_outside(config: PipelineConfig) -> list[tuple[str, Path]]:
+    """The configured paths that leave the config's folder ('..', or absolute elsewhere), packaged mappings aside:
+    allowed, and said once in the run log."""
+    base = config.base_dir.resolve()
+    paths = [(f"warehouse.{k}", getattr(config.warehouse, k))
+             for k in ("path", "analyst_path", "raw_dir", "reports_dir", "state_dir")]
+    paths += [("notify.outbox_dir", config.notify.outbox_dir), ("reference.gazetteer", config.reference.gazetteer)]
+    for name, source in config.sources.items():
+        paths += [(f"sources.{name}.path", Path(source.path) if source.path else None),
+                  (f"sources.{name}.mapping", source.mapping)]
+    packaged = registry.MAPPINGS_DIR.resolve()
+    return [(key, Path(p)) for key, p in paths if p is not None
+            and not Path(os.path.normpath(config.resolve(p))).is_relative_to(base)
+            and not Path(os.path.normpath(config.resolve(p))).is_relative_to(packaged)]
 
 
 def check_mappings(config: PipelineConfig, path: Path | str) -> None:

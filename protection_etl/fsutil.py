@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grp
 import os
 import tempfile
 from pathlib import Path
@@ -39,3 +40,24 @@ def write_private_file(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def share_file(path: Path, group: str | None) -> Path:
+    """Open a file to be read by others: by `group` only (0640, that group) when one is given, else by all (0644).
+
+    KeyError when the group does not exist; PermissionError when this user may not give the file to that group.
+    """
+    if group:
+        os.chown(path, -1, grp.getgrnam(group).gr_gid)
+        os.chmod(path, 0o640)
+    else:
+        os.chmod(path, 0o644)
+    return path
+
+
+def private_files(folder: Path, pattern: str) -> list[Path]:
+    """Make the files of `folder` matching `pattern` owner-only (0600); return them."""
+    found = [p for p in folder.glob(pattern) if p.is_file() and not p.is_symlink()]
+    for path in found:
+        os.chmod(path, 0o600)
+    return found

@@ -143,3 +143,21 @@ def test_a_packaged_mapping_is_found_by_its_name_or_its_place_in_the_package(tmp
         path = tmp_path / "pipeline.toml"
         path.write_text(f'[sources.g]\nkind = "gbvims"\npath = "x/*"\nmapping = "{written}"\n', encoding="utf-8")
         assert load_config(path, require_env=False).sources["g"].mapping.name == "gbvims.yaml"
+
+
+def test_paths_leaving_the_config_folder_are_listed_packaged_mappings_aside(tmp_path):
+    from protection_etl.config import paths_outside
+
+    path = tmp_path / "site" / "pipeline.toml"
+    path.parent.mkdir()
+    path.write_text('[warehouse]\nanalyst_path = "../shared/analyst.duckdb"\n[sources.g]\nkind = "gbvims"\n'
+                    'path = "inbox/*"\nmapping = "gbvims.yaml"\n', encoding="utf-8")
+    assert paths_outside(load_config(path, require_env=False)) == [
+        ("warehouse.analyst_path", tmp_path / "site" / ".." / "shared" / "analyst.duckdb")]
+
+
+def test_the_analyst_group_must_exist(tmp_path):
+    path = tmp_path / "pipeline.toml"
+    path.write_text('[warehouse]\nanalyst_group = "no-such-group-here"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"`warehouse\.analyst_group`: no group 'no-such-group-here'"):
+        load_config(path, require_env=False)

@@ -18,7 +18,7 @@ from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 
 from protection_etl import registry
-from protection_etl.config import PipelineConfig, load_config
+from protection_etl.config import PipelineConfig, load_config, paths_outside
 from protection_etl.expectations.report import SourceSummary, run_file_stem
 from protection_etl.expectations.verdicts import CheckedBatch, check_batch
 from protection_etl.flows import stages
@@ -295,6 +295,8 @@ def exclusive_run(config: PipelineConfig, trigger: str) -> Iterator[str]:
             if lock.stale:
                 log.warning("cleared a stale run lock: %s stopped without finishing", lock.stale.describe())
             log.info("run %s started (%s)", run_id, trigger)
+            for key, path in paths_outside(config):
+                log.info("%s leaves the configuration's folder: %s", key, path)
             yield run_id
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from protection_etl.fsutil import private_dir
+from protection_etl.fsutil import private_dir, private_files
 
 QUIET_ENV = {
     "DO_NOT_TRACK": "1",
@@ -26,5 +26,9 @@ def prepare_environment(state_dir: Path) -> None:
     """Keep Prefect's home inside the project's state folder and turn telemetry off (existing values win)."""
     private_dir(state_dir)
     os.environ.setdefault("PREFECT_HOME", str(state_dir.resolve() / "prefect"))
+    os.umask(0o077)  # what Prefect writes (prefect.db, its journals) is owner-only, like the rest of the state
+    home = Path(os.environ["PREFECT_HOME"])
+    if home.is_dir():
+        private_files(home, "*.db*")  # a database made before this rule
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)

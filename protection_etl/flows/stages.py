@@ -164,4 +164,5 @@ def publish(config: PipelineConfig):
     with db.connect(config.resolve(config.warehouse.path)) as con:
         create_views(con)
     return publish_snapshot(config.resolve(config.warehouse.path), config.resolve(config.warehouse.analyst_path),
-                            min_cell=config.privacy.min_cell, storage_version=config.warehouse.analyst_storage_version)
+                            min_cell=config.privacy.min_cell, storage_version=config.warehouse.analyst_storage_version,
+                            group=config.warehouse.analyst_group)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import glob
 import io
+import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +36,44 @@ class Sheet:
 
 
 def find_inputs(pattern: str, base_dir: Path) -> list[Path]:
-    """Files matching a glob (relative to the config's folder), sorted by name."""
-    full = pattern if Path(pattern).is_absolute() else str(base_dir / pattern)
-    return sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
+    """Files matching a glob (relative to the config's folder, `**` for any depth), sorted by name.
+
+    Directory links are not followed (a `sub -> .` loop, or a link out of the inbox and back), and a file reached
+    twice (through a file link) is listed once.
+    """
+    full = Path(pattern) if Path(pattern).is_absolute() else base_dir / pattern
+    parts = full.parts
+    fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    root, rest = Path(*parts[:fixed]), parts[fixed:]
+    if not rest:
+        return [root] if root.is_file() else []
+    wanted = re.compile(_glob_regex(rest))
+    found: dict[Path, Path] = {}
+    for folder, _, names in os.walk(root, followlinks=False):
+        for name in sorted(names):
+            path = Path(folder, name)
+            if wanted.fullmatch(path.relative_to(root).as_posix()) and path.is_file():
+                real = path.resolve()
+                if real not in found or (found[real].is_symlink() and not path.is_symlink()):
+                    found[real] = path  # the file itself rather than a link to it
+    return sorted(found.values())
+
+
+def _glob_regex(parts: tuple[str, ...]) -> str:
+    """A glob's parts as a regex on '/'-separated relative paths: '*' stays within a folder, '**' spans folders."""
+    regex = ""
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if part == "**":  # any depth; like glob, no hidden names
+            regex += r"(?:(?!\.)[^/]+/)*(?!\.)[^/]+" if last else r"(?:(?!\.)[^/]+/)*"
+            continue
+        segment = "" if part.startswith(".") else r"(?!\.)"  # like glob: '*' does not match hidden names
+        for char in re.split(r"(\*|\?|\[[^]]*\])", part):
+            segment += ("[^/]*" if char == "*" else "[^/]" if char == "?"
+                        else char if char.startswith("[") and char.endswith("]") and len(char) > 2
+                        else re.escape(char))
+        regex += segment + ("" if last else "/")
+    return regex
 
 
 def download(url: str, *, timeout: tuple[float, float] = (10, 120), session: requests.Session | None = None) -> bytes:

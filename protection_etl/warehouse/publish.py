@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from protection_etl.fsutil import share_file
 from protection_etl import registry
 from protection_etl.warehouse.db import transaction
 from protection_etl.warehouse.views import create_views
@@ -62,10 +63,12 @@ def publish_snapshot(
     *,
     min_cell: int,
     storage_version: str = "v1.2.0",
+    group: str | None = None,
 ) -> PublishResult:
     """Write the analyst snapshot next to analyst_path and rename it into place atomically.
 
-    Readers holding the old file open keep reading it; a new connection sees the new one.
+    Readers holding the old file open keep reading it; a new connection sees the new one. With `group`, the file is
+    readable by that group only (0640), else by everyone (0644): it holds suppressed aggregates only.
     """
     if min_cell < 1:
         raise ValueError(f"min_cell must be at least 1, got {min_cell}")
@@ -90,7 +93,7 @@ def publish_snapshot(
             suppressed = _count_withheld(con, cells)
             con.execute(f"checkpoint {SNAPSHOT}")
             con.execute(f"detach {SNAPSHOT}")
-        os.chmod(temporary, 0o644)
+        share_file(temporary, group)  # before the rename: the published file is never readable by more
         _replace(temporary, analyst_path)
     except BaseException:
         _remove_database_file(temporary)
