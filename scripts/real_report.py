@@ -20,12 +20,14 @@ def report(top: int = 4) -> None:
         started = time.monotonic()
         read = outcome(real)
         figures = read.figures
-        placeable = figures.frame.index[figures.placeable]
+        placeable = figures.expected
         landed_placeable = len(placeable.difference(sorted(read.quarantined)))
         share = f"{landed_placeable / len(placeable):.1%}" if len(placeable) else "n/a"
+        copies = int((~figures.distinct).sum())
         print(f"{real.name} ({real.kind}, {real.country}, {time.monotonic() - started:.1f} s)")
-        print(f"  rows {read.batch.rows_read}, landed {len(read.landed)}, kept aside {len(read.quarantined)}; "
-              f"place names in the P-code table {len(placeable)}, of which landed {landed_placeable} ({share})")
+        print(f"  rows {read.batch.rows_read} ({copies} copies of an earlier line), landed {len(read.landed)}, kept "
+              f"aside {len(read.quarantined)}; distinct lines whose place names are in the P-code table "
+              f"{len(placeable)}, of which landed {landed_placeable} ({share})")
         for reason, rows in read.reasons().most_common(top):
             print(f"    kept aside: {reason}: {rows}")
         origins = [n.reason.removeprefix("reporting period ") for n in read.batch.notes

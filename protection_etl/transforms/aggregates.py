@@ -39,6 +39,7 @@ from protection_etl.transforms.sheets import (
     header_notes,
     skipped_sheet_notes,
     unloaded_notes,
+    whole_row,
 )
 from protection_etl.transforms.text import fold_text, is_blank
 
@@ -210,7 +211,7 @@ def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, m
         line, problems, notes = _read_line(record, ctx, layout, matcher, stated, columns, fill_commune_with_cercle,
                                            places)
         reading.notes += [n for n in notes if n.column_name not in merged_down or not _noted(n, reading.notes)]
-        problems = problems or repeated_line(record, ctx, seen)
+        problems = problems or repeated_line(record, ctx, seen, whole_row(table, record))
         if problems:
             reading.problems += problems
         else:

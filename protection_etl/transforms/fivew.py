@@ -33,6 +33,7 @@ from protection_etl.transforms.sheets import (
     header_notes,
     skipped_sheet_notes,
     unloaded_notes,
+    whole_row,
 )
 from protection_etl.transforms.text import fold_text, is_blank
 
@@ -112,7 +113,7 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
             read += 1
             context = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
             line, row_problems, row_notes = _harmonise_row(record, context, layout, matcher, stated, with_elderly)
-            row_problems = row_problems or repeated_line(record, context, copies)  # a pasted copy counts once
+            row_problems = row_problems or repeated_line(record, context, copies, whole_row(table, record))
             notes += row_notes
             if row_problems:
                 problems += row_problems

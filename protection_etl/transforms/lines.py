@@ -26,10 +26,13 @@ def repeated_header_notes(rows: list[int], source: str, file_name: str, sheet: s
                     "skipped, not read as data", sheet, rows[0], severity="info")]
 
 
-def repeated_line(record: dict, ctx: RowContext, seen: dict[tuple, int]) -> list[Problem]:
-    """A line identical to an earlier one in every mapped cell is taken for a copy and kept aside."""
-    signature = tuple(fold_text(v) if isinstance(v, str) else shown_value(v)
-                      for k, v in sorted(record.items()) if k != "_row_number")
+def repeated_line(record: dict, ctx: RowContext, seen: dict[tuple, int], cells: list[object] | None = None
+                  ) -> list[Problem]:
+    """A line identical to an earlier one in every cell of the sheet (`cells`, else every mapped cell) is taken for a
+    copy and kept aside. Two lines that differ only in columns no field reads (a beneficiary type, an ID) are two
+    lines of the file, not a copy."""
+    values = list(cells) if cells is not None else [v for k, v in sorted(record.items()) if k != "_row_number"]
+    signature = tuple(fold_text(v) if isinstance(v, str) else shown_value(v) for v in values)
     if signature in seen:
         return [ctx.problem(None, None, f"this line repeats row {seen[signature]} cell for cell: it is counted once")]
     seen[signature] = ctx.row_number

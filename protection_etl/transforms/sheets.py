@@ -28,6 +28,12 @@ class FoundTable:
     rows: list[list[object]] = field(default_factory=list, repr=False)  # the whole sheet, to find unread columns
 
 
+def whole_row(table: FoundTable, record: dict) -> list[object] | None:
+    """Every cell of a record's line in the sheet (None when the table was built without its sheet)."""
+    number = int(record["_row_number"])
+    return list(table.rows[number - 1]) if 0 < number <= len(table.rows) else None
+
+
 def missing_required(specs: list[FieldSpec], columns: Collection[str]) -> list[FieldSpec]:
     """The required fields a header lacks (a field with an `alternative` is there when its alternative is)."""
     return [s for s in specs if s.required and s.name not in columns and s.alternative not in columns]

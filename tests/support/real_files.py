@@ -92,6 +92,16 @@ class FileFigures:
         pairs = pd.Series([(a, b) in self.pairs for a, b in zip(one, two, strict=True)], index=self.frame.index)
         return (pairs & (two != "")) | (one.isin(self.names[1]) & (two == ""))
 
+    @cached_property
+    def distinct(self) -> pd.Series:
+        """Lines that are not a copy, cell for cell, of an earlier line (a copy counts once)."""
+        return ~self.frame.astype(str).duplicated(keep="first")
+
+    @cached_property
+    def expected(self) -> pd.Index:
+        """The lines that must land: placeable and not a copy of an earlier one."""
+        return self.frame.index[self.placeable & self.distinct]
+
     def total(self, label: str, rows: pd.Index | None = None) -> int:
         """The sum of a count column over some lines (all by default); blanks count nothing."""
         values = self.frame[label] if rows is None else self.frame.loc[rows, label]
