@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import re
 import zipfile
@@ -130,3 +131,28 @@ def test_a_source_whose_every_line_was_kept_aside_fails_with_the_commonest_reaso
     assert checked.rejected  # not "loaded with warnings": the run fails (exit 1) and the email goes out
     assert checked.message.startswith("none of the 2 rows read could be loaded: period_start cannot be in the future")
     assert checked.message.endswith("in column 'period_start' (2 rows)")
+
+
+def test_two_files_for_the_same_month_are_named_with_the_one_to_remove(tmp_path, matcher):
+    from protection_etl import registry
+    from protection_etl.flows.stages import harmonise_inputs
+    from protection_etl.transforms.problems import InputError
+
+    header = ["Région", "Cercle", "Type de VBG", "Féminin 12-17"]
+    rows = [["GBVIMS"], ["Mois de rapportage :", "octobre 2026"], [], header, ["Mopti", "Mopti", "Viol", 3]]
+    inputs = []
+    for name, modified in (("gbvims_oct_corrige.xlsx", 2_000_000_000), ("gbvims_oct.xlsx", 1_900_000_000)):
+        path = tmp_path / name
+        path.write_bytes(workbook({"Stats": rows}))
+        os.utime(path, (modified, modified))
+        inputs.append(RawInput(name, path.read_bytes(), str(path)))
+    with pytest.raises(InputError) as error:
+        harmonise_inputs("gbvims", registry.kind("gbvims"), default_mapping("gbvims"), inputs, matcher)
+    assert str(error.value) == (
+        "source gbvims: gbvims_oct_corrige.xlsx and gbvims_oct.xlsx both give the figures of 2026-10 for the same "
+        "places, which would count them twice: keep one in the inbox and remove the other, normally gbvims_oct.xlsx "
+        "(the older file) when gbvims_oct_corrige.xlsx corrects it")
+    other_month = [*rows[:1], ["Mois de rapportage :", "septembre 2026"], *rows[2:]]
+    inputs[1] = RawInput("gbvims_sep.xlsx", workbook({"Stats": other_month}), "inbox/gbvims_sep.xlsx")
+    batch = harmonise_inputs("gbvims", registry.kind("gbvims"), default_mapping("gbvims"), inputs, matcher)
+    assert len(batch.tables["gbv_incident"]) == 2  # two months side by side are no double count

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from protection_etl import notify
+from protection_etl import notify, registry
 from protection_etl.config import PipelineConfig, SourceConfig
 from protection_etl.expectations.report import ReportFiles, load_run_report, write_report
 from protection_etl.registry import SourceKind, refuse_identifying
 from protection_etl.sources import files, landing
 from protection_etl.transforms.admin import AdminMatcher
-from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
+from protection_etl.transforms.batch import Batch, fingerprint, merge_batches, same_period_files
 from protection_etl.transforms.problems import InputError, Problem, RefusedInput
 from protection_etl.transforms.text import fold_text, is_blank
 from protection_etl.warehouse import db, loader
@@ -110,7 +111,41 @@ def harmonise_inputs(name: str, kind: SourceKind, mapping: dict, inputs: list[Ra
         batch = harmonise(sheets, source=name, file_name=item.name, load_id=fingerprint(item.name, item.data),
                           mapping=mapping, matcher=matcher)
         batches.append(replace(batch, notes=[*notes, *batch.notes]))
+    refuse_same_period(name, inputs, batches)
     return replace(merge_batches(batches), replace_by=kind.replace_by)
+
+
+def refuse_same_period(name: str, inputs: list[RawInput], batches: list[Batch]) -> None:
+    """Two files giving the same month's figures for the same places: name both and say which one to remove."""
+    keys = {table: [c for c in unique_key(table) if c not in ("source", "load_id")]
+            for batch in batches for table in batch.tables}
+    found = same_period_files([(item.name, batch) for item, batch in zip(inputs, batches, strict=True)], keys)
+    if found is None:
+        return
+    first, second, period = found
+    received = {item.name: _modified(item) for item in inputs}
+    older, newer = sorted((first, second), key=lambda f: (received[f] is None, received[f] or 0, f))
+    which = "the older file" if received[older] and received[newer] else "the first by name"
+    when = f" {period:%Y-%m}" if hasattr(period, "strftime") else ""
+    raise InputError(Problem(name, None, f"{first} and {second} both give the figures of{when} for the same places, "
+                             f"which would count them twice: keep one in the inbox and remove the other, normally "
+                             f"{older} ({which}) when {newer} corrects it", severity="error"))
+
+
+def unique_key(table: str) -> list[str]:
+    """The columns a table's quality suite says are unique together (its natural key)."""
+    suite = json.loads(registry.table(table).suite.read_text(encoding="utf-8"))
+    for expectation in suite.get("expectations", []):
+        if expectation.get("type") == "expect_compound_columns_to_be_unique":
+            return list(expectation["kwargs"]["column_list"])
+    return []
+
+
+def _modified(item: RawInput) -> float | None:
+    try:
+        return Path(item.origin).stat().st_mtime
+    except OSError:
+        return None
 
 
 def source_load_row(run_id: str, name: str, kind: str, status: str, *, batch: Batch | None = None,

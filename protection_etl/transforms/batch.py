@@ -60,3 +60,21 @@ def merge_batches(batches: list[Batch]) -> Batch:
         rows_read=sum(b.rows_read for b in batches),
         replace_by=first.replace_by,
     )
+
+
+def same_period_files(batches: list[tuple[str, Batch]], keys: dict[str, list[str]]) -> tuple[str, str, object] | None:
+    """(first file, second file, period) when two inputs of a source give figures for the same period and the same
+    rows of a table (its key in `keys`): loading both would count that month twice. None when they do not meet."""
+    for table, key in keys.items():
+        seen: dict[tuple, str] = {}
+        for file_name, batch in batches:
+            frame = batch.tables.get(table)
+            columns = [c for c in key if frame is not None and c in frame]
+            if frame is None or frame.empty or not columns:
+                continue
+            for row in frame[columns].drop_duplicates().itertuples(index=False):
+                other = seen.setdefault(tuple(row), file_name)
+                if other != file_name:
+                    period = row[columns.index(batch.replace_by)] if batch.replace_by in columns else None
+                    return other, file_name, period
+    return None
