@@ -7,7 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import hxl
 import pytest
+from hxl.input import InputOptions
 from openpyxl import load_workbook
 
 from protection_etl.warehouse import db
@@ -148,3 +150,15 @@ def test_export_reads_the_snapshot_read_only(snapshot, tmp_path):
     finally:
         holder.close()
     assert read_csv(tmp_path / "i.csv")[0][0] == "indicator_code"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_libhxl_reads_the_export_with_core_or_custom_hashtags(snapshot, tmp_path, fmt):
+    out = export_view(snapshot, "displacement", tmp_path / f"d.{fmt}", fmt=fmt, hxl=True, csv="plain")
+
+    source = hxl.data(str(out), InputOptions(allow_local=True))
+    tags = {c.header: c.get_display_tag(sort_attributes=False) for c in source.columns if c.tag}
+    assert tags["persons"] == "#affected+ind" and tags["households"] == "#affected+hh"
+    assert tags["sex"] == "#x_gender" and tags["age_range"] == "#x_age+range"
+    assert [str(row.get("#affected+ind")) for row in source] == ["1000"]
+    assert hxl.schema().validate(hxl.data(str(out), InputOptions(allow_local=True)))

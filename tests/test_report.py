@@ -25,25 +25,9 @@ from protection_etl.expectations.report import (
     render_summary_text,
     write_report,
 )
-from protection_etl.expectations.report import (
-    render_report_html as rendered_report_html,
-)
-from protection_etl.expectations.report import (
-    render_summary_html as rendered_summary_html,
-)
 from protection_etl.warehouse.db import connect, migrate
 from protection_etl.warehouse.loader import SourceLoad, record_source_load
-
-
-def render_report_html(report, language: str = "fr") -> str:
-    """The page as a reader sees its text: without the line-break opportunities (<wbr>) put into long names."""
-    return rendered_report_html(report, language).replace("<wbr>", "")
-
-
-def render_summary_html(report, language: str = "fr") -> str:
-    """The email body, likewise."""
-    return rendered_summary_html(report, language).replace("<wbr>", "")
-
+from tests.support.report_pages import render_report_html, render_summary_html
 
 TONIGHT = "2026-11-30T02:00:00Z-a1b2"
 NIGHT_START = datetime(2026, 11, 30, 2, 0)

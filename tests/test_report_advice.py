@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from protection_etl.expectations import report as report_module
 from protection_etl.expectations.report import (
     QualityFailure,
     QuarantineRow,
@@ -13,25 +14,9 @@ from protection_etl.expectations.report import (
     SourceSummary,
     render_summary_text,
 )
-from protection_etl.expectations.report import (
-    render_report_html as rendered_report_html,
-)
-from protection_etl.expectations.report import (
-    render_summary_html as rendered_summary_html,
-)
 from protection_etl.expectations.report.advice import locate, source_step
 from protection_etl.i18n import translations
-
-
-def render_report_html(report, language: str = "fr") -> str:
-    """The page as a reader sees its text: without the line-break opportunities (<wbr>) put into long names."""
-    return rendered_report_html(report, language).replace("<wbr>", "")
-
-
-def render_summary_html(report, language: str = "fr") -> str:
-    """The email body, likewise."""
-    return rendered_summary_html(report, language).replace("<wbr>", "")
-
+from tests.support.report_pages import render_report_html, render_summary_html
 
 AT = datetime(2026, 11, 30, 2, 0)
 EN = translations("en")
@@ -142,7 +127,7 @@ def test_long_names_can_wrap_and_commands_wrap_only_between_words():
     report = run(SourceSummary("cpims", "cpims", "failed", checks_run=0,
                                message="source cpims, file Rapport_mensuel_CPIMS_Mopti_2026-10.csv: not a CSV file"))
 
-    html = rendered_report_html(report, "en")
+    html = report_module.render_report_html(report, "en")  # as written, with its <wbr>
 
     assert "Rapport_<wbr>mensuel_<wbr>CPIMS_<wbr>Mopti_<wbr>2026-<wbr>10.<wbr>csv" in html
     assert ('<span style="white-space:nowrap;">--source</span> <span style="white-space:nowrap;">cpims</span>'

@@ -6,21 +6,14 @@ import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
-import hxl
 import pytest
-from hxl.input import InputOptions
 from openpyxl import load_workbook
 
 from protection_etl.expectations.report import QuarantineRow, RunReport, SourceSummary
 from protection_etl.expectations.report.files import render_quarantine_csv
 from protection_etl.spreadsheets import CSV_STYLES, csv_cell, looks_like_formula
-from protection_etl.warehouse import db
-from protection_etl.warehouse.export import export_view, hxl_tags, write_xlsx
-from protection_etl.warehouse.publish import publish_snapshot
-from protection_etl.warehouse.views import create_views
+from protection_etl.warehouse.export import hxl_tags, write_xlsx
 
 EXCEL, PLAIN = CSV_STYLES["excel"], CSV_STYLES["plain"]
 # what partners' cells can hold that a spreadsheet would run (OWASP "CSV injection"), and harmless look-alikes
@@ -121,49 +114,7 @@ def test_xlsx_opens_cleanly_bold_header_frozen_filtered_and_wide_enough(tmp_path
     assert widths["A"] >= len(long_name) and widths["C"] >= len("2026-10-01") + 1  # no ### for dates
 
 
-@pytest.fixture(scope="module")
-def snapshot(tmp_path_factory) -> Path:
-    """A snapshot with one CMP figure and one 5W activity line."""
-    folder = tmp_path_factory.mktemp("hxl")
-    con = db.connect(folder / "protection.duckdb")
-    db.migrate(con)
-    create_views(con)
-    con.execute("""
-        insert into harmonised.displacement (source, load_id, reference_date, admin1_pcode, admin2_pcode,
-            admin3_pcode, origin_admin1_pcode, population_group, households, sex, age_range, disability, persons)
-        values ('cmp', 'l1', date '2025-01-20', 'ML01', 'ML0101', 'ML010101', 'unknown', 'idp', 200, 'f', '0-4',
-                'all', 1000)
-    """)
-    con.close()
-    return publish_snapshot(folder / "protection.duckdb", folder / "analyst.duckdb", min_cell=5).path
-
-
-def hxl_columns(path: Path) -> list:
-    return hxl.data(str(path), InputOptions(allow_local=True)).columns
-
-
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_libhxl_reads_the_export_with_core_or_custom_hashtags(snapshot, tmp_path, fmt):
-    out = export_view(snapshot, "displacement", tmp_path / f"d.{fmt}", fmt=fmt, hxl=True, csv="plain")
-
-    source = hxl.data(str(out), InputOptions(allow_local=True))
-    tags = {c.header: c.get_display_tag(sort_attributes=False) for c in source.columns if c.tag}
-    assert tags["persons"] == "#affected+ind" and tags["households"] == "#affected+hh"
-    assert tags["sex"] == "#x_gender" and tags["age_range"] == "#x_age+range"
-    rows = list(source)
-    assert [str(row.get("#affected+ind")) for row in rows] == ["1000"]
-    assert hxl.schema().validate(hxl.data(str(out), InputOptions(allow_local=True)))
-
-
 def test_every_hashtag_is_core_or_custom():
     for column, tag in hxl_tags().items():
         name = tag.removeprefix("#").split("+")[0]
         assert name in CORE_HASHTAGS or name.startswith("x_"), f"{column}: {tag} is neither core HXL nor #x_"
-
-
-def test_default_csv_export_is_for_french_excel(snapshot, tmp_path):
-    out = export_view(snapshot, "displacement", tmp_path / "d.csv", hxl=True)
-    text = out.read_bytes()
-    assert text.startswith(b"\xef\xbb\xbf") and b";" in text.splitlines()[0]
-    with duckdb.connect(str(snapshot), read_only=True) as con:
-        assert con.execute("select count(*) from harmonised.displacement").fetchone() == (1,)
