@@ -107,3 +107,12 @@ def test_row_period_in_order_of_reliability(value, year, stated, setting, activi
 ], ids=["labelled title", "title sentence", "sheet name", "file name before a title sentence"])
 def test_file_period(cells, name, sheet, expected):
     assert file_period(name, sheet, cells, ["Mois de rapportage"]).day == expected
+
+
+def test_hxl_sex_attributes_give_all_ages_sex_columns():
+    from protection_etl.transforms.headers import SexAgeLabels
+
+    rows = [["admin1Name", "numPresentIdpInd", "numberMales", "numberFemales"],
+            ["#adm1+name", "#affected+idps", "#affected+idps+m", "#affected+idps+f"], ["Lac", 10, 4, 6]]
+    header = locate_header(rows, CMP_SPECS, sex_age=SexAgeLabels.from_mapping(CMP["sexes"]))
+    assert (header.columns["persons"], header.columns["m|all"], header.columns["f|all"]) == (1, 2, 3)

@@ -13,6 +13,7 @@ from protection_etl.transforms.labels import (
     FieldSpec,
     candidates,
     choose_columns,
+    hxl_parts,
     is_hxl_row,
     label_over_tag,
 )
@@ -77,6 +78,22 @@ class SexAgeLabels:
         return found
 
 
+# HXL hashtags of people counts, whose +f / +m attribute is the sex (HXL standard): '#affected+idps+f'
+PEOPLE_TAGS = frozenset({"#affected", "#reached", "#targeted", "#inneed", "#population"})
+AGE_ATTRIBUTES = frozenset({"children", "adults", "elderly", "infants", "age"})
+
+
+def tagged_sexes(tags: list[object], taken: Collection[int]) -> dict[str, int]:
+    """All-ages sex columns named by their HXL tag only ('#affected+idps+f' -> 'f|all'), first one wins."""
+    found: dict[str, int] = {}
+    for index, tag in enumerate(tags):
+        parts = hxl_parts(tag) if index not in taken else None
+        sexes = parts[1] & {"f", "m"} if parts and parts[0] in PEOPLE_TAGS else set()
+        if len(sexes) == 1 and not parts[1] & AGE_ATTRIBUTES:
+            found.setdefault(sex_age_field(next(iter(sexes)), "all"), index)
+    return found
+
+
 def sex_age_field(sex: str, band: str) -> str:
     """The field name of a sex × age count column."""
     return f"{sex}|{band}"
@@ -134,6 +151,8 @@ def _match_row(rows: list[list[object]], index: int | None, hxl_index: int | Non
         if two_rows:
             columns |= {k: v for k, v in sex_age.assign(list(rows[index]), columns.values()).items()
                         if k not in columns}
+    if sex_age and hxl_index is not None:
+        columns |= {k: v for k, v in tagged_sexes(list(rows[hxl_index]), columns.values()).items() if k not in columns}
     used = set(columns.values())
     others = {name: [c for c in cols if c not in used] for name, cols in others.items()}
     return _Found(columns, {k: v for k, v in others.items() if v}, disagreements)
@@ -201,6 +220,9 @@ def table_from_header(rows: list[list[object]], header: Header, total_markers: l
             continue
         picked |= {other_field(name, n): cells[col] for name, cols in header.others.items()
                    for n, col in enumerate(cols, 2)}
+        for name, cols in header.others.items():  # a field's next column serves where its first one is blank
+            if is_blank(picked[name]):
+                picked[name] = next((cells[c] for c in cols if not is_blank(cells[c])), picked[name])
         target = totals if is_total_row(cells, total_markers) else records
         target.append({**picked, "_row_number": index + 1})
     columns = [*header.columns, *(other_field(name, n) for name, cols in header.others.items()
