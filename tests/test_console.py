@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
 from protection_etl.expectations.report import SourceSummary
-from protection_etl.flows.console import format_status, format_summary, table
+from protection_etl.flows.console import format_report_files, format_status, format_summary, table
 
 
 @dataclass
@@ -77,3 +78,14 @@ def test_columns_are_as_wide_as_their_translated_headers_and_values():
     assert lines == ["source            lignes chargées",
                      "cmp_sous_cluster                5",
                      "fivew                        1204"]
+
+
+def test_report_says_where_its_files_are_in_the_configured_language():
+    from protection_etl.expectations.report import ReportFiles
+
+    files = ReportFiles(Path("r/run.html"), Path("r/run-quarantine.csv"), "")
+
+    assert format_report_files(files, "email sent") == ("rapport de qualité : r/run.html\n"
+                                                        "CSV de quarantaine : r/run-quarantine.csv\n"
+                                                        "notification : email sent")
+    assert format_report_files(files, "email sent", "en").startswith("quality report: r/run.html\n")

@@ -14,7 +14,7 @@ import typer
 
 from protection_etl.config import ConfigError, PipelineConfig, load_config
 from protection_etl.flows.api_server import ServerError, api_for_run
-from protection_etl.flows.console import format_status, format_summary
+from protection_etl.flows.console import format_report_files, format_status, format_summary
 from protection_etl.flows.lock import RunInProgress, lock_path, read_holder, run_lock
 from protection_etl.flows.runtime import prepare_environment
 
@@ -203,8 +203,7 @@ def report(
         files, delivery = report_and_notify(loaded, run_id, force_send=send)
     except RunNotFound as exc:  # a run id that does not exist is a usage error
         raise _fail(str(exc), EXIT_USAGE) from None
-    typer.echo(f"quality report: {files.html_path}\nquarantine CSV: {files.quarantine_csv_path}")
-    typer.echo(f"notification: {describe_delivery(delivery)}")
+    typer.echo(format_report_files(files, describe_delivery(delivery), loaded.notify.language))
 
 
 @app.command()

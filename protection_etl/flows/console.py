@@ -40,6 +40,14 @@ def format_summary(summary, language: str = DEFAULT_LANGUAGE) -> str:
     return "\n".join(lines)
 
 
+def format_report_files(files, notification: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """What `report` prints: where the report and the quarantine CSV are, and what became of the email."""
+    _ = translations(language).gettext
+    return "\n".join([_("quality report: {path}").format(path=files.html_path),
+                      _("quarantine CSV: {path}").format(path=files.quarantine_csv_path),
+                      _("notification: {what}").format(what=notification)])
+
+
 def format_status(found: dict, language: str = DEFAULT_LANGUAGE) -> str:
     """The status as the IMO reads it in a terminal (times in UTC)."""
     tr = translations(language)
