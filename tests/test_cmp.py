@@ -201,3 +201,20 @@ TITLE_DATES = [
                          ids=[t[0] for t in TITLE_DATES])
 def test_date_from_title(cells, file_name, expected):
     assert date_from_title(cells, file_name, MAPPING["period_labels"], MAPPING["stamp_labels"]) == expected
+
+
+def test_a_dtm_baseline_with_iso3_codes_returnees_and_a_snapshot_date(matcher):
+    rows = [["Snapshot Date", "Admin 1 Name", "Admin 1 P-Code", "Admin 2 Name", "Admin 2 P-Code",
+             "Total No# of IDPs Ind#", "Total No# of Returnees Ind#", "Total No# of Returnees HH"],
+            ["#date+occurred", "#adm1+name", "#adm1+code", "#adm2+name", "#adm2+code", "#affected+idps+ind",
+             "#affected+returnees+ind", "#affected+returnees+hh"],
+            [date(2024, 3, 31), "Mopti", "MLI05", "Bandiagara", "MLI0501", 1200, 300, 60],
+            [date(2024, 3, 31), "Gao", "MLI07", "Ansongo", "MLI0701", 800, 0, 0]]
+    batch = harmonise([("DTM", rows)], matcher, file_name="dtm_mali_baseline.xlsx")
+    everyone = batch.tables["displacement"].query("sex == 'all' and disability == 'all'")
+    by_group = everyone.groupby("population_group")["persons"].sum().to_dict()
+    assert by_group == {"idp": 1200 + 800, "returnee": 300 + 0}
+    assert set(everyone.admin2_pcode) == {"ML0501", "ML0701"}
+    assert set(everyone.reference_date) == {date(2024, 3, 31)}
+    assert any(n.reason.startswith("reporting period 2024-03-31 taken from column 'Snapshot Date'")
+               for n in batch.notes)

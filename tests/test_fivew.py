@@ -216,3 +216,11 @@ def test_a_people_column_no_field_takes_is_listed_with_its_total(matcher):
     [note] = [n for n in harmonise(rows, matcher).notes if "was not loaded" in n.reason]
     assert note.reason.startswith("column 'Personnes ciblées', total 1120, was not loaded")
     assert note.severity == "info"
+
+
+def test_a_niger_style_3w_reads_its_beneficiaries_as_reached_total(matcher):
+    rows = [["Organisation *", "Secteur/Cluster*", "Province  *", "Nombre Bénéficiaire"],
+            ["#org+name", "#sector", "#adm1+name", "#beneficiary"],
+            ["IRC", "Protection - VBG", "Mopti", "1 500"], ["NRC", "Abris / NFI", "Gao", 2500]]
+    presence = harmonise(rows, matcher).tables["operational_presence"]
+    assert presence[["sector", "reached_total"]].values.tolist() == [["PRO-GBV", 1500], ["SHL", 2500]]
