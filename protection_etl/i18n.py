@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import json
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +27,16 @@ DEFAULT_LANGUAGE: Language = "fr"
 def N_(message: str) -> str:  # the name gettext tools look for
     """Mark a message for extraction where it is defined; it is translated where it is shown."""
     return message
+
+
+def extract_suite_messages(fileobj, keywords, comment_tags, options):
+    """Babel extractor for the expectation suites: each expectation's `meta.why`, the sentence the report shows
+    (and quarantine gives as the reason) when the expectation fails."""
+    suite = json.load(fileobj)
+    for expectation in suite.get("expectations", []):
+        why = expectation.get("meta", {}).get("why")
+        if why:
+            yield 1, None, why, [f"why {expectation.get('type', '')} fails"]
 
 
 def catalogue_path(language: str) -> Path:

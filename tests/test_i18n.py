@@ -12,7 +12,8 @@ from babel.messages.pofile import read_po
 from protection_etl.i18n import DEFAULT_LANGUAGE, catalogue_path, translations
 
 ROOT = Path(__file__).resolve().parents[1]
-METHODS = [("**/templates/**.j2", "jinja2"), ("**.py", "python")]
+METHODS = [("**/suites/*.json", "protection_etl.i18n:extract_suite_messages"), ("**/templates/**.j2", "jinja2"),
+           ("**.py", "python")]
 OPTIONS = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")

@@ -132,3 +132,19 @@ def test_long_names_can_wrap_and_commands_wrap_only_between_words():
     assert "Rapport_<wbr>mensuel_<wbr>CPIMS_<wbr>Mopti_<wbr>2026-<wbr>10.<wbr>csv" in html
     assert ('<span style="white-space:nowrap;">--source</span> <span style="white-space:nowrap;">cpims</span>'
             in html)
+
+
+def test_the_suites_sentences_read_in_french_and_other_stored_text_as_it_was():
+    suite_why = "persons is a count and cannot be negative."
+    failures = [QualityFailure("cmp", "displacement", "expect_column_values_to_be_between(persons)", "warning",
+                               suite_why, 1),
+                QualityFailure("cmp", "displacement", "expect_x", "warning", "a sentence no suite has", 1),
+                QualityFailure("cmp", "displacement", "expect_y", "warning", "", 1)]
+    report = run(SourceSummary("cmp", "cmp", "loaded with warnings", checks_run=4), failures,
+                 [QuarantineRow("cmp", "c.xlsx", "D", 3, "Personnes", "-3", suite_why, "warning")])
+
+    html = render_report_html(report)
+
+    assert "persons est un effectif et ne peut pas être négatif." in html and suite_why not in html
+    assert "a sentence no suite has" in html
+    assert "Project-Id-Version" not in html and "Project-Id-Version" not in render_summary_text(report)

@@ -111,6 +111,12 @@ def step_html(step: NextStep) -> Markup:
     return command.join(breakable(part) for part in step.text.split(step.command))
 
 
+def stored_text(text: str | None, tr: NullTranslations) -> str:
+    """A sentence stored in the audit tables (a check's `why`, a quarantine reason) in the reader's language when
+    the catalogue has it (the suites' sentences are extracted into it), else as stored."""
+    return tr.gettext(text) if text else (text or "")
+
+
 def period_text(report: RunReport, tr: NullTranslations) -> str:
     """When the run started and finished, and how long it took."""
     _ = tr.gettext
@@ -135,7 +141,7 @@ def _environment(language: str) -> jinja2.Environment:
     env.install_gettext_translations(tr, newstyle=True)
     env.policies["ext.i18n.trimmed"] = True
     env.filters.update(number=count, when=when, day=day, label=lambda status: status_label(tr, status),
-                       breakable=breakable, step=step_html)
+                       breakable=breakable, step=step_html, why=lambda text: stored_text(text, tr))
     env.globals.update(tone=status_tone, language=language)
     return env
 
@@ -178,7 +184,7 @@ def _failure_text(failure: QualityFailure, tr: NullTranslations) -> str:
     label = status_label(tr, "crashed").upper() if failure.crashed else status_label(tr, failure.severity)
     rows = "" if failure.unexpected_count is None else ", " + tr.ngettext(
         "{n} row", "{n} rows", failure.unexpected_count).format(n=count(failure.unexpected_count))
-    why = f": {failure.why}" if failure.why else ""
+    why = f": {stored_text(failure.why, tr)}" if failure.why else ""
     examples = " " + tr.gettext("Examples: {values}").format(values=", ".join(failure.examples)) \
         if failure.examples else ""
     return f"{failure.source} / {failure.table}: {failure.expectation} [{label}{rows}]{why}{examples}"
