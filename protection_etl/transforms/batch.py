@@ -16,7 +16,9 @@ class Batch:
     """Harmonised tables of one source's input, ready to validate and load.
 
     `replace_by` names the column (e.g. period_start) whose values this batch replaces wholesale for its
-    source, so that re-sending a month replaces it; None merges rows by primary key.
+    source, so that re-sending a month replaces it; None merges rows by primary key. `replace_keys` name columns
+    (e.g. incident_ref) whose values also replace the source's earlier rows wherever they were filed, so that a
+    record sent again in a later export replaces its earlier version.
     """
 
     source: str
@@ -26,6 +28,7 @@ class Batch:
     notes: list[Problem] = field(default_factory=list)
     rows_read: int = 0
     replace_by: str | None = "period_start"
+    replace_keys: tuple[str, ...] = ()
 
     @property
     def rows_quarantined(self) -> int:
@@ -59,6 +62,7 @@ def merge_batches(batches: list[Batch]) -> Batch:
         notes=[p for b in batches for p in b.notes],
         rows_read=sum(b.rows_read for b in batches),
         replace_by=first.replace_by,
+        replace_keys=first.replace_keys,
     )
 
 

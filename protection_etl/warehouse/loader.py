@@ -106,6 +106,9 @@ def _write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
                 f"delete from harmonised.{table} where source = ? and {batch.replace_by} in "
                 f"(select distinct {batch.replace_by} from staged)", [batch.source]
             )
+            for key in (k for k in batch.replace_keys if k in frame):
+                con.execute(f"delete from harmonised.{table} where source = ? and {key} in "
+                            f"(select distinct {key} from staged)", [batch.source])
             con.execute(f"insert into harmonised.{table} by name select * from staged")
         else:
             con.execute(f"insert or replace into harmonised.{table} by name select * from staged")

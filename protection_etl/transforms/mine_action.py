@@ -1,0 +1,312 @@
+"""GT-LHAM explosive ordnance incident exports to harmonised.explosive_incident and harmonised.explosive_victim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from protection_etl.transforms.admin import AdminMatcher, resolve_place
+from protection_etl.transforms.aggregates import (
+    PLACE,
+    RowContext,
+    Sheets,
+    check_totals,
+    clean_text,
+    context_for_totals,
+    count_cell,
+    fill_down,
+    frame_of,
+    missing_columns_problem,
+    place_notes,
+    place_problems,
+    provider_name,
+    table_labels,
+)
+from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.cells import age_band, band_label, month_start, parse_date
+from protection_etl.transforms.headers import core_label, field_specs
+from protection_etl.transforms.problems import InputError, Problem
+from protection_etl.transforms.sheets import FoundTable, find_tables
+from protection_etl.transforms.text import fold_text, is_blank
+from protection_etl.transforms.titles import date_from_title
+
+INCIDENT_COLUMNS = [
+    "source", "load_id", "period_start", "incident_ref", "incident_date", "admin1_pcode", "admin2_pcode",
+    "admin3_pcode", "provider_admin1_name", "provider_admin2_name", "provider_admin3_name", "locality",
+    "device_type", "incident_type",
+]
+VICTIM_COLUMNS = [
+    "source", "load_id", "period_start", "incident_ref", "incident_date", "admin1_pcode", "admin2_pcode",
+    "provider_admin1_name", "provider_admin2_name", "victim_group", "outcome", "sex", "age_range", "min_age",
+    "max_age", "persons",
+]
+ALL = "all"
+
+
+# --- victim count columns ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VictimColumn:
+    """What a victim count column counts: a group (or 'all' groups), an outcome, a sex and an age band."""
+
+    group: str
+    outcome: str
+    sex: str
+    age_range: str
+
+    @property
+    def field(self) -> str:
+        return "|".join(("victims", self.group, self.outcome, self.sex, self.age_range))
+
+    @classmethod
+    def from_field(cls, name: str) -> VictimColumn | None:
+        parts = name.split("|")
+        return cls(*parts[1:]) if len(parts) == 5 and parts[0] == "victims" else None
+
+    @property
+    def is_detail(self) -> bool:
+        """True for a sex × age column, False for a group's or the outcome's total."""
+        return (self.sex, self.age_range) != (ALL, ALL)
+
+
+def _words(section: dict | None) -> tuple[tuple[str, str], ...]:
+    pairs = {(fold_text(word), code) for code, words in (section or {}).items() for word in words}
+    return tuple(sorted(pairs, key=lambda p: (-len(p[0]), p)))
+
+
+def _take(text: str, words: tuple[tuple[str, object], ...]) -> tuple[object | None, str]:
+    """The first word (longest first) standing whole in `text`, and the text without it."""
+    padded = f" {text} "
+    for word, code in words:
+        if f" {word} " in padded:
+            return code, " ".join(padded.replace(f" {word} ", " ", 1).split())
+    return None, text
+
+
+@dataclass(frozen=True)
+class VictimLabels:
+    """The words of victim count columns ('Civils tués - Hommes', 'FDS blessés', 'Killed girls 0-17').
+
+    It plays the part of SexAgeLabels for the header finder: `assign` names the columns it recognises.
+    """
+
+    outcomes: tuple[tuple[str, str], ...]
+    groups: tuple[tuple[str, str], ...]
+    persons: tuple[tuple[str, tuple[str, str]], ...]
+    filler: frozenset[str]
+
+    @classmethod
+    def from_mapping(cls, victims: dict) -> VictimLabels:
+        persons = {(fold_text(word), (str(sex), str(band))) for word, (sex, band) in victims["persons"].items()}
+        return cls(_words(victims["outcomes"]), _words(victims["groups"]),
+                   tuple(sorted(persons, key=lambda p: (-len(p[0]), p))),
+                   frozenset(fold_text(w) for w in victims.get("filler", ())))
+
+    def parse(self, label: object) -> VictimColumn | None:
+        """The column a label counts; None when it is not a victim count.
+
+        >>> labels = VictimLabels.from_mapping({"outcomes": {"killed": ["Tués"]}, "groups": {"civilian": ["Civils"]},
+        ...                                     "persons": {"Filles": ["f", "0-17"]}, "filler": ["de"]})
+        >>> labels.parse("Civils tués - Filles")
+        VictimColumn(group='civilian', outcome='killed', sex='f', age_range='0-17')
+        """
+        if is_blank(label):
+            return None
+        outcome, rest = _take(fold_text(core_label(label) or label), self.outcomes)
+        if outcome is None:
+            return None
+        group, rest = _take(rest, self.groups)
+        person, rest = _take(rest, self.persons)
+        sex, band = person if person else (ALL, ALL)
+        rest = " ".join(w for w in rest.split() if w not in self.filler)
+        if rest:
+            found = band_label(rest)
+            if found is None or found == ALL:
+                return None
+            band = found
+            sex = sex if person else "u"
+        if group is None:
+            group = "civilian" if (sex, band) != (ALL, ALL) else ALL
+        return VictimColumn(str(group), str(outcome), sex, band)
+
+    def assign(self, labels: list[object], taken) -> dict[str, int]:
+        """Fields of the victim columns among `labels`, leaving out columns already taken (first one wins)."""
+        found: dict[str, int] = {}
+        for index, label in enumerate(labels):
+            column = self.parse(label) if index not in taken else None
+            if column and column.field not in found:
+                found[column.field] = index
+        return found
+
+
+# --- reading one export ------------------------------------------------------------------------------------------
+
+@dataclass
+class IncidentReading:
+    """Incidents and victim rows read from one file, with the problems and notes to report."""
+
+    incidents: list[dict]
+    victims: list[dict]
+    problems: list[Problem]
+    notes: list[Problem]
+    rows_read: int = 0
+
+
+def harmonise_mine_action(sheets: Sheets, *, source: str, file_name: str, load_id: str, mapping: dict,
+                          matcher: AdminMatcher) -> Batch:
+    """One incident row per line, and its victims per group × outcome × sex × age band.
+
+    Sex × age columns of a group are its figures, checked against the group's total column; a group with only a
+    total gives one sex 'all', age 'all' row; the outcome's all-groups total is checked against the groups.
+    The export's reporting month (title, period column or file name; else the latest incident's month) is
+    `period_start`: re-sending it replaces it, and an incident sent again in a later export replaces its
+    earlier version (key: incident_ref).
+    """
+    victims = VictimLabels.from_mapping(mapping["victims"])
+    specs = field_specs(mapping["columns"])
+    markers = list(mapping.get("total_markers", []))
+    scan = int(mapping.get("header_scan_rows", 20))
+    tables = find_tables(sheets, specs, total_markers=markers, scan=scan, two_rows=True, sex_age=victims)
+    if not tables:
+        raise InputError(missing_columns_problem(sheets, specs, source=source, file_name=file_name,
+                                                 what=str(mapping.get("what", "expected")), scan=scan))
+    reading = IncidentReading([], [], [], [])
+    for table in tables:
+        _read_table(table, reading, mapping, matcher, source=source, file_name=file_name, load_id=load_id)
+    incidents = frame_of(reading.incidents, INCIDENT_COLUMNS, [])
+    victim_rows = frame_of(reading.victims, VICTIM_COLUMNS, ["min_age", "max_age", "persons"])
+    return Batch(source, load_id, {"explosive_incident": incidents, "explosive_victim": victim_rows},
+                 reading.problems, reading.notes, reading.rows_read, "period_start",
+                 replace_keys=("incident_ref",))
+
+
+def _read_table(table: FoundTable, reading: IncidentReading, mapping: dict, matcher: AdminMatcher, *,
+                source: str, file_name: str, load_id: str) -> None:
+    title_period = date_from_title(table.title_cells, file_name, mapping.get("period_labels", []),
+                                   mapping.get("stamp_labels", []))
+    labels = table_labels(table)
+    columns = [c for name in table.header.columns if (c := VictimColumn.from_field(name))]
+    lines, seen = [], {}
+    for record in fill_down(table.data.to_dict("records"), ["region", "cercle"]):
+        reading.rows_read += 1
+        ctx = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
+        line = _read_line(record, ctx, mapping, matcher, columns, reading)
+        if line is None:
+            continue
+        ref = line["incident"]["incident_ref"]
+        if ref in seen:
+            reading.problems.append(ctx.problem("incident_ref", ref, f"incident {ref} is also on row {seen[ref]}: "
+                                                "give each incident one line (it is kept from its first line)"))
+            continue
+        seen[ref] = ctx.row_number
+        lines.append(line)
+    period = _export_period(title_period, lines)
+    for line in lines:
+        base = {"source": source, "load_id": load_id, "period_start": period, **line["context"].provenance()}
+        reading.incidents.append({**base, **line["incident"]})
+        reading.victims += [{**base, **line["where"], **row} for row in line["victims"]]
+    checked = [c for c in table.header.columns if VictimColumn.from_field(c)]
+    reading.problems += check_totals(table, context_for_totals(source, file_name, table), checked,
+                                     mapping.get("total_row_mismatch", "warning"))
+
+
+def _export_period(title_period: date | None, lines: list[dict]) -> date | None:
+    if title_period is not None:
+        return month_start(title_period)
+    dates = [line["period"] or line["incident"]["incident_date"] for line in lines]
+    return month_start(max(dates)) if dates else None
+
+
+def _read_line(record: dict, ctx: RowContext, mapping: dict, matcher: AdminMatcher, columns: list[VictimColumn],
+               reading: IncidentReading) -> dict | None:
+    problems: list[Problem] = []
+    place = resolve_place(matcher, record, PLACE)
+    problems += place_problems(place, ctx)
+    reading.notes += place_notes(place, ctx, matcher)
+    ref = clean_text(record.get("incident_ref"))
+    if ref is None:
+        problems.append(ctx.problem("incident_ref", None, "no incident reference: give each incident its code"))
+    incident_date = _date_cell(record, "incident_date", ctx, problems, required=True)
+    period = _date_cell(record, "period", ctx, problems, required=False)
+    codes = {name: _code(record, name, ctx, mapping, problems) for name in ("device_type", "incident_type")}
+    counts = {c: count_cell(record, c.field, ctx, problems) for c in columns}
+    victims = _victim_rows(counts, ctx, problems)
+    if problems:
+        reading.problems += problems
+        return None
+    where = {"incident_date": incident_date, "admin1_pcode": place.admin1_pcode, "admin2_pcode": place.admin2_pcode,
+             "provider_admin1_name": provider_name(record, "region"),
+             "provider_admin2_name": provider_name(record, "cercle")}
+    incident = {"incident_ref": ref, **where, "admin3_pcode": place.admin3_pcode,
+                "provider_admin3_name": provider_name(record, "commune"),
+                "locality": clean_text(record.get("locality")), **codes}
+    return {"context": ctx, "incident": incident, "where": {"incident_ref": ref, **where}, "victims": victims,
+            "period": period}
+
+
+def _date_cell(record: dict, name: str, ctx: RowContext, problems: list[Problem], *, required: bool) -> date | None:
+    try:
+        found = parse_date(record.get(name))
+    except ValueError as exc:
+        problems.append(ctx.problem(name, record.get(name), str(exc)))
+        return None
+    if found is None and required:
+        problems.append(ctx.problem(name, None, "no date of the incident: fill it as a date (31/10/2026)"))
+    return found
+
+
+def _code(record: dict, name: str, ctx: RowContext, mapping: dict, problems: list[Problem]) -> str | None:
+    value = record.get(name)
+    defaults = mapping.get("defaults") or {}
+    if is_blank(value):
+        if name in defaults:
+            return str(defaults[name])
+        problems.append(ctx.problem(name, value, f"the {name} is empty"))
+        return None
+    codes = {fold_text(k): str(v) for k, v in (mapping.get("codes") or {}).get(name, {}).items()}
+    code = codes.get(fold_text(value)) or codes.get(core_label(value))
+    if code is None:
+        problems.append(ctx.problem(name, value, f"unknown {name}: add this label under codes: {name}: in the "
+                                                 "mapping"))
+    return code
+
+
+def _victim_rows(counts: dict[VictimColumn, int | None], ctx: RowContext, problems: list[Problem]) -> list[dict]:
+    """Victim rows of one incident: each group's sex × age figures, else its total; totals checked."""
+    rows = []
+    for outcome in sorted({c.outcome for c in counts}):
+        groups = {c.group for c in counts if c.outcome == outcome and c.group != ALL}
+        summed_groups = 0
+        for group in sorted(groups):
+            persons = _group_rows(counts, group, outcome, ctx, problems)
+            summed_groups += sum(r["persons"] for r in persons)
+            rows += persons
+        stated = counts.get(VictimColumn(ALL, outcome, ALL, ALL))
+        if stated is not None and groups and stated != summed_groups:
+            problems.append(ctx.problem(VictimColumn(ALL, outcome, ALL, ALL).field, stated,
+                                        f"the total of {outcome} is {stated} but its groups add up to "
+                                        f"{summed_groups}: correct the line or the total"))
+        elif stated and not groups:
+            rows.append(_row("unknown", outcome, ALL, ALL, stated))
+    return rows
+
+
+def _group_rows(counts: dict[VictimColumn, int | None], group: str, outcome: str, ctx: RowContext,
+                problems: list[Problem]) -> list[dict]:
+    details = {c: n for c, n in counts.items() if c.group == group and c.outcome == outcome and c.is_detail}
+    stated = counts.get(VictimColumn(group, outcome, ALL, ALL))
+    given = {c: n for c, n in details.items() if n is not None}
+    if given:
+        summed = sum(given.values())
+        if stated is not None and stated != summed:
+            problems.append(ctx.problem(VictimColumn(group, outcome, ALL, ALL).field, stated,
+                                        f"the {group} {outcome} total is {stated} but its sex and age columns add up "
+                                        f"to {summed}: correct the line or the total"))
+        return [_row(group, outcome, c.sex, c.age_range, n) for c, n in given.items() if n > 0]
+    return [_row(group, outcome, ALL, ALL, stated)] if stated else []
+
+
+def _row(group: str, outcome: str, sex: str, band: str, persons: int) -> dict:
+    low, high = age_band(band) if band != "unknown" else (None, None)
+    return {"victim_group": group, "outcome": outcome, "sex": sex, "age_range": band, "min_age": low,
+            "max_age": high, "persons": persons}
