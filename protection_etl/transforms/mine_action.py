@@ -112,7 +112,11 @@ class VictimLabels:
         """
         if is_blank(label):
             return None
-        outcome, rest = _take(fold_text(core_label(label) or label), self.outcomes)
+        # words in brackets may say the sex ('Civils tués (femmes)') or be a note: try with them, then without
+        return self._parse_words(fold_text(label)) or self._parse_words(core_label(label))
+
+    def _parse_words(self, text: str) -> VictimColumn | None:
+        outcome, rest = _take(text, self.outcomes)
         if outcome is None:
             return None
         group, rest = _take(rest, self.groups)
@@ -156,8 +160,10 @@ def harmonise_mine_action(sheets: Sheets, *, source: str, file_name: str, load_i
                           matcher: AdminMatcher) -> Batch:
     """One incident row per line, and its victims per group × outcome × sex × age band.
 
-    Sex × age columns of a group are its figures, checked against the group's total column; a group with only a
-    total gives one sex 'all', age 'all' row; the outcome's all-groups total is checked against the groups.
+    Each group with victims has a sex 'all', age 'all' row (its total, as the CMP table carries one) and, when the
+    export breaks it down, one row per sex × age column, checked against the group's total column; the outcome's
+    all-groups total is checked against the groups. Sum `persons` over the 'all' rows, or over the others, never
+    over both.
     The export's reporting month (title, period column or file name; else the latest incident's month) is
     `period_start`: re-sending it replaces it, and an incident sent again in a later export replaces its
     earlier version (key: incident_ref).
@@ -279,7 +285,7 @@ def _victim_rows(counts: dict[VictimColumn, int | None], ctx: RowContext, proble
         summed_groups = 0
         for group in sorted(groups):
             persons = _group_rows(counts, group, outcome, ctx, problems)
-            summed_groups += sum(r["persons"] for r in persons)
+            summed_groups += sum(r["persons"] for r in persons if (r["sex"], r["age_range"]) == (ALL, ALL))
             rows += persons
         stated = counts.get(VictimColumn(ALL, outcome, ALL, ALL))
         if stated is not None and groups and stated != summed_groups:
@@ -302,7 +308,8 @@ def _group_rows(counts: dict[VictimColumn, int | None], group: str, outcome: str
             problems.append(ctx.problem(VictimColumn(group, outcome, ALL, ALL).field, stated,
                                         f"the {group} {outcome} total is {stated} but its sex and age columns add up "
                                         f"to {summed}: correct the line or the total"))
-        return [_row(group, outcome, c.sex, c.age_range, n) for c, n in given.items() if n > 0]
+        total = [_row(group, outcome, ALL, ALL, summed)] if summed else []
+        return total + [_row(group, outcome, c.sex, c.age_range, n) for c, n in given.items() if n > 0]
     return [_row(group, outcome, ALL, ALL, stated)] if stated else []
 
 
