@@ -21,6 +21,10 @@ operational_presence as (
     select * from harmonised.operational_presence
 ),
 
+explosive_month as (
+    select * from analysis.explosive_month
+),
+
 regions as (
     select pcode as admin1_pcode, name as admin1_name
     from admin
@@ -55,6 +59,8 @@ reported_months as (
     select distinct 'cmp', month from displacement_month
     union
     select distinct '5w', month from presence
+    union
+    select distinct 'ma', month from explosive_month
 ),
 
 months as (
@@ -73,7 +79,8 @@ reported as (
         coalesce(bool_or(reported_months.mechanism = 'gbv'), false) as gbv,
         coalesce(bool_or(reported_months.mechanism = 'cp'), false) as cp,
         coalesce(bool_or(reported_months.mechanism = 'cmp'), false) as cmp,
-        coalesce(bool_or(reported_months.mechanism = '5w'), false) as fivew
+        coalesce(bool_or(reported_months.mechanism = '5w'), false) as fivew,
+        coalesce(bool_or(reported_months.mechanism = 'ma'), false) as ma
     from months
     left join reported_months on months.month = reported_months.month
     group by months.month
@@ -141,7 +148,10 @@ joined as (
         case when reported.fivew then coalesce(partner_figures.protection, 0) end as partners_protection,
         case when reported.fivew then coalesce(partner_figures.gbv, 0) end as partners_gbv,
         case when reported.fivew then coalesce(partner_figures.cp, 0) end as partners_cp,
-        case when reported.fivew then coalesce(partner_figures.mine_action, 0) end as partners_mine_action
+        case when reported.fivew then coalesce(partner_figures.mine_action, 0) end as partners_mine_action,
+        case when reported.ma then coalesce(explosive_month.incidents, 0) end as explosive_incidents,
+        case when reported.ma then coalesce(explosive_month.civilians_killed, 0) end as civilians_killed,
+        case when reported.ma then coalesce(explosive_month.civilians_injured, 0) end as civilians_injured
     from cercles
     cross join reported
     left join pm_figures
@@ -154,6 +164,8 @@ joined as (
         on cercles.admin2_pcode = idp_figures.admin2_pcode and reported.month = idp_figures.month
     left join partner_figures
         on cercles.admin2_pcode = partner_figures.admin2_pcode and reported.month = partner_figures.month
+    left join explosive_month
+        on cercles.admin2_pcode = explosive_month.admin2_pcode and reported.month = explosive_month.month
 ),
 
 final as (
@@ -172,6 +184,9 @@ final as (
         partners_gbv,
         partners_cp,
         partners_mine_action,
+        explosive_incidents,
+        civilians_killed,
+        civilians_injured,
         case when idps > 0 then round(pm_incidents * 10000.0 / idps, 2) end as incidents_per_10k_idps,
         gbv_suppressed,
         cp_suppressed
@@ -195,6 +210,9 @@ comment on column analysis.cercle_month.partners_protection is 'Organisations wi
 comment on column analysis.cercle_month.partners_gbv is 'Organisations with an ongoing GBV (PRO-GBV) activity in the cercle that month (5W).';
 comment on column analysis.cercle_month.partners_cp is 'Organisations with an ongoing child protection (PRO-CPN) activity in the cercle that month (5W).';
 comment on column analysis.cercle_month.partners_mine_action is 'Organisations with an ongoing mine action (PRO-MIN) activity in the cercle that month (5W).';
+comment on column analysis.cercle_month.explosive_incidents is 'Explosive ordnance incidents recorded by the mine-action working group (GT-LHAM) that happened in the cercle that month.';
+comment on column analysis.cercle_month.civilians_killed is 'Civilians killed in those incidents (GT-LHAM).';
+comment on column analysis.cercle_month.civilians_injured is 'Civilians injured in those incidents (GT-LHAM).';
 comment on column analysis.cercle_month.incidents_per_10k_idps is 'pm_incidents per 10,000 IDPs, rounded to 2 decimals; NULL when monitoring did not report that month or no IDPs were counted.';
 comment on column analysis.cercle_month.gbv_suppressed is 'True when gbv_incidents is withheld because it includes a small count (analyst snapshot only).';
 comment on column analysis.cercle_month.cp_suppressed is 'True when cp_cases is withheld because it includes a small count (analyst snapshot only).';

@@ -50,14 +50,26 @@ needs as (
         cp_cases, cp_suppressed, partners_cp
     from cercle_month
     where cp_cases > 0 or cp_suppressed
+    union all
+    -- the mine-action working group's incidents with civilian victims
+    select
+        admin1_pcode, admin1_name, admin2_pcode, admin2_name, month, 'PRO-MIN',
+        explosive_incidents, false, partners_mine_action
+    from cercle_month
+    where civilians_killed + civilians_injured > 0
 ),
 
 -- a region's unspecified cercle is not a place a partner can be absent from
+-- the same explosive incident is often in both monitoring and the GT-LHAM: take the larger count, never the sum
 gaps as (
-    select needs.*
+    select
+        needs.admin1_pcode, needs.admin1_name, needs.admin2_pcode, needs.admin2_name, needs.month, needs.aor,
+        max(needs.incidents) as incidents,
+        bool_or(needs.suppressed) as suppressed
     from needs
     inner join admin on needs.admin2_pcode = admin.pcode
     where needs.partners = 0 and not admin.is_unspecified
+    group by all
 ),
 
 final as (
@@ -75,12 +87,12 @@ final as (
 
 select * from final;
 
-comment on view analysis.service_gaps is 'Cercle, month and area of responsibility where incidents were reported but no partner had an ongoing activity of that sector in the 5W: GBVIMS incidents (PRO-GBV), CPIMS / MRM cases (PRO-CPN), explosive ordnance incidents of protection monitoring (PRO-MIN) and its other incidents (PRO). Months without a 5W and the regions'' unspecified cercles are left out.';
+comment on view analysis.service_gaps is 'Cercle, month and area of responsibility where incidents were reported but no partner had an ongoing activity of that sector in the 5W: GBVIMS incidents (PRO-GBV), CPIMS / MRM cases (PRO-CPN), explosive ordnance incidents of protection monitoring or of the mine-action working group with civilian victims (PRO-MIN) and its other incidents (PRO). Months without a 5W and the regions'' unspecified cercles are left out.';
 comment on column analysis.service_gaps.admin1_pcode is 'Region P-code.';
 comment on column analysis.service_gaps.admin1_name is 'Region name.';
 comment on column analysis.service_gaps.admin2_pcode is 'Cercle P-code.';
 comment on column analysis.service_gaps.admin2_name is 'Cercle name.';
 comment on column analysis.service_gaps.month is 'First day of the month.';
 comment on column analysis.service_gaps.aor is 'Area of responsibility (5W sector code) with no ongoing activity: PRO, PRO-GBV, PRO-CPN or PRO-MIN.';
-comment on column analysis.service_gaps.incidents is 'Incidents (cases for PRO-CPN) reported in the cercle that month; NULL when withheld in the analyst snapshot.';
+comment on column analysis.service_gaps.incidents is 'Incidents (cases for PRO-CPN) reported in the cercle that month; for PRO-MIN the larger of the two mechanisms'' counts (the same incident is often in both); NULL when withheld in the analyst snapshot.';
 comment on column analysis.service_gaps.suppressed is 'True when incidents is withheld because it includes a small count (analyst snapshot only).';
