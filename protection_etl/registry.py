@@ -43,11 +43,20 @@ class Suppress:
     """Withhold counts from 1 to min_cell - 1 (and the cells that would let them be recomputed) in the snapshot.
 
     A cell is one (source, period, cercle, category, sex, age band); totals over sexes, over age bands and over
-    the whole category of a cercle and month are protected too.
+    the whole category of a cercle and month are protected too. The category is one column, or several (an
+    incident's victims: incident, victim group, outcome). With `public_totals`, the rows that are a category's
+    total (sex 'all', age 'all') are published as they are, and only its breakdown is withheld.
     """
 
     count_column: str
-    category_column: str
+    category_column: str | tuple[str, ...]
+    public_totals: bool = False
+
+    def category_sql(self, alias: str = "") -> str:
+        """A row's category in SQL: its column, or its columns joined ('R-1|civilian|killed')."""
+        columns = (self.category_column,) if isinstance(self.category_column, str) else self.category_column
+        named = [f"{alias}{column}" for column in columns]
+        return named[0] if len(named) == 1 else f"concat_ws('|', {', '.join(named)})"
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class SourceKind:
     tables: tuple[Table, ...]
     privacy: PrivacyClass
     replace_by: str | None = "period_start"
+    replace_keys: tuple[str, ...] = ()  # a record sent again replaces its earlier version wherever it was filed
 
     def harmoniser(self) -> Callable:
         """The transform function, imported now."""
@@ -113,6 +123,14 @@ KINDS: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind(
         "cpims", "files", "cpims.yaml", models.CountMapping, "protection_etl.transforms.cpims:harmonise_cpims",
         (Table("child_protection", Suppress("cases", "concern")),), privacy="aggregated"),
+    SourceKind(
+        "mine_action", "files", "mine_action.yaml", models.MineActionMapping,
+        "protection_etl.transforms.mine_action:harmonise_mine_action",
+        (Table("explosive_incident", Publish("one row per incident, as the working group publishes it; no victim "
+                                             "is named or described")),
+         Table("explosive_victim", Suppress("persons", ("incident_ref", "victim_group", "outcome"),
+                                            public_totals=True))),
+        privacy="aggregated", replace_keys=("incident_ref",)),
     SourceKind(
         "kobo", "pages", "kobo_protection_monitoring.yaml", models.KoboMapping,
         "protection_etl.transforms.kobo:harmonise_submissions",
@@ -158,7 +176,9 @@ def kinds_markdown() -> str:
 
 def _decision(rule: Suppress | Publish) -> str:
     if isinstance(rule, Suppress):
-        return f"`{rule.count_column}` withheld below min_cell, by `{rule.category_column}`"
+        by = rule.category_column if isinstance(rule.category_column, str) else " × ".join(rule.category_column)
+        totals = "; totals published" if rule.public_totals else ""
+        return f"`{rule.count_column}` withheld below min_cell, by `{by}`{totals}"
     return f"published: {rule.why}"
 
 

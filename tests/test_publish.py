@@ -212,7 +212,8 @@ def test_the_imo_database_keeps_every_count(shared_imo, shared):
 
 def test_publish_reports_withheld_cells(published):
     # 4 in Bafoulabe's rape table, 2 in Diema, 2 in Kayes; no child protection rows at all
-    assert published.suppressed_cells == {"harmonised.gbv_incident": 4 + 2 + 2, "harmonised.child_protection": 0}
+    assert published.suppressed_cells == {"harmonised.gbv_incident": 4 + 2 + 2, "harmonised.child_protection": 0,
+                                         "harmonised.explosive_victim": 0}
     assert published.row_counts["harmonised.gbv_incident"] == GBV_ROWS
     assert published.min_cell == MIN_CELL and published.storage_version == "v1.2.0"
 

@@ -33,6 +33,8 @@ TABLES = (
     "gbv_incident",
     "child_protection",
     "displacement",
+    "explosive_incident",
+    "explosive_victim",
 )
 EARLIEST_DATE = date(2012, 1, 1)  # the cluster's data start with the 2012 crisis
 # Parameters a run may leave out; expectations that use them are then not run.

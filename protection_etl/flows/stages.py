@@ -112,7 +112,7 @@ def harmonise_inputs(name: str, kind: SourceKind, mapping: dict, inputs: list[Ra
                           mapping=mapping, matcher=matcher)
         batches.append(replace(batch, notes=[*notes, *batch.notes]))
     refuse_same_period(name, inputs, batches)
-    return replace(merge_batches(batches), replace_by=kind.replace_by)
+    return replace(merge_batches(batches), replace_by=kind.replace_by, replace_keys=kind.replace_keys)
 
 
 def refuse_same_period(name: str, inputs: list[RawInput], batches: list[Batch]) -> None:

@@ -90,6 +90,25 @@ class CmpMapping(CountMapping):
     group_counts: dict[str, Labels] = Field(default_factory=dict)  # population group -> [persons, households]
 
 
+class VictimWordsMapping(_Strict):
+    """The words of a mine-action export's victim count columns ('Civils tués - Hommes', 'FDS blessés')."""
+
+    outcomes: dict[Literal["killed", "injured"], Labels]
+    groups: dict[Literal["civilian", "national_forces", "peacekeepers", "unknown"], Labels]
+    persons: dict[str, tuple[Literal["f", "m", "u"], str]]  # a civilian sex/age word: (sex, age band)
+    filler: Labels = Field(default_factory=list)
+
+
+class MineActionMapping(_TableLayout):
+    """transforms/mappings/mine_action.yaml: the GT-LHAM's explosive ordnance incident export."""
+
+    what: str = "expected"
+    stamp_labels: Labels = Field(default_factory=list)
+    total_row_mismatch: Literal["info", "warning", "error"] = "warning"
+    victims: VictimWordsMapping
+    codes: dict[str, Codes] = Field(default_factory=dict)
+
+
 class PseudonymMapping(_Strict):
     """Which answer a respondent key is made from, and how it is normalised first."""
 

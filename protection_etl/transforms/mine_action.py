@@ -24,7 +24,7 @@ from protection_etl.transforms.aggregates import (
 )
 from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.cells import age_band, band_label, month_start, parse_date
-from protection_etl.transforms.headers import core_label, field_specs
+from protection_etl.transforms.labels import core_label, field_specs
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.transforms.sheets import FoundTable, find_tables
 from protection_etl.transforms.text import fold_text, is_blank
@@ -182,8 +182,7 @@ def harmonise_mine_action(sheets: Sheets, *, source: str, file_name: str, load_i
     incidents = frame_of(reading.incidents, INCIDENT_COLUMNS, [])
     victim_rows = frame_of(reading.victims, VICTIM_COLUMNS, ["min_age", "max_age", "persons"])
     return Batch(source, load_id, {"explosive_incident": incidents, "explosive_victim": victim_rows},
-                 reading.problems, reading.notes, reading.rows_read, "period_start",
-                 replace_keys=("incident_ref",))
+                 reading.problems, reading.notes, reading.rows_read, "period_start")
 
 
 def _read_table(table: FoundTable, reading: IncidentReading, mapping: dict, matcher: AdminMatcher, *,

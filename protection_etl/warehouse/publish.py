@@ -29,6 +29,10 @@ SUPPRESSED_COMMENT = (
 )
 
 
+# with a rule's public_totals, a category's total row is published as it is and is no cell to withhold
+TOTALS_FILTER = "where not (sex = 'all' and age_range = 'all')"
+
+
 def suppressed_counts() -> dict[str, registry.Suppress]:
     """The tables whose small counts the registry says to withhold, with how."""
     return {t.name: t.small_cells for t in registry.tables().values() if isinstance(t.small_cells, registry.Suppress)}
@@ -148,7 +152,8 @@ def _mark_withheld_cells(con: duckdb.DuckDBPyConnection, imo: str, min_cell: int
     for table, rule in suppressed_counts().items():
         cells[table] = f"{STAGE}.main.cells_{table}"
         con.execute(_sql("suppress_cells", cells=cells[table], imo=imo, table=table, min_cell=int(min_cell),
-                         category_column=rule.category_column, count_column=rule.count_column))
+                         category=rule.category_sql(), count_column=rule.count_column,
+                         totals_filter=TOTALS_FILTER if rule.public_totals else ""))
         _suppress_secondary(con, cells[table])
     return cells
 
@@ -175,7 +180,7 @@ def _copy_with_suppression(con: duckdb.DuckDBPyConnection, imo: str, table: str,
                            cells: str) -> None:
     """Copy one table with its withheld counts NULL and a `suppressed` flag."""
     con.execute(_sql("suppressed_copy", target=f"{SNAPSHOT}.harmonised.{table}", imo=imo, table=table, cells=cells,
-                     category_column=rule.category_column, count_column=rule.count_column))
+                     category=rule.category_sql("counts."), count_column=rule.count_column))
 
 
 def _count_withheld(con: duckdb.DuckDBPyConnection, cells: dict[str, str]) -> dict[str, int]:
