@@ -1,4 +1,4 @@
-"""The CMP, GBVIMS and CPIMS sources through the nightly flow: real files, a real DuckDB file, Prefect's harness."""
+"""The CMP, GBVIMS, CPIMS and mine-action sources through the nightly flow: real files, a real DuckDB file, Prefect's harness."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from openpyxl import load_workbook
 
 from protection_etl.flows.nightly import run_nightly
 from tests.fixtures.spreadsheets import csv_bytes, xlsx_bytes
@@ -45,7 +46,8 @@ def query(site: Path, sql: str, params: list | None = None) -> list[tuple]:
 def test_the_whole_demo_loads_and_every_source_reaches_the_analysis_views(demo_copy):
     summary = run_nightly(str(demo_copy / "pipeline.toml"))
     outcomes = {o.source: o for o in summary.outcomes}
-    assert summary.ok and set(outcomes) == {"fivew", "cmp", "gbvims", "cpims", "protection_monitoring"}
+    assert summary.ok and set(outcomes) == {"fivew", "cmp", "gbvims", "cpims", "mine_action",
+                                            "protection_monitoring"}
     assert all(outcomes[k].rows_loaded > 0 for k in TABLES)
     warnings = query(demo_copy, "select source, column_name, value, reason from audit.quarantine where run_id = ? "
                                 "and severity = 'warning' and source in ('cmp', 'gbvims', 'cpims') order by all",
@@ -66,7 +68,8 @@ def test_the_whole_demo_loads_and_every_source_reaches_the_analysis_views(demo_c
                                  "sum(partners_protection) from analysis.cercle_month")
     assert all(value and value > 0 for value in figures)
     codes = {code for (code,) in query(demo_copy, "select distinct indicator_code from analysis.indicators")}
-    assert {"1.3", "2.1-sessions", "3.1", "PM-48H"} <= codes  # CMP, 5W, 5W, KoBo
+    assert {"1.3", "2.1-sessions", "3.1", "PM-48H", "MA-KILLED"} <= codes  # CMP, 5W, 5W, KoBo, GT-LHAM
+    check_explosive_hazards_side_by_side(demo_copy)
 
 
 def gbvims_file(month: date, rape_girls_12_17: int) -> bytes:
@@ -152,3 +155,33 @@ def test_an_identifying_export_is_refused_and_nothing_of_it_is_stored(demo_copy,
     assert query(demo_copy, f"select count(*) from harmonised.{table}") == [(0,)]
     assert query(demo_copy, "select status, raw_path from audit.source_loads where run_id = ?",
                  [summary.run_id]) == [("refused", None)]
+
+
+def demo_incidents(site: Path, cercle: str) -> list[list[object]]:
+    """The GT-LHAM demo export's incident lines in one cercle, read straight from the workbook."""
+    path = next((site / "inbox" / "mine_action").glob("*.xlsx"))
+    rows = list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row[0] == "Référence incident")
+    return [list(row) for row in rows[header + 2:] if row[3] == cercle]
+
+
+def check_explosive_hazards_side_by_side(demo_copy: Path) -> None:
+    """Mine action, protection monitoring and the 5W side by side in one cercle of the loaded demo (objective 1.4)."""
+    lines = demo_incidents(demo_copy, "Niono")
+    [shown] = query(demo_copy, "select gtlham_incidents, civilians_killed, civilians_injured, pm_explosive_incidents, "
+                               "partners_mine_action, victims_without_partner from analysis.explosive_hazards "
+                               "where admin2_pcode = 'ML0404' and month = date '2026-10-01'")
+    killed = sum(v or 0 for line in lines for v in line[8:12])  # Civils tués: Hommes, Femmes, Garçons, Filles
+    injured = sum(v or 0 for line in lines for v in line[12:16])  # Civils blessés
+    [(monitored,)] = query(demo_copy, "select count(distinct kobo_id) from harmonised.protection_incident "
+                                      "where violation = 'explosive_ordnance' and admin2_pcode = 'ML0404' "
+                                      "and deleted_at is null and date_trunc('month', incident_date) = '2026-10-01'")
+    [(partners,)] = query(demo_copy, "select count(distinct lower(trim(coalesce(org_name, org_acronym)))) "
+                                     "from harmonised.operational_presence where sector = 'PRO-MIN' "
+                                     "and status = 'ongoing' and admin2_pcode = 'ML0404'")
+    assert shown == (len(lines), killed, injured, monitored, partners, False)
+    assert min(len(lines), killed, monitored, partners) > 0  # each mechanism has something to say there
+    # the demo's one deliberate problem: 'Boni' is a commune, not a cercle
+    [(column, value)] = query(demo_copy, "select column_name, value from audit.quarantine where source = "
+                                         "'mine_action' and severity = 'warning'")
+    assert (column, value) == ("Cercle", "Boni")

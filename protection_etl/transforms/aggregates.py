@@ -42,6 +42,7 @@ from protection_etl.transforms.sheets import (
     whole_row,
 )
 from protection_etl.transforms.text import fold_text, is_blank
+from protection_etl.transforms.victim_labels import VictimLabels
 
 # re-exported: the KoBo transform, the KoBo store and the privacy guard import them from here
 __all__ = ["PLACE", "PROVENANCE", "RowContext", "Sheets", "count_cell", "place_notes", "place_problems"]
@@ -56,7 +57,7 @@ class CountLayout:
     specs: list[FieldSpec]
     counts: list[str]
     row_total: str | None
-    sex_age: SexAgeLabels
+    sex_age: SexAgeLabels | VictimLabels  # the words of its count columns' labels
     codes: dict[str, dict[str, str]]
     defaults: dict[str, str]
     total_markers: list[str]
@@ -76,7 +77,8 @@ class CountLayout:
             specs=field_specs(mapping["columns"]) + field_specs(counts),
             counts=list(counts),
             row_total=mapping.get("row_total"),
-            sex_age=SexAgeLabels.from_mapping(mapping.get("sexes")),
+            sex_age=(VictimLabels.from_mapping(mapping["victims"]) if "victims" in mapping
+                     else SexAgeLabels.from_mapping(mapping.get("sexes"))),
             codes={name: {fold_text(k): str(v) for k, v in labels.items()}
                    for name, labels in (mapping.get("codes") or {}).items()},
             defaults={k: str(v) for k, v in (mapping.get("defaults") or {}).items()},

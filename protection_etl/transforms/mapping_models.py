@@ -106,6 +106,8 @@ class MineActionMapping(_TableLayout):
     stamp_labels: Labels = Field(default_factory=list)
     total_row_mismatch: Literal["info", "warning", "error"] = "warning"
     victims: VictimWordsMapping
+    harmless_columns: Labels = Field(default_factory=list)  # other columns the privacy guard accepts
+    dated_fields: Labels = Field(default_factory=list)  # fields dated by nature: the privacy guard expects dates
     codes: dict[str, Codes] = Field(default_factory=dict)
 
 

@@ -35,8 +35,8 @@ from protection_etl.transforms.text import fold_text, is_blank
 
 _SHOWN_LABEL = 40  # headers are short; a longer cell is cut, in case it holds more than a header
 _PARTS = re.compile(r"\s*(?:/|;|&|\s-\s)\s*")
-REFUSED = ("GBVIMS and CPIMS inputs must hold aggregated counts without personal data; the file was refused and not "
-           "stored")
+REFUSED = ("GBV, child-protection and mine-action inputs must hold aggregated counts without personal data; the file "
+           "was refused and not stored")
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ def refuse_identifying_inputs(sheets: Sheets, *, source: str, file_name: str, ma
     seen = [(name, sheet_layout(rows, layout.specs, required=required, scan=layout.scan, sex_age=layout.sex_age,
                                 counts=layout.counts)) for name, rows in sheets]
     guard = _Guard(source, file_name, rules, layout.sex_age, layout.what,
-                   frozenset(fold_text(c) for c in mapping.get("harmless_columns", [])))
+                   frozenset(fold_text(c) for c in mapping.get("harmless_columns", [])),
+                   tuple(mapping.get("dated_fields", ())))
     for check in (guard.headers, guard.per_person, guard.columns, guard.cells):
         for name, sheet in seen:
             if problem := check(name, sheet):
@@ -155,6 +156,7 @@ class _Guard:
     sex_age: SexAgeLabels
     what: str
     harmless: frozenset[str]
+    dated_fields: tuple[str, ...] = ()
 
     def _refuse(self, reason: str, sheet: str | None, row: int | None, column: str | None) -> Problem:
         return Problem(self.source, self.file_name, f"{reason}: {REFUSED}", sheet, row, column, severity="error")
@@ -230,13 +232,15 @@ class _Guard:
     def cells(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
         """Cells that identify whatever their header: phones, e-mails, names, dates in the table, narratives."""
         known = layout.known(self.harmless)
-        period = layout.header.columns.get("period") if layout.header else None
+        # the period, and the fields the mapping says are dated by nature (an incident's date), hold dates
+        fields = layout.header.columns if layout.header else {}
+        undated = {fields[f] for f in ("period", *self.dated_fields) if f in fields}
         for index, row in enumerate(layout.rows):
             in_data = layout.header is not None and index >= layout.data_start
             for column, cell in enumerate(row):
                 if is_blank(cell):
                     continue
-                kind = self._cell_kind(cell, in_data and column != period, in_data and column in known)
+                kind = self._cell_kind(cell, in_data and column not in undated, in_data and column in known)
                 if kind:
                     where = f"{column_letter(column)}{index + 1}"
                     name = self.column_name(layout, column) if in_data else column_letter(column)

@@ -7,6 +7,8 @@ create table harmonised.explosive_victim (
     incident_date date not null,
     admin1_pcode  varchar not null,
     admin2_pcode  varchar not null,
+    provider_admin1_name varchar,
+    provider_admin2_name varchar,
     victim_group  varchar not null,
     outcome       varchar not null,
     sex           varchar not null,
@@ -24,6 +26,8 @@ comment on column harmonised.explosive_victim.incident_ref is 'The incident (har
 comment on column harmonised.explosive_victim.incident_date is 'Date of the incident (as in harmonised.explosive_incident).';
 comment on column harmonised.explosive_victim.admin1_pcode is 'Region P-code of the incident.';
 comment on column harmonised.explosive_victim.admin2_pcode is 'Cercle P-code of the incident.';
+comment on column harmonised.explosive_victim.provider_admin1_name is 'Region as the provider wrote it.';
+comment on column harmonised.explosive_victim.provider_admin2_name is 'Cercle as the provider wrote it.';
 comment on column harmonised.explosive_victim.victim_group is 'civilian, national_forces, peacekeepers or unknown.';
 comment on column harmonised.explosive_victim.outcome is 'killed or injured.';
 comment on column harmonised.explosive_victim.sex is 'f, m, u or all.';
