@@ -186,6 +186,50 @@ def activity_reached() -> pd.DataFrame:
     )
 
 
+def explosive_incident() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": "mine_action",
+            "load_id": "f00d",
+            "period_start": pd.Timestamp("2025-05-01"),
+            "incident_ref": ["GT-1", "GT-2"],
+            "incident_date": [pd.Timestamp("2025-05-03"), pd.Timestamp("2025-04-28")],
+            "admin1_pcode": "ML01",
+            "admin2_pcode": ["ML0101", "ML0100"],
+            "admin3_pcode": [None, None],
+            "provider_admin1_name": "Kayes",
+            "provider_admin2_name": ["Bafoulabé", None],
+            "provider_admin3_name": [None, None],
+            "locality": ["Axe Bafoulabé-Mahina", None],
+            "device_type": ["ied", "erw"],
+            "incident_type": ["road", "handling"],
+        }
+    )
+
+
+def explosive_victim() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": "mine_action",
+            "load_id": "f00d",
+            "period_start": pd.Timestamp("2025-05-01"),
+            "incident_ref": "GT-1",
+            "incident_date": pd.Timestamp("2025-05-03"),
+            "admin1_pcode": "ML01",
+            "admin2_pcode": "ML0101",
+            "provider_admin1_name": "Kayes",
+            "provider_admin2_name": "Bafoulabé",
+            "victim_group": ["civilian", "civilian", "civilian", "national_forces"],
+            "outcome": ["killed", "killed", "killed", "injured"],
+            "sex": ["all", "m", "f", "all"],
+            "age_range": ["all", "18+", "0-17", "all"],
+            "min_age": ints(0, 18, 0, 0),
+            "max_age": ints(None, None, 17, None),
+            "persons": [3, 2, 1, 4],
+        }
+    )
+
+
 CLEAN = {
     "gbv_incident": gbv_incident,
     "child_protection": child_protection,
@@ -193,6 +237,8 @@ CLEAN = {
     "protection_incident": protection_incident,
     "operational_presence": operational_presence,
     "activity_reached": activity_reached,
+    "explosive_incident": explosive_incident,
+    "explosive_victim": explosive_victim,
 }
 
 

@@ -1,4 +1,4 @@
-"""The CMP, GBVIMS, CPIMS and mine-action sources through the nightly flow: real files, a real DuckDB file, Prefect's harness."""
+"""CMP, GBVIMS, CPIMS and mine-action sources through the nightly flow: real files, a real DuckDB file, Prefect."""
 
 from __future__ import annotations
 
