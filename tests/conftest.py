@@ -35,11 +35,17 @@ os.environ.update({
 
 from protection_etl.registry import admin_matcher  # noqa: E402
 from protection_etl.warehouse import db, loader  # noqa: E402
-from tests.support.prefect_server import shared_server, stop_shared_server  # noqa: E402
+from tests.support.prefect_server import shared_server, startup_note, stop_shared_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
 COD_TABLE = REPO / "tests" / "fixtures" / "reference" / "global_pcodes_adm1_adm2.csv"
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line on the shared server's start-up, to tell a slow machine from a slow test."""
+    if _OWNS_STATE and (note := startup_note(_STATE)):
+        terminalreporter.write_line(note)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -49,15 +49,28 @@ def shared_server(state: Path) -> SharedServer:
     with open(state / "prefect-server.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # held at most for one start-up, which has its own deadline
         if not info.exists():
+            started, load = time.monotonic(), os.getloadavg()[0]
             try:
                 found = asdict(_start(state / "prefect-server"))
             except ServerError as exc:
                 found = {"error": str(exc)}
+            found.update(startup_seconds=round(time.monotonic() - started, 1), load_average=load)
             info.write_text(json.dumps(found), encoding="utf-8")
         found = json.loads(info.read_text(encoding="utf-8"))
     if "error" in found:
         raise ServerError(found["error"])
-    return SharedServer(**found)
+    return SharedServer(found["api_url"], found["pid"])
+
+
+def startup_note(state: Path) -> str | None:
+    """How long the session's server took to answer, and the load when it started; None if none was started."""
+    info = state / "prefect-server.json"
+    if not info.exists():
+        return None
+    found = json.loads(info.read_text(encoding="utf-8"))
+    outcome = "failed to start" if "error" in found else "answered"
+    return (f"the session's Prefect server {outcome} after {found['startup_seconds']:.0f} s "
+            f"(load average {found['load_average']:.1f} on {os.cpu_count()} cores)")
 
 
 def stop_shared_server(state: Path) -> None:
