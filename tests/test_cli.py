@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from protection_etl.flows.cli import BUG_LINE, app, explain
 from tests.conftest import DEMO
+from tests.support.waiting import patience
 from tests.test_operations import CLI, cli_env
 
 SITE = """
@@ -92,7 +93,7 @@ def test_a_busy_database_is_one_line_and_exit_3(site, tmp_path):
     imo.parent.mkdir()
     with duckdb.connect(str(imo)):  # this process holds it read-write, as a run does
         done = subprocess.run([str(CLI), "publish", "--config", str(site)], env=cli_env(tmp_path),
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=patience(120))
     assert done.returncode == 3, done.stderr
     assert "busy" in done.stderr and "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
@@ -112,8 +113,9 @@ def test_the_duckdb_cli_of_the_dev_tools_opens_the_analyst_snapshot_not_the_imo_
     with duckdb.connect(str(snapshot), read_only=True) as con:
         admin_units = con.execute("select count(*) from harmonised.admin").fetchone()[0]
     opened = subprocess.run([str(cli), "-readonly", "-csv", "-noheader", str(snapshot), "-c",
-                             "select count(*) from harmonised.admin"], capture_output=True, text=True, timeout=60)
+                             "select count(*) from harmonised.admin"], capture_output=True, text=True,
+                             timeout=patience(60))
     assert opened.returncode == 0 and opened.stdout.strip() == str(admin_units), opened.stderr
     refused = subprocess.run([str(cli), "-readonly", str(imo), "-c", "select 1"], capture_output=True, text=True,
-                             timeout=60)
+                             timeout=patience(60))
     assert refused.returncode != 0  # the IMO database is in DuckDB 2.0's own format

@@ -236,7 +236,7 @@ def test_the_next_start_stops_a_prefect_server_whose_owner_was_killed(tmp_path):
     from protection_etl.flows.api_server import reap_leftover, write_pid_file
 
     # a stand-in with a server's command line, and an owner that has exited
-    leftover = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "prefect.server", "create_app"],
+    leftover = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()", "prefect.server", "create_app"],
                                 start_new_session=True)
     try:
         owner = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
@@ -246,14 +246,14 @@ def test_the_next_start_stops_a_prefect_server_whose_owner_was_killed(tmp_path):
         noted = json.loads(pid_file.read_text())
         pid_file.write_text(json.dumps({**noted, "owner": int(owner.stdout)}))
         assert reap_leftover(pid_file) == leftover.pid
-        assert leftover.wait(timeout=30) != 0 and not pid_file.exists()
+        assert wait_exit(leftover, 30) != 0 and not pid_file.exists()
 
         write_pid_file(pid_file, os.getpid())  # an owner still alive (this process): its server is left alone
         assert reap_leftover(pid_file) is None and pid_file.exists()
     finally:
         with suppress(ProcessLookupError):
             os.killpg(leftover.pid, signal.SIGKILL)
-        leftover.wait(timeout=30)
+        wait_exit(leftover, 30)
 
 
 STAGES = ("fetch", "guard", "land", "harmonise", "check", "load")

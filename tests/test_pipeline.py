@@ -12,6 +12,7 @@ import pytest
 from protection_etl.flows.nightly import run_nightly
 from protection_etl.sources.landing import read_landed
 from tests.support.smtp_server import running_smtp_server
+from tests.support.waiting import patience
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -178,7 +179,7 @@ def test_a_failed_source_makes_its_subflow_and_the_run_failed_in_prefect_with_lo
     monkeypatch.setenv("USER", "imo")
     with temporary_settings({PREFECT_LOGGING_TO_API_ENABLED: True}):
         state = nightly(write_config(fivew_site, config), return_state=True)
-        APILogWorker.drain_all(timeout=30)
+        APILogWorker.drain_all(timeout=patience(30))
     summary = summary_of(state)
     assert state.is_failed() and summary.status == "failed" and "partner" in state.message
     assert summary.report_path.is_file()  # publish, report and email still ran

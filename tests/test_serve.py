@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from protection_etl.flows.lock import lock_path, read_holder
-from tests.support.waiting import wait_exit, wait_for
+from tests.support.waiting import patience, wait_exit, wait_for
 from tests.test_operations import CLI, alive, cli_env, command_line, descendants, group_members
 
 TINY_SITE = """
@@ -52,7 +52,7 @@ def test_serve_runs_the_schedule_and_stops_cleanly_on_sigterm(demo_copy, tmp_pat
         printed = (tmp_path / "serve.out").read_text()
         assert "time zone UTC" in printed
         [ui] = re.findall(r"Prefect UI: (http://127\.0\.0\.1:\d+)", printed)  # on loopback by default
-        with urllib.request.urlopen(ui, timeout=30) as page:
+        with urllib.request.urlopen(ui, timeout=patience(30)) as page:
             assert page.status == 200 and b"<html" in page.read().lower()
 
         serve.send_signal(signal.SIGTERM)

@@ -18,7 +18,7 @@ import pytest
 
 from protection_etl.flows.api_server import free_port, owned_server, serve_server_command
 from protection_etl.fsutil import private_dir
-from tests.support.waiting import patience, wait_for
+from tests.support.waiting import patience, wait_exit, wait_for
 from tests.test_operations import REPO, cli_env
 from tests.test_serve import TINY_SITE
 
@@ -35,7 +35,7 @@ def prefect(*args: str, env: dict[str, str], cwd: Path) -> str:
 
 
 def flow_run_state(api_url: str, flow_run_id: str) -> str:
-    with urllib.request.urlopen(f"{api_url}/flow_runs/{flow_run_id}", timeout=30) as response:
+    with urllib.request.urlopen(f"{api_url}/flow_runs/{flow_run_id}", timeout=patience(30)) as response:
         return json.load(response)["state"]["type"]
 
 
@@ -71,7 +71,7 @@ def test_a_worker_of_a_process_pool_runs_the_deployment_of_prefect_yaml(demo_cop
                 worker.wait(timeout=patience(60))
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=30)
+                wait_exit(worker, 30)
 
     with duckdb.connect(str(demo_copy / "warehouse" / "protection.duckdb"), read_only=True) as con:
         [(trigger, status)] = con.execute("select trigger, status from audit.runs").fetchall()
