@@ -1,4 +1,4 @@
-"""The red-team matrix of identifying GBVIMS / CPIMS files: each is refused, and nothing of it is stored anywhere."""
+"""The red-team matrix of identifying GBVIMS, CPIMS and mine-action files: each refused, nothing of it stored."""
 
 from __future__ import annotations
 
@@ -41,10 +41,10 @@ def test_the_planted_values_are_not_places_of_the_gazetteer():
 
 
 def _config(site: Path) -> str:
-    """One GBVIMS and one CPIMS source, each with every identifying file of its kind in its inbox."""
+    """One source per kind of the matrix (GBVIMS, CPIMS, mine action), each with every identifying file of its kind."""
     lines = ['[warehouse]', 'path = "warehouse/protection.duckdb"', 'analyst_path = "warehouse/analyst.duckdb"',
              '[notify]', 'on = "always"', 'to = ["imo@example.org"]']  # no smtp_host: the email lands in the outbox
-    for kind in ("gbvims", "cpims"):
+    for kind in sorted({case.kind for case in CASES}):
         lines += [f'[sources.{kind}]', f'kind = "{kind}"', f'path = "inbox/{kind}/*"']
         (site / "inbox" / kind).mkdir(parents=True)
     for case in CASES:
