@@ -152,7 +152,8 @@ class Outcome:
         first: dict[int, str] = {}
         for p in self.batch.problems:
             if p.severity == "warning" and p.row_number is not None:
-                first.setdefault(p.row_number, f"{p.reason.split(':')[0]} ({p.column_name})")
+                reason = re.sub(r"row \d+", "an earlier row", p.reason.split(":")[0])
+                first.setdefault(p.row_number, f"{reason} ({p.column_name})" if p.column_name else reason)
         return Counter(first.values())
 
     def landed_sum(self, target: str) -> int:
