@@ -51,6 +51,7 @@ def test_serve_runs_the_schedule_and_stops_cleanly_on_sigterm(demo_copy, tmp_pat
         assert any("server" in command_line(pid) and "start" in command_line(pid) for pid in started)
         printed = (tmp_path / "serve.out").read_text()
         assert "time zone UTC" in printed
+        assert "fivew: load " in printed  # not a terminal: one line per stage
         [ui] = re.findall(r"Prefect UI: (http://127\.0\.0\.1:\d+)", printed)  # on loopback by default
         with urllib.request.urlopen(ui, timeout=patience(30)) as page:
             assert page.status == 200 and b"<html" in page.read().lower()

@@ -16,6 +16,7 @@ from protection_etl.config import ConfigError, PipelineConfig, load_config
 from protection_etl.flows.api_server import ServerError, api_for_run
 from protection_etl.flows.console import format_report_files, format_status, format_summary
 from protection_etl.flows.lock import RunInProgress, lock_path, read_holder, run_lock
+from protection_etl.flows.progress import live_progress
 from protection_etl.flows.runtime import prepare_environment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -94,7 +95,9 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
             with api_for_run(state_dir):  # a server of its own unless one is configured; it dies with the run
                 from protection_etl.flows.nightly import run_nightly  # Prefect is imported only when a run starts
 
-                summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh, trigger)
+                with live_progress():  # on a terminal; cron and systemd get one line per stage
+                    summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh,
+                                          trigger)
     except RunInProgress as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
     except (MigrationChanged, ServerError) as exc:

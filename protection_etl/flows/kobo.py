@@ -29,6 +29,7 @@ from protection_etl import registry
 from protection_etl.config import ConfigError, PipelineConfig
 from protection_etl.expectations.report import SourceSummary
 from protection_etl.expectations.verdicts import QUALITY_COLUMNS, CheckedBatch, check_batch, quality_frame, sum_quality
+from protection_etl.flows import progress as shown
 from protection_etl.sources import landing
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
 from protection_etl.sources.kobo_feeds import Feed, LiveFeed, RawPage, landed_feed, recorded_feed
@@ -255,6 +256,7 @@ def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
                 records = [r for r in page.results if after is None or r["_id"] > after]  # a replay's older pages
                 if records and not run.merge(con, page, records, advance=True):
                     break
+                shown.advance(name, run.progress.rows_read, None, "submissions")
         except Exception as exc:  # keep the counts of the pages merged before it
             run.progress = run.progress.failed(failure_message(name, exc))
         finally:

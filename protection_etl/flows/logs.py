@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from protection_etl.flows import progress
 from protection_etl.fsutil import private_file
 
 log = logging.getLogger("protection_etl.flows")
@@ -114,6 +116,8 @@ def run_log(path: Path, secrets: Iterable[str] = ()) -> Iterator[Path]:
     level = ours.level
     ours.setLevel(logging.INFO)  # the stage lines are INFO; Prefect's own chatter stays at its configured level
     added = [(logging.getLogger(name), file_handler) for name in RUN_LOGGERS] + [(ours, api_handler)]
+    if not progress.is_live():  # cron, systemd, a worker: one line per stage on stderr (a terminal has the display)
+        added.append((ours, _stage_lines()))
     for logger, handler in added:
         logger.addHandler(handler)
     filters = [(handler, f) for handler in _every_handler()  # a handler's filter sees propagated records too
@@ -129,6 +133,14 @@ def run_log(path: Path, secrets: Iterable[str] = ()) -> Iterator[Path]:
             logger.removeHandler(handler)
         ours.setLevel(level)
         file_handler.close()
+
+
+def _stage_lines() -> logging.Handler:
+    """protection_etl's INFO lines on stderr (its warnings and errors reach the console through Prefect's)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    handler.addFilter(lambda record: record.levelno < logging.WARNING)
+    return handler
 
 
 def _is_console(handler: logging.Handler) -> bool:
@@ -149,6 +161,7 @@ def stage_log(source: str, stage: str) -> Iterator[dict[str, int]]:
     """Log one line for a stage of a source: how long it took and the counts the block puts in the dict."""
     counts: dict[str, int] = {}
     started = time.monotonic()
+    progress.stage(source, stage)
     try:
         yield counts
     except BaseException:

@@ -21,7 +21,7 @@ from protection_etl import registry
 from protection_etl.config import PipelineConfig, load_config, paths_outside
 from protection_etl.expectations.report import SourceSummary, run_file_stem
 from protection_etl.expectations.verdicts import CheckedBatch, check_batch
-from protection_etl.flows import stages
+from protection_etl.flows import progress, stages
 from protection_etl.flows.artifacts import attach_run_artifacts
 from protection_etl.flows.lock import run_lock
 from protection_etl.flows.logs import is_expected, run_log, secret_values, stage_log
@@ -168,6 +168,7 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
         with stage_log(name, "fetch") as counts:
             inputs = fetch_task(name, config, from_raw)
             counts.update(files=len(inputs), bytes=sum(len(i.data) for i in inputs))
+            progress.advance(name, len(inputs), len(inputs), "files")
         with stage_log(name, "guard") as counts:
             guard_task(name, source.kind, mapping, inputs)
             counts.update(files=len(inputs))
@@ -179,6 +180,7 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
             batch = harmonise_task(name, source.kind, mapping, inputs, gazetteer)
             counts.update(rows_read=batch.rows_read, rows=sum(len(f) for f in batch.tables.values()),
                           problems=len(batch.problems))
+            progress.advance(name, batch.rows_read, batch.rows_read, "rows")
         with stage_log(name, "check") as counts:
             checked = check_task(batch, gazetteer, run_id, source.freshness_days)
             passed = int(checked.quality["success"].astype(bool).sum())
@@ -252,8 +254,7 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
             db.migrate(con)
             loader.load_gazetteer(con, config.gazetteer_path(), config.reference.country)
             loader.start_run(con, run_id, trigger, selected)
-        outcomes = [summary_of(source_flow(config_path, name, run_id, from_raw, full_refresh, return_state=True))
-                    for name in selected]
+        outcomes = [_run_source(config_path, name, run_id, from_raw, full_refresh) for name in selected]
         status, message = run_status(outcomes), _run_message(outcomes)
         publish_error = publish_task(config)
         if publish_error:
@@ -266,6 +267,13 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
         log.info("run %s: %s", run_id, status)
     summary = RunSummary(run_id, status, outcomes, files.html_path, stages.describe_delivery(delivery), message)
     return Failed(message=str(RunFailed(summary)), data=RunFailed(summary)) if status == "failed" else summary
+
+
+def _run_source(config_path: str, name: str, run_id: str, from_raw: str | None, full_refresh: bool
+                ) -> SourceSummary:
+    outcome = summary_of(source_flow(config_path, name, run_id, from_raw, full_refresh, return_state=True))
+    progress.finished(name, outcome.status)
+    return outcome
 
 
 def run_nightly(config_path: str, sources: list[str] | None = None, from_raw: str | None = None,
