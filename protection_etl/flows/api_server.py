@@ -196,7 +196,24 @@ def api_for_run(state_dir: Path) -> Iterator[str]:
     api_url = f"http://127.0.0.1:{port}/api"
     command, env = run_server_command(port)
     with owned_server(state_dir, "run", command, env, api_url), _api_url_set(api_url):
-        yield api_url
+        try:
+            yield api_url
+        finally:
+            _drain_prefect()
+
+
+def _drain_prefect(timeout: float = 30.0) -> None:
+    """Send the run's last log lines and events while its server still answers (as Prefect's test harness does)."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        try:
+            worker.drain_all(timeout=timeout)
+        except Exception as exc:  # the run is over: its Prefect bookkeeping must not change its outcome
+            log.warning("could not send the last %s to Prefect: %s", worker.__name__, exc)
 
 
 def _configured_api_url() -> str | None:
