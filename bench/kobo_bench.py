@@ -98,7 +98,7 @@ def run_one(count: int, page_size: int) -> dict:
             config_path.write_text(CONFIG.format(key_env=KEY_ENV, source=SOURCE, url=url, asset=ASSET_UID,
                                                  token_env=TOKEN_ENV, page_size=page_size), encoding="utf-8")
             config = load_config(config_path, require_env=False)
-            with db.connect(config.resolve(config.warehouse.path)) as con:
+            with db.connect(config.warehouse.path) as con:
                 db.migrate(con)
                 loader.load_gazetteer(con)
             before = rss_mb()

@@ -152,24 +152,24 @@ class PipelineConfig(_Strict):
                                  "folders of the raw zone, files and email lines)")
         return value
 
-    def resolve(self, path: Path | str) -> Path:
+    def _resolve(self, path: Path | str) -> Path:
         """A path from the config, relative to the config file's folder (loaded configs hold absolute paths)."""
         candidate = Path(path)
         return candidate if candidate.is_absolute() else self.base_dir / candidate
 
     def gazetteer_path(self) -> Path | None:
         """The configured COD P-code table, resolved; None for the bundled Mali gazetteer."""
-        return self.resolve(self.reference.gazetteer) if self.reference.gazetteer else None
+        return self._resolve(self.reference.gazetteer) if self.reference.gazetteer else None
 
     def resolved(self) -> PipelineConfig:
         """The same config with every path absolute: the one place that decides where things are."""
         warehouse = self.warehouse.model_copy(update={
-            key: self.resolve(getattr(self.warehouse, key))
+            key: self._resolve(getattr(self.warehouse, key))
             for key in ("path", "analyst_path", "raw_dir", "reports_dir", "state_dir")})
-        notify = self.notify.model_copy(update={"outbox_dir": self.resolve(self.notify.outbox_dir)})
+        notify = self.notify.model_copy(update={"outbox_dir": self._resolve(self.notify.outbox_dir)})
         reference = self.reference.model_copy(update={"gazetteer": self.gazetteer_path()})
         sources = {name: source.model_copy(update={
-            "path": str(self.resolve(source.path)) if source.path else None,
+            "path": str(self._resolve(source.path)) if source.path else None,
             "mapping": self._mapping_path(source),
         }) for name, source in self.sources.items()}
         return self.model_copy(update={"warehouse": warehouse, "notify": notify, "reference": reference,
@@ -180,7 +180,7 @@ class PipelineConfig(_Strict):
         package ('transforms/mappings/cmp.yaml'); any other path must exist: a mistyped one is a config error."""
         if source.mapping is None:
             return registry.mapping_path(source.kind, None)
-        configured, written = self.resolve(source.mapping), Path(source.mapping)
+        configured, written = self._resolve(source.mapping), Path(source.mapping)
         packaged_form = (not written.is_absolute() and written.parent.as_posix() in _PACKAGED_FORMS
                          and (configured.exists() or (registry.MAPPINGS_DIR / written.name).exists()))
         return registry.mapping_path(source.kind, configured) if packaged_form else configured
@@ -256,8 +256,8 @@ def paths_outside(config: PipelineConfig) -> list[tuple[str, Path]]:
                   (f"sources.{name}.mapping", source.mapping)]
     packaged = registry.MAPPINGS_DIR.resolve()
     return [(key, Path(p)) for key, p in paths if p is not None
-            and not Path(os.path.normpath(config.resolve(p))).is_relative_to(base)
-            and not Path(os.path.normpath(config.resolve(p))).is_relative_to(packaged)]
+            and not Path(os.path.normpath(p)).is_relative_to(base)
+            and not Path(os.path.normpath(p)).is_relative_to(packaged)]
 
 
 def check_mappings(config: PipelineConfig, path: Path | str) -> None:

@@ -19,12 +19,15 @@ from protection_etl.config import NotifyConfig
 from protection_etl.expectations.report import (
     ReportFiles,
     RunReport,
+    load_run_report,
     render_summary_text,
     run_file_stem,
+    write_report,
 )
 from protection_etl.expectations.report.labels import status_label
 from protection_etl.fsutil import private_dir, write_private_file
 from protection_etl.i18n import DEFAULT_LANGUAGE, translations
+from protection_etl.warehouse import db, loader
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,32 @@ class Delivery:
 
 class NotifyError(Exception):
     """A notification that cannot be attempted as configured (no recipient, a credential missing)."""
+
+
+def report_and_notify(imo_path: Path, reports_dir: Path, notify: NotifyConfig, csv_style: str,
+                      run_id: str | None = None, *, force_send: bool = False) -> tuple[ReportFiles, Delivery | None]:
+    """Write a run's quality report, email it as [notify].on asks (or always with force_send), record both."""
+    with db.connect(imo_path) as con:
+        report = load_run_report(con, run_id)
+    files = write_report(report, reports_dir, notify.language, csv_style)
+    if force_send:
+        delivery = deliver(build_message(report, files, notify), notify, notify.outbox_dir)
+    else:
+        delivery = send_report(report, files, notify, notify.outbox_dir)
+    with db.connect(imo_path) as con:
+        loader.record_report(con, report.run_id, str(files.html_path), describe_delivery(delivery))
+    return files, delivery
+
+
+def describe_delivery(delivery: Delivery | None) -> str:
+    """One line for audit.runs.notification and the CLI."""
+    if delivery is None:
+        return "no email needed"
+    if delivery.sent:
+        return "email sent" + (f" ({delivery.error})" if delivery.error else "")
+    if delivery.error is None:
+        return f"email written to the outbox {delivery.outbox_path} (no smtp_host configured)"
+    return f"email NOT sent, kept in the outbox {delivery.outbox_path}: {delivery.error}"
 
 
 def should_notify(policy: str, report: RunReport) -> bool:

@@ -14,8 +14,10 @@ each transform by its import path so that reading the configuration does not imp
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -79,6 +81,14 @@ class Table:
     def suite(self) -> Path:
         """The table's Great Expectations suite."""
         return SUITES_DIR / f"{self.name}.json"
+
+    def natural_key(self) -> list[str]:
+        """The columns the table's suite says are unique together."""
+        suite = json.loads(self.suite.read_text(encoding="utf-8"))
+        for expectation in suite.get("expectations", []):
+            if expectation.get("type") == "expect_compound_columns_to_be_unique":
+                return list(expectation["kwargs"]["column_list"])
+        return []
 
 
 @dataclass(frozen=True)
@@ -204,6 +214,13 @@ def read_mapping(path: Path, model: type[BaseModel]) -> dict:
     except ValidationError as exc:
         raise MappingFileError(f"{path}: {_first_error(exc)}") from None
     return data
+
+
+def with_source_settings(mapping: dict, defaults: dict[str, str], period: str | None, received: date) -> dict:
+    """The mapping a transform gets: the file's, with the source's own `defaults` and `period` from pipeline.toml
+    and the day its files arrived."""
+    return {**mapping, "defaults": {**(mapping.get("defaults") or {}), **defaults}, "period": period,
+            "received": received.isoformat()}
 
 
 def source_mapping(kind_name: str, path: Path) -> dict:

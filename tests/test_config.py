@@ -64,7 +64,7 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     path.parent.mkdir()
     path.write_text(VALID, encoding="utf-8")
     config = load_config(path)
-    assert config.resolve(config.warehouse.path) == tmp_path / "conf" / "w" / "protection.duckdb"
+    assert config.warehouse.path == tmp_path / "conf" / "w" / "protection.duckdb"
 
 
 @pytest.mark.parametrize("name", ["pipeline.example.toml", "demo/pipeline.toml"])

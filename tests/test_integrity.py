@@ -12,9 +12,9 @@ from datetime import date
 import pytest
 
 from protection_etl.expectations.verdicts import check_batch
-from protection_etl.flows.stages import RawInput, data_sheets, read_input
 from protection_etl.registry import default_mapping
 from protection_etl.sources.files import Sheet, SourceReadError, read_sheets
+from protection_etl.sources.inputs import RawInput, data_sheets, read_input
 from protection_etl.transforms.cmp import harmonise_cmp
 from protection_etl.transforms.gbvims import harmonise_gbvims
 from protection_etl.warehouse.loader import read_gazetteer
@@ -135,7 +135,7 @@ def test_a_source_whose_every_line_was_kept_aside_fails_with_the_commonest_reaso
 
 def test_two_files_for_the_same_month_are_named_with_the_one_to_remove(tmp_path, matcher):
     from protection_etl import registry
-    from protection_etl.flows.stages import harmonise_inputs
+    from protection_etl.flows.files import harmonise_inputs
     from protection_etl.transforms.problems import InputError
 
     header = ["Région", "Cercle", "Type de VBG", "Féminin 12-17"]

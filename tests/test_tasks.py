@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from protection_etl.config import load_config
-from protection_etl.flows.nightly import fetch_task, land_task, prune_task
+from protection_etl.flows.files import fetch_task, land_task
+from protection_etl.flows.nightly import prune_task
 from protection_etl.sources.landing import prune_raw
 
 RUN_ID = "20261130T020000Z-ab12"

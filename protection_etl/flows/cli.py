@@ -155,7 +155,7 @@ def status(
     try:
         found = read_status(loaded, date.today())
     except duckdb.IOException as exc:  # another process has the database open for writing (e.g. `publish`)
-        raise _fail(f"{loaded.resolve(loaded.warehouse.path)} is busy: {exc}", EXIT_BUSY) from None
+        raise _fail(f"{loaded.warehouse.path} is busy: {exc}", EXIT_BUSY) from None
     language = loaded.notify.language
     typer.echo(json.dumps(found, indent=2, default=_json_value) if as_json else format_status(found, language))
 
@@ -174,7 +174,7 @@ def read_status(config: PipelineConfig, today: date, runs: int = 10) -> dict:
 
 def _lock_state(config: PipelineConfig) -> tuple[dict | None, dict | None]:
     """(the run holding the lock, a stale holder left by a dead process), read without taking the lock."""
-    holder = read_holder(lock_path(config.resolve(config.warehouse.state_dir)))
+    holder = read_holder(lock_path(config.warehouse.state_dir))
     if holder is None:
         return None, None
     if holder.is_alive_here() is False:
@@ -197,13 +197,14 @@ def report(
 ) -> None:
     """Re-render a run's quality report and send it again as [notify] says."""
     from protection_etl.expectations.report import RunNotFound
-    from protection_etl.flows.stages import describe_delivery, report_and_notify
+    from protection_etl.notify import describe_delivery, report_and_notify
 
     loaded = _load(config, demo_fallback=True)
-    if not loaded.resolve(loaded.warehouse.path).is_file():
+    if not loaded.warehouse.path.is_file():
         raise _fail(_nothing_yet(loaded, "no run yet, so no report"), EXIT_FAILED)
     try:
-        files, delivery = report_and_notify(loaded, run_id, force_send=send)
+        files, delivery = report_and_notify(loaded.warehouse.path, loaded.warehouse.reports_dir, loaded.notify,
+                                            loaded.export.csv, run_id, force_send=send)
     except RunNotFound as exc:  # a run id that does not exist is a usage error
         raise _fail(str(exc), EXIT_USAGE) from None
     typer.echo(format_report_files(files, describe_delivery(delivery), loaded.notify.language))
@@ -212,12 +213,15 @@ def report(
 @app.command()
 def publish(config: ConfigOption = Path("pipeline.toml")) -> None:
     """Rebuild the analysis views and the analyst snapshot from the IMO database."""
-    from protection_etl.flows.stages import publish as publish_snapshot
+    from protection_etl.warehouse.publish import refresh_and_publish
 
     loaded = _load(config, require_env=False, demo_fallback=True)
-    if not loaded.resolve(loaded.warehouse.path).is_file():  # never leave an empty database behind
+    if not loaded.warehouse.path.is_file():  # never leave an empty database behind
         raise _fail(_nothing_yet(loaded, "nothing to publish"), EXIT_FAILED)
-    result = publish_snapshot(loaded)
+    result = refresh_and_publish(loaded.warehouse.path, loaded.warehouse.analyst_path,
+                                 min_cell=loaded.privacy.min_cell,
+                                 storage_version=loaded.warehouse.analyst_storage_version,
+                                 group=loaded.warehouse.analyst_group)
     withheld = sum(result.suppressed_cells.values())
     typer.echo(f"published {result.path} (storage {result.storage_version}, {withheld} small cells withheld)")
 
@@ -243,9 +247,9 @@ def export(
     if csv not in {None, "excel", "plain"}:
         raise _fail(f"--csv must be excel or plain, not {csv!r}")
     loaded = _load(config, require_env=False, demo_fallback=True)
-    snapshot = loaded.resolve(loaded.warehouse.analyst_path)
+    snapshot = loaded.warehouse.analyst_path
     if not snapshot.exists():
-        if not loaded.resolve(loaded.warehouse.path).is_file():
+        if not loaded.warehouse.path.is_file():
             raise _fail(_nothing_yet(loaded, "no analyst snapshot yet"), EXIT_FAILED)
         raise _fail(f"{snapshot}: no analyst snapshot yet; run `protection-etl publish{_config_flag(loaded)}` first",
                     EXIT_FAILED)
@@ -264,7 +268,7 @@ def export(
 def _nothing_yet(config: PipelineConfig, what: str) -> str:
     """`…: no IMO database yet (nothing to publish); run `protection-etl run --config …` first`."""
     flag = _config_flag(config)
-    return (f"{config.resolve(config.warehouse.path)}: no IMO database yet ({what}); "
+    return (f"{config.warehouse.path}: no IMO database yet ({what}); "
             f"run `protection-etl run{flag}` (or `protection-etl demo`) first")
 
 

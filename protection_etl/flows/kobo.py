@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
 from protection_etl import registry
@@ -30,6 +29,7 @@ from protection_etl.config import ConfigError, PipelineConfig
 from protection_etl.expectations.report import SourceSummary
 from protection_etl.expectations.verdicts import QUALITY_COLUMNS, CheckedBatch, check_batch, quality_frame, sum_quality
 from protection_etl.flows import progress as shown
+from protection_etl.flows.task_options import NO_RETRY
 from protection_etl.sources import landing
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
 from protection_etl.sources.kobo_feeds import Feed, LiveFeed, RawPage, landed_feed, recorded_feed
@@ -55,7 +55,6 @@ RETRY_POLICY = RetryPolicy()
 SLEEP = time.sleep
 # Replay sources only (recorded pages, e.g. the demo): respondent keys made with it protect nothing.
 DEMO_PSEUDONYM_KEY = b"protection-etl demo pseudonym key, for recorded pages only"
-PURE = {"cache_policy": NO_CACHE}  # HTTP retries live in the client (per request, honouring Retry-After)
 EXPECTED_ERRORS = (KoboError, ConfigError, MappingError, InputError, EmptySweep)
 
 
@@ -73,9 +72,9 @@ def open_feed(config: PipelineConfig, name: str, from_raw: str | None) -> Feed:
     """The source's pages: a landed run, a recorded folder (`path`), or KoBo (`url`, token from its env var)."""
     source = config.sources[name]
     if from_raw:
-        return landed_feed(name, config.resolve(config.warehouse.raw_dir), from_raw)
+        return landed_feed(name, config.warehouse.raw_dir, from_raw)
     if not source.url:
-        return recorded_feed(name, config.resolve(source.path or ""))
+        return recorded_feed(name, Path(source.path or ""))
     return LiveFeed(KoboClient(kobo_endpoint(config, name), retry=RETRY_POLICY, sleep=SLEEP))
 
 
@@ -223,7 +222,7 @@ def land_form(raw_folder: Path | None, files: Iterable[tuple[str, bytes, str]]) 
             landing.land_bytes(raw_folder, file_name, data, origin)
 
 
-@task(name="kobo-form", **PURE)
+@task(name="kobo-form", **NO_RETRY)
 def form_task(config: PipelineConfig, name: str, from_raw: str | None, raw_folder: Path | None) -> KoboForm:
     """The form and its versions, landed first: labels and question paths come from them."""
     _, demo_key = pseudonym_key(config, name)
@@ -241,11 +240,11 @@ def form_task(config: PipelineConfig, name: str, from_raw: str | None, raw_folde
     return read_form(asset, versions)
 
 
-@task(name="kobo-pages", **PURE)
+@task(name="kobo-pages", **NO_RETRY)
 def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, full_refresh: bool,
                form: KoboForm, raw_folder: Path | None, started: datetime, progress: Progress) -> Progress:
     """Every page after the watermark (all with full_refresh), each merged with the watermark as it arrives."""
-    with db.connect(config.resolve(config.warehouse.path)) as con:
+    with db.connect(config.warehouse.path) as con:
         run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
         after = None if full_refresh else read_watermark(con, name)
         run.progress = replace(run.progress, after_id=after, watermark=read_watermark(con, name))
@@ -264,11 +263,11 @@ def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
     return run.progress
 
 
-@task(name="kobo-sweep", **PURE)
+@task(name="kobo-sweep", **NO_RETRY)
 def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, form: KoboForm,
                raw_folder: Path | None, started: datetime, progress: Progress) -> Progress:
     """List every (_id, _uuid) on KoBo; refetch the edited and quarantined submissions; mark the missing deleted."""
-    with db.connect(config.resolve(config.warehouse.path)) as con:
+    with db.connect(config.warehouse.path) as con:
         run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
         feed = open_feed(config, name, from_raw)
         try:
@@ -323,7 +322,7 @@ def load_kobo_source(config: PipelineConfig, name: str, run_id: str, *, from_raw
         form_task.fn, pages_task.fn, sweep_task.fn)
     try:
         if not from_raw:
-            raw_folder = landing.landing_dir(config.resolve(config.warehouse.raw_dir), name, run_id)
+            raw_folder = landing.landing_dir(config.warehouse.raw_dir, name, run_id)
         form = form_stage(config, name, from_raw, raw_folder)
         progress = pages_stage(config, name, run_id, from_raw, full_refresh, form, raw_folder, started, progress)
         if progress.error is None:
@@ -336,11 +335,11 @@ def load_kobo_source(config: PipelineConfig, name: str, run_id: str, *, from_raw
 def outcome_row(run_id: str, name: str, progress: Progress, started: datetime,
                 raw_folder: Path | None) -> loader.SourceLoad:
     """The source's audit.source_loads row for the progress so far."""
-    return loader.SourceLoad(
-        run_id=run_id, source=name, kind=KIND, status=progress.status, load_id=progress.load_id or None,
-        rows_read=progress.rows_read, rows_loaded=progress.rows_loaded, rows_quarantined=progress.rows_quarantined,
-        latest_period=progress.latest_date, started_at=started, finished_at=loader.utcnow(),
-        raw_path=str(raw_folder) if raw_folder else None, message=progress.error or progress.summary())
+    return loader.source_load(
+        run_id, name, KIND, progress.status, started_at=started, raw_path=raw_folder,
+        message=progress.error or progress.summary(), load_id=progress.load_id or None, rows_read=progress.rows_read,
+        rows_loaded=progress.rows_loaded, rows_quarantined=progress.rows_quarantined,
+        latest_period=progress.latest_date)
 
 
 def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Progress, started: datetime,
@@ -348,10 +347,8 @@ def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Pro
     """Write the final audit row and the quality results summed over pages; log and return the outcome."""
     row = outcome_row(run_id, name, progress, started, raw_folder)
     quality = pd.DataFrame(list(progress.quality), columns=QUALITY_COLUMNS)
-    with db.connect(config.resolve(config.warehouse.path)) as con, db.transaction(con):
-        if not quality.empty:
-            loader.record_quality(con, quality)
-        loader.record_source_load(con, row)
+    with db.connect(config.warehouse.path) as con:
+        loader.record_outcome(con, row, quality=quality)
     logger = run_logger()
     if progress.error:
         logger.error("%s: failed: %s", name, progress.error)

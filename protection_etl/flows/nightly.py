@@ -7,43 +7,28 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
-import requests
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 
 from protection_etl import registry
 from protection_etl.config import PipelineConfig, load_config, paths_outside
 from protection_etl.expectations.report import SourceSummary, run_file_stem
-from protection_etl.expectations.verdicts import CheckedBatch, check_batch
-from protection_etl.flows import progress, stages
+from protection_etl.flows import progress
 from protection_etl.flows.artifacts import attach_run_artifacts
+from protection_etl.flows.files import load_file_source
 from protection_etl.flows.lock import run_lock
-from protection_etl.flows.logs import is_expected, run_log, secret_values, stage_log
+from protection_etl.flows.logs import run_log, secret_values
+from protection_etl.flows.task_options import NO_RETRY
+from protection_etl.notify import describe_delivery, report_and_notify
 from protection_etl.sources import landing
-from protection_etl.transforms.problems import InputError, RefusedInput
 from protection_etl.warehouse import db, loader
-
-
-def _is_transient(task, task_run, state) -> bool:
-    """Retry network trouble, not a missing file or a bad sheet."""
-    try:
-        state.result()
-    except (requests.ConnectionError, requests.Timeout, TimeoutError, ConnectionError):
-        return True
-    except Exception:
-        return False
-    return False
-
+from protection_etl.warehouse.publish import refresh_and_publish
 
 log = logging.getLogger("protection_etl.flows")
-IO = {"cache_policy": NO_CACHE, "retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": _is_transient}
-PURE = {"cache_policy": NO_CACHE}
 
 
 @dataclass(frozen=True)
@@ -68,45 +53,10 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
-@task(name="fetch", **IO)
-def fetch_task(name: str, config: PipelineConfig, from_raw: str | None) -> list[stages.RawInput]:
-    source = config.sources[name]
-    if from_raw:
-        return stages.replay_inputs(name, config, from_raw)
-    return stages.fetch_inputs(name, source, config)
-
-
-@task(name="guard", **PURE)
-def guard_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput]) -> None:
-    stages.guard_inputs(name, registry.kind(kind), mapping, inputs)
-
-
-@task(name="land", **IO)
-def land_task(name: str, config: PipelineConfig, run_id: str, inputs: list[stages.RawInput]) -> Path:
-    return stages.land_inputs(name, config, run_id, inputs)
-
-
-@task(name="harmonise", **PURE)
-def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[stages.RawInput], gazetteer: pd.DataFrame):
-    return stages.harmonise_inputs(name, registry.kind(kind), mapping, inputs, registry.admin_matcher(gazetteer))
-
-
-@task(name="check", **PURE)
-def check_task(batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> CheckedBatch:
-    return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
-
-
-@task(name="load", **PURE)
-def load_task(config: PipelineConfig, batch, load_row: loader.SourceLoad, quality) -> int:
-    with db.connect(config.resolve(config.warehouse.path)) as con:
-        return loader.load_batch(con, batch, load_row, quality=quality)
-
-
 @flow(name="source", flow_run_name="{name}", validate_parameters=False)
-def source_flow(config_path: str, name: str, run_id: str, from_raw: str | None = None,
+def source_flow(config: PipelineConfig, name: str, run_id: str, from_raw: str | None = None,
                 full_refresh: bool = False) -> SourceSummary | State:
     """Load one source; record its outcome, whatever happens. A failed or refused source ends Failed."""
-    config = load_config(config_path, require_env=False)
     source = config.sources[name]
     if registry.kind(source.kind).loads == "pages":
         from protection_etl.flows.kobo import load_kobo_source  # KoBo streams pages: its own stages
@@ -154,84 +104,6 @@ def summary_of(state: State):
     return result
 
 
-def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: str | None) -> SourceSummary:
-    """Load one file source in one transaction."""
-    source = config.sources[name]
-    logger = get_run_logger()
-    started = loader.utcnow()
-    raw_path, batch = None, None
-    try:
-        mapping = stages.with_source_settings(registry.source_mapping(source.kind, source.mapping), source,
-                                              date.today())
-        with db.connect(config.resolve(config.warehouse.path)) as con:
-            gazetteer = loader.gazetteer_frame(con)  # read once: the transform and the checks both match P-codes
-        with stage_log(name, "fetch") as counts:
-            inputs = fetch_task(name, config, from_raw)
-            counts.update(files=len(inputs), bytes=sum(len(i.data) for i in inputs))
-            progress.advance(name, len(inputs), len(inputs), "files")
-        with stage_log(name, "guard") as counts:
-            guard_task(name, source.kind, mapping, inputs)
-            counts.update(files=len(inputs))
-        if not from_raw:
-            with stage_log(name, "land") as counts:
-                raw_path = land_task(name, config, run_id, inputs)
-                counts.update(files=len(inputs))
-        with stage_log(name, "harmonise") as counts:
-            batch = harmonise_task(name, source.kind, mapping, inputs, gazetteer)
-            counts.update(rows_read=batch.rows_read, rows=sum(len(f) for f in batch.tables.values()),
-                          problems=len(batch.problems))
-            progress.advance(name, batch.rows_read, batch.rows_read, "rows")
-        with stage_log(name, "check") as counts:
-            checked = check_task(batch, gazetteer, run_id, source.freshness_days)
-            passed = int(checked.quality["success"].astype(bool).sum())
-            counts.update(expectations=len(checked.quality), failed=len(checked.quality) - passed,
-                          rows_quarantined=checked.batch.rows_quarantined)
-        if checked.rejected:
-            return _record_rejection(config, run_id, name, source.kind, checked, started, raw_path)
-        batch = checked.batch
-        status = "loaded with warnings" if batch.rows_quarantined else "loaded"
-        row = stages.source_load_row(run_id, name, source.kind, status, batch=batch, raw_path=raw_path,
-                                     started_at=started)
-        with stage_log(name, "load") as counts:
-            loaded = load_task(config, batch, row, checked.quality)
-            counts.update(rows_loaded=loaded)
-        logger.info("%s: %s, %d read, %d loaded, %d quarantined", name, status, batch.rows_read, loaded,
-                    batch.rows_quarantined)
-        return SourceSummary(name, source.kind, status, rows_read=batch.rows_read, rows_loaded=loaded,
-                             rows_quarantined=batch.rows_quarantined)
-    except RefusedInput as exc:
-        return _record_failure(config, run_id, name, source.kind, "refused", str(exc), started, None)
-    except InputError as exc:
-        return _record_failure(config, run_id, name, source.kind, "failed", str(exc), started, raw_path)
-    except Exception as exc:  # one broken source never stops the others
-        message = f"source {name}: {type(exc).__name__}: {exc}"
-        if not is_expected(exc):
-            log.error("%s: this is a bug in protection-etl, not a problem of the input; please report it with "
-                      "this run's log", name, exc_info=True)
-        return _record_failure(config, run_id, name, source.kind, "failed", message, started, raw_path)
-
-
-def _record_failure(config: PipelineConfig, run_id: str, name: str, kind: str, status: str, message: str,
-                    started: datetime, raw_path: Path | None) -> SourceSummary:
-    get_run_logger().error("%s: %s: %s", name, status, message)
-    with db.connect(config.resolve(config.warehouse.path)) as con, db.transaction(con):
-        loader.record_source_load(con, stages.source_load_row(run_id, name, kind, status, raw_path=raw_path,
-                                                              message=message, started_at=started))
-    return SourceSummary(name, kind, status, message=message)
-
-
-def _record_rejection(config: PipelineConfig, run_id: str, name: str, kind: str, checked: CheckedBatch,
-                      started: datetime, raw_path: Path | None) -> SourceSummary:
-    get_run_logger().error("%s: failed: %s", name, checked.message)
-    batch = checked.batch
-    row = stages.source_load_row(run_id, name, kind, "failed", batch=batch, raw_path=raw_path,
-                                 message=checked.message, started_at=started)
-    with db.connect(config.resolve(config.warehouse.path)) as con:
-        loader.record_rejection(con, row, [*batch.problems, *batch.notes], checked.quality)
-    return SourceSummary(name, kind, "failed", rows_read=batch.rows_read, rows_quarantined=batch.rows_quarantined,
-                         message=checked.message)
-
-
 def run_status(outcomes: list[SourceSummary]) -> str:
     """succeeded, succeeded with warnings, or failed."""
     if not all(o.ok for o in outcomes):
@@ -250,28 +122,28 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
     selected = sources or [n for n, s in config.sources.items() if s.enabled]
     trigger = trigger or run_trigger()
     with exclusive_run(config, trigger) as run_id:
-        with db.connect(config.resolve(config.warehouse.path)) as con:
+        with db.connect(config.warehouse.path) as con:
             db.migrate(con)
             loader.load_gazetteer(con, config.gazetteer_path(), config.reference.country)
             loader.start_run(con, run_id, trigger, selected)
-        outcomes = [_run_source(config_path, name, run_id, from_raw, full_refresh) for name in selected]
+        outcomes = [_run_source(config, name, run_id, from_raw, full_refresh) for name in selected]
         status, message = run_status(outcomes), _run_message(outcomes)
         publish_error = publish_task(config)
         if publish_error:
             status, message = "failed", f"{message}; the analyst snapshot was not published: {publish_error}"
-        with db.connect(config.resolve(config.warehouse.path)) as con:
+        with db.connect(config.warehouse.path) as con:
             loader.finish_run(con, run_id, status, message)
         files, delivery = report_task(config, run_id)
         prune_task(config, status)
         attach_run_artifacts(run_id, status, outcomes, files.html_path)
         log.info("run %s: %s", run_id, status)
-    summary = RunSummary(run_id, status, outcomes, files.html_path, stages.describe_delivery(delivery), message)
+    summary = RunSummary(run_id, status, outcomes, files.html_path, describe_delivery(delivery), message)
     return Failed(message=str(RunFailed(summary)), data=RunFailed(summary)) if status == "failed" else summary
 
 
-def _run_source(config_path: str, name: str, run_id: str, from_raw: str | None, full_refresh: bool
+def _run_source(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, full_refresh: bool
                 ) -> SourceSummary:
-    outcome = summary_of(source_flow(config_path, name, run_id, from_raw, full_refresh, return_state=True))
+    outcome = summary_of(source_flow(config, name, run_id, from_raw, full_refresh, return_state=True))
     progress.finished(name, outcome.status)
     return outcome
 
@@ -295,10 +167,10 @@ def run_trigger() -> str:
 @contextmanager
 def exclusive_run(config: PipelineConfig, trigger: str) -> Iterator[str]:
     """Hold the run lock (RunInProgress if another run has it) and save the run's log; yield the new run id."""
-    with run_lock(config.resolve(config.warehouse.state_dir), trigger) as lock:
+    with run_lock(config.warehouse.state_dir, trigger) as lock:
         run_id = new_run_id()
         lock.record_run(run_id)
-        log_path = config.resolve(config.warehouse.reports_dir) / f"{run_file_stem(run_id)}.log"
+        log_path = config.warehouse.reports_dir / f"{run_file_stem(run_id)}.log"
         with run_log(log_path, secret_values(name for _, name in config.env_names())):
             if lock.stale:
                 log.warning("cleared a stale run lock: %s stopped without finishing", lock.stale.describe())
@@ -313,11 +185,14 @@ def _run_message(outcomes: list[SourceSummary]) -> str:
     return f"failed: {', '.join(failed)}" if failed else f"{len(outcomes)} sources loaded"
 
 
-@task(name="publish", **PURE)
+@task(name="publish", **NO_RETRY)
 def publish_task(config: PipelineConfig) -> str | None:
     """Views and the analyst snapshot; returns why publishing failed, or None."""
     try:
-        result = stages.publish(config)
+        result = refresh_and_publish(config.warehouse.path, config.warehouse.analyst_path,
+                                     min_cell=config.privacy.min_cell,
+                                     storage_version=config.warehouse.analyst_storage_version,
+                                     group=config.warehouse.analyst_group)
     except Exception as exc:  # the loads stand; the IMO is told the snapshot is stale
         get_run_logger().error("publish failed: %s", exc)
         return f"{type(exc).__name__}: {exc}"
@@ -325,14 +200,15 @@ def publish_task(config: PipelineConfig) -> str | None:
     return None
 
 
-@task(name="report", **PURE)
+@task(name="report", **NO_RETRY)
 def report_task(config: PipelineConfig, run_id: str):
     """The quality report, and the email when [notify].on asks for it."""
-    return stages.report_and_notify(config, run_id)
+    return report_and_notify(config.warehouse.path, config.warehouse.reports_dir, config.notify, config.export.csv,
+                             run_id)
 
 
-@task(name="prune-raw", **PURE)
+@task(name="prune-raw", **NO_RETRY)
 def prune_task(config: PipelineConfig, status: str) -> None:
     """Raw runs past retention are deleted, only after a run that did not fail."""
     if status != "failed":
-        landing.prune_raw(config.resolve(config.warehouse.raw_dir), config.warehouse.raw_retention_days)
+        landing.prune_raw(config.warehouse.raw_dir, config.warehouse.raw_retention_days)

@@ -27,7 +27,7 @@ class ScheduleError(ValueError):
 
 def serve(config_path: Path, config: PipelineConfig, cron: str | None = None, ui: bool = True) -> None:
     """Run the nightly flow on the schedule until Ctrl-C or SIGTERM; a failed run does not stop the schedule."""
-    state_dir = config.resolve(config.warehouse.state_dir)
+    state_dir = config.warehouse.state_dir
     prepare_environment(state_dir)
     local = not os.environ.get("PREFECT_API_URL")
     if local:  # Prefect reads its settings when first imported, so the URL must be set before that

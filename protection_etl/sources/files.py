@@ -35,13 +35,14 @@ class Sheet:
     visible: bool = True
 
 
-def find_inputs(pattern: str, base_dir: Path) -> list[Path]:
-    """Files matching a glob (relative to the config's folder, `**` for any depth), sorted by name.
+def find_inputs(pattern: str, base_dir: Path | None = None) -> list[Path]:
+    """Files matching a glob (absolute as the loaded config holds it, or relative to base_dir; `**` for any depth),
+    sorted by name.
 
     Directory links are not followed (a `sub -> .` loop, or a link out of the inbox and back), and a file reached
     twice (through a file link) is listed once.
     """
-    full = Path(pattern) if Path(pattern).is_absolute() else base_dir / pattern
+    full = Path(pattern) if Path(pattern).is_absolute() or base_dir is None else base_dir / pattern
     parts = full.parts
     fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
     root, rest = Path(*parts[:fixed]), parts[fixed:]

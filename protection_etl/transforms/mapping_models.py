@@ -53,6 +53,7 @@ class _TableLayout(_Strict):
     """What every spreadsheet mapping shares: where the header is looked for and which lines are totals."""
 
     header_scan_rows: Annotated[int, Field(ge=1)] = 20
+    sheets: Labels = Field(default_factory=list)  # hidden sheets to read as data all the same
     total_markers: Labels = Field(default_factory=list)
     period_labels: Labels = Field(default_factory=list)
     columns: dict[str, FieldMapping]

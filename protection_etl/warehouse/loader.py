@@ -45,6 +45,17 @@ class SourceLoad:
     message: str | None = None
 
 
+def source_load(run_id: str, source: str, kind: str, status: str, *, started_at: datetime,
+                raw_path: Path | None = None, message: str | None = None, batch: Batch | None = None,
+                **counts: object) -> SourceLoad:
+    """The audit.source_loads row of a source's outcome, finished now: counts from its batch, or given."""
+    from_batch = {"load_id": batch.load_id, "rows_read": batch.rows_read, "rows_quarantined": batch.rows_quarantined,
+                  "latest_period": batch.latest_period()} if batch else {}
+    return SourceLoad(run_id=run_id, source=source, kind=kind, status=status, started_at=started_at,
+                      finished_at=utcnow(), raw_path=str(raw_path) if raw_path else None, message=message or None,
+                      **{**from_batch, **counts})
+
+
 def read_gazetteer(path: Path = GAZETTEER_CSV) -> pd.DataFrame:
     """The gazetteer CSV as a harmonised.admin frame."""
     frame = pd.read_csv(path, dtype=GAZETTEER_DTYPES, keep_default_na=False, na_values={"valid_from": [""]})
@@ -157,9 +168,10 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, load: SourceLoad, *
     return loaded
 
 
-def record_rejection(con: duckdb.DuckDBPyConnection, load: SourceLoad, problems: list[Problem],
-                     quality: pd.DataFrame | None = None) -> None:
-    """Record a source that loaded nothing: its audit row, its problems and its quality results, in one go."""
+def record_outcome(con: duckdb.DuckDBPyConnection, load: SourceLoad, problems: list[Problem] = (),
+                   quality: pd.DataFrame | None = None) -> None:
+    """Record how a source ended when no batch is written with it (a failure, or KoBo's pages already merged):
+    its audit row, its problems and its quality results, in one transaction."""
     with transaction(con):
         record_problems(con, load.run_id, problems)
         if quality is not None and not quality.empty:

@@ -15,7 +15,7 @@ import duckdb
 
 from protection_etl.fsutil import share_file
 from protection_etl import registry
-from protection_etl.warehouse.db import transaction
+from protection_etl.warehouse.db import connect, transaction
 from protection_etl.warehouse.views import create_views
 
 STAGE = "publish_stage"
@@ -59,6 +59,14 @@ class PublishResult:
     min_cell: int
     row_counts: dict[str, int]
     suppressed_cells: dict[str, int]
+
+
+def refresh_and_publish(imo_path: Path, analyst_path: Path, *, min_cell: int, storage_version: str,
+                        group: str | None = None) -> PublishResult:
+    """Recreate the analysis views in the IMO database, then publish the analyst snapshot atomically."""
+    with connect(imo_path) as con:
+        create_views(con)
+    return publish_snapshot(imo_path, analyst_path, min_cell=min_cell, storage_version=storage_version, group=group)
 
 
 def publish_snapshot(

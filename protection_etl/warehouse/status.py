@@ -16,7 +16,7 @@ SQL = Path(__file__).with_name("sql")
 def read_status(config: PipelineConfig, today: date, runs: int = 10) -> dict:
     """The last runs and each source, as plain data; `running` and `stale_lock` are for the caller to fill."""
     found: dict = {"running": None, "stale_lock": None, "runs": [], "sources": []}
-    path = config.resolve(config.warehouse.path)
+    path = config.warehouse.path
     if not path.exists():
         found["sources"] = [source_status(config, name, None, {}, today) for name in config.sources]
         return found

@@ -19,7 +19,8 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from protection_etl import registry
-from protection_etl.flows.stages import RawInput, harmonise_inputs
+from protection_etl.flows.files import harmonise_inputs
+from protection_etl.sources.inputs import RawInput
 from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.problems import Problem
 from protection_etl.warehouse import loader
