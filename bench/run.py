@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 BENCHES = {  # name -> script; each prints its own figures
     "kobo": "kobo_bench.py",
     "expectations": "bench_expectations.py",
+    "files": "file_bench.py",
 }
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
 from protection_etl.transforms.admin import AdminMatcher, Place, PlaceColumns, resolve_place
-from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.batch import Batch, records
 from protection_etl.transforms.cells import age_band, month_start
 from protection_etl.transforms.headers import SexAgeLabels, split_sex_age_field
 from protection_etl.transforms.labels import FieldSpec, core_label, field_specs
@@ -145,7 +146,7 @@ class CountLine:
 class CountReading:
     """Every line read from one file, with the problems that kept some aside and the notes to report."""
 
-    lines: list[CountLine] = field(default_factory=list)
+    lines: Iterable[CountLine] = ()  # read as it is iterated, once: problems, notes and rows_read fill meanwhile
     problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
     rows_read: int = 0
@@ -159,12 +160,13 @@ def figure_columns(table: FoundTable) -> list[FigureColumn]:
             if band != "all" or sex not in banded]
 
 
-def fill_down(records: list[dict], fields: list[str]) -> list[dict]:
+def fill_down(records: Iterable[dict], fields: list[str]) -> Iterator[dict]:
     """Blank place cells take the value above, as under cells merged down; a cell given on their left stops it.
 
     With fields [region, cercle], a line 'Gao | (blank)' stays region-only, '(blank) | (blank)' takes both from above.
+    One line at a time: a big file is never held twice.
     """
-    filled, previous = [], {}
+    previous: dict = {}
     for record in records:
         given = [not is_blank(record.get(name)) for name in fields]
         record = dict(record)
@@ -172,8 +174,7 @@ def fill_down(records: list[dict], fields: list[str]) -> list[dict]:
             if name in record and not given[index] and not any(given[:index]):
                 record[name] = previous.get(name)
         previous = {name: record.get(name) for name in fields}
-        filled.append(record)
-    return filled
+        yield record
 
 
 def read_counts(sheets: Sheets, *, source: str, file_name: str, mapping: dict, matcher: AdminMatcher,
@@ -189,14 +190,14 @@ def read_counts(sheets: Sheets, *, source: str, file_name: str, mapping: dict, m
     reading = CountReading()
     reading.notes += skipped_sheet_notes(sheets, tables, layout.specs, source=source, file_name=file_name,
                                          scan=layout.scan, two_rows=True, sex_age=layout.sex_age)
-    for table in tables:
-        _read_table(table, reading, layout, matcher, source=source, file_name=file_name,
-                    fill_commune_with_cercle=fill_commune_with_cercle)
+    reading.lines = (line for table in tables
+                     for line in _read_table(table, reading, layout, matcher, source=source, file_name=file_name,
+                                             fill_commune_with_cercle=fill_commune_with_cercle))
     return reading
 
 
 def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, matcher: AdminMatcher, *,
-                source: str, file_name: str, fill_commune_with_cercle: bool) -> None:
+                source: str, file_name: str, fill_commune_with_cercle: bool) -> Iterator[CountLine]:
     stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels, layout.stamp_labels)
     labels, columns = table_labels(table), figure_columns(table)
     merged_down = {labels[name] for name in layout.fill_down if name in labels}
@@ -204,7 +205,7 @@ def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, m
     origins: Counter[tuple[date, str]] = Counter()
     places = place_columns(matcher)
     headers_again: list[int] = []
-    for record in fill_down(table.data.to_dict("records"), layout.fill_down):
+    for record in fill_down(records(table.data), layout.fill_down):
         if repeated_header(record, labels):
             headers_again.append(int(record["_row_number"]))
             continue
@@ -217,7 +218,7 @@ def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, m
         if problems:
             reading.problems += problems
         else:
-            reading.lines.append(line)
+            yield line
             origins[(line.period, line.period_origin)] += 1
     reading.notes += repeated_header_notes(headers_again, source, file_name, table.sheet)
     checked = layout.counts + [c for c in table.header.columns if split_sex_age_field(c)]
@@ -293,7 +294,7 @@ def _row_total_note(counts: dict[str, int | None], figures: list[Figure], ctx: R
                                                   f"to {summed}", "info")]
 
 
-def sum_by_key(rows: list[dict], key: list[str], values: list[str]) -> list[dict]:
+def sum_by_key(rows: Iterable[dict], key: list[str], values: list[str]) -> list[dict]:
     """Rows sharing a key added up (two communes of one cercle, two sites of one commune); the first row's other
     cells are kept, and a None adds nothing."""
     merged: dict[tuple, dict] = {}
@@ -327,15 +328,16 @@ def harmonise_by_category(sheets: Sheets, *, source: str, file_name: str, load_i
     A line without sex × age figures but with a total gives one sex 'all', age 'all' figure.
     """
     reading = read_counts(sheets, source=source, file_name=file_name, mapping=mapping, matcher=matcher)
-    rows = []
-    for line in reading.lines:
-        figures = line.figures or ([Figure(*ALL_AGES, line.total)] if line.total is not None else [])
-        base = {"source": source, "load_id": load_id, "period_start": month_start(line.period),
-                **line.location("region", "cercle"), category: line.codes[category], **line.context.provenance()}
-        rows += [{**base, "sex": f.sex, "age_range": f.age_range, "min_age": f.min_age, "max_age": f.max_age,
-                  measure: f.count} for f in figures]
+
+    def rows() -> Iterator[dict]:  # line by line into the sums
+        for line in reading.lines:
+            figures = line.figures or ([Figure(*ALL_AGES, line.total)] if line.total is not None else [])
+            base = {"source": source, "load_id": load_id, "period_start": month_start(line.period),
+                    **line.location("region", "cercle"), category: line.codes[category], **line.context.provenance()}
+            yield from ({**base, "sex": f.sex, "age_range": f.age_range, "min_age": f.min_age, "max_age": f.max_age,
+                         measure: f.count} for f in figures)
     columns = ["source", "load_id", "period_start", "admin1_pcode", "admin2_pcode", "provider_admin1_name",
                "provider_admin2_name", category, "sex", "age_range", "min_age", "max_age", measure]
-    summed = sum_by_key(rows, ["period_start", "admin2_pcode", category, "sex", "age_range"], [measure])
+    summed = sum_by_key(rows(), ["period_start", "admin2_pcode", category, "sex", "age_range"], [measure])
     frame = frame_of(summed, columns, ["min_age", "max_age", measure])
     return Batch(source, load_id, {table: frame}, reading.problems, reading.notes, reading.rows_read, "period_start")

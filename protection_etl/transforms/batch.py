@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -82,3 +83,32 @@ def same_period_files(batches: list[tuple[str, Batch]], keys: dict[str, list[str
                     period = row[columns.index(batch.replace_by)] if batch.replace_by in columns else None
                     return other, file_name, period
     return None
+
+
+def records(frame: pd.DataFrame) -> Iterator[dict]:
+    """A frame's rows as dicts, one at a time (to_dict('records') would hold them all at once)."""
+    columns = list(frame.columns)
+    for values in frame.itertuples(index=False, name=None):
+        yield dict(zip(columns, values, strict=True))
+
+
+class FrameBuilder:
+    """Rows gathered into a frame a chunk at a time, so that a 200,000-line file never holds all its rows as dicts."""
+
+    def __init__(self, build: Callable[[list[dict]], pd.DataFrame], chunk: int = 20_000) -> None:
+        self._build, self._chunk = build, chunk
+        self._rows: list[dict] = []
+        self._frames: list[pd.DataFrame] = []
+
+    def add(self, *rows: dict) -> None:
+        self._rows.extend(rows)
+        if len(self._rows) >= self._chunk:
+            self._frames.append(self._build(self._rows))
+            self._rows = []
+
+    def frame(self) -> pd.DataFrame:
+        """Every row added, as one frame (the build of no rows when none was)."""
+        if self._rows or not self._frames:
+            self._frames.append(self._build(self._rows))
+            self._rows = []
+        return self._frames[0] if len(self._frames) == 1 else pd.concat(self._frames, ignore_index=True)

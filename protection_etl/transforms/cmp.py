@@ -34,24 +34,26 @@ def harmonise_cmp(sheets: Sheets, *, source: str, file_name: str, load_id: str, 
                           fill_commune_with_cercle=True)
     unknown = {fold_text(label) for label in mapping.get("origin_unknown", [])}
     groups = {group: tuple(columns) for group, columns in (mapping.get("group_counts") or {}).items()}
-    rows = []
-    for line in reading.lines:
-        origin, problems, notes = _origin(line, matcher, unknown)
-        persons = line.total if line.total is not None else _sum_of(line)
-        others = _group_rows(line, origin, groups, source=source, load_id=load_id)
-        if persons is None and others:  # a line of returnees (or refugees) only
+
+    def rows():  # line by line into the sums: the displacement rows of a big file are never all held at once
+        for line in reading.lines:
+            origin, problems, notes = _origin(line, matcher, unknown)
+            persons = line.total if line.total is not None else _sum_of(line)
+            others = _group_rows(line, origin, groups, source=source, load_id=load_id)
+            if persons is None and others:  # a line of returnees (or refugees) only
+                reading.notes += notes
+                yield from others
+                continue
+            if persons is None:
+                problems.append(line.context.problem("persons", None, "no individuals: fill the individuals column "
+                                                                      "or the sex × age columns"))
             reading.notes += notes
-            rows += others
-            continue
-        if persons is None:
-            problems.append(line.context.problem("persons", None, "no individuals: fill the individuals column or "
-                                                                  "the sex × age columns"))
-        reading.notes += notes
-        if problems:
-            reading.problems += problems
-            continue
-        rows += _displacement_rows(line, origin, persons, source=source, load_id=load_id) + others
-    summed = sum_by_key(rows, DISPLACEMENT_KEY, ["households", "persons"])
+            if problems:
+                reading.problems += problems
+                continue
+            yield from _displacement_rows(line, origin, persons, source=source, load_id=load_id) + others
+
+    summed = sum_by_key(rows(), DISPLACEMENT_KEY, ["households", "persons"])
     frame = frame_of(summed, DISPLACEMENT_COLUMNS, ["households", "min_age", "max_age", "persons"])
     return Batch(source, load_id, {"displacement": frame}, reading.problems, reading.notes, reading.rows_read,
                  "reference_date")

@@ -8,7 +8,7 @@ from datetime import date
 
 from protection_etl.transforms.admin import AdminMatcher, resolve_place
 from protection_etl.transforms.aggregates import frame_of
-from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.batch import Batch, FrameBuilder, fingerprint, records
 from protection_etl.transforms.cells import age_band, month_start, parse_date
 from protection_etl.transforms.labels import FieldSpec, field_specs
 from protection_etl.transforms.lines import repeated_header, repeated_header_notes, repeated_line
@@ -95,7 +95,9 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
     if not tables:
         raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
                                                  what="5W", scan=layout.scan))
-    presence, reached, problems, read = [], [], [], 0
+    presence = FrameBuilder(lambda rows: frame_of(rows, OPERATIONAL_PRESENCE_COLUMNS, ["reached_total"]))
+    reached = FrameBuilder(lambda rows: frame_of(rows, ACTIVITY_REACHED_COLUMNS, ["min_age", "max_age", "persons"]))
+    problems, read = [], 0
     notes = skipped_sheet_notes(sheets, tables, layout.specs, source=source, file_name=file_name, scan=layout.scan)
     for table in tables:
         stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels)
@@ -106,7 +108,7 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
         notes += header_notes(table, source, file_name)
         copies: dict[tuple, int] = {}
         headers_again: list[int] = []
-        for record in table.data.to_dict("records"):
+        for record in records(table.data):
             if repeated_header(record, labels):
                 headers_again.append(int(record["_row_number"]))
                 continue
@@ -125,17 +127,17 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
             line["activity_id"] = fingerprint(key, seen[key])
             people = line.pop("_reached")
             where = context.provenance()
-            presence.append({**line, "source": source, "load_id": load_id, **where})
-            reached += [{**_location(line), "source": source, "load_id": load_id, **person, **where}
-                        for person in people]
+            presence.add({**line, "source": source, "load_id": load_id, **where})
+            reached.add(*({**_location(line), "source": source, "load_id": load_id, **person, **where}
+                          for person in people))
         totals = [r.field for r in layout.reached] + ["reached_total"]
         notes += repeated_header_notes(headers_again, source, file_name, table.sheet)
         problems += check_totals(table, context_for_totals(source, file_name, table), totals)
         notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet)
         notes += unloaded_notes(table, layout.people, source, file_name)
     return Batch(source, load_id, {
-        "operational_presence": frame_of(presence, OPERATIONAL_PRESENCE_COLUMNS, ["reached_total"]),
-        "activity_reached": frame_of(reached, ACTIVITY_REACHED_COLUMNS, ["min_age", "max_age", "persons"]),
+        "operational_presence": presence.frame(),
+        "activity_reached": reached.frame(),
     }, problems, notes, read, "period_start")
 
 
