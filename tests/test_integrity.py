@@ -156,3 +156,13 @@ def test_two_files_for_the_same_month_are_named_with_the_one_to_remove(tmp_path,
     inputs[1] = RawInput("gbvims_sep.xlsx", workbook({"Stats": other_month}), "inbox/gbvims_sep.xlsx")
     batch = harmonise_inputs("gbvims", registry.kind("gbvims"), default_mapping("gbvims"), inputs, matcher)
     assert len(batch.tables["gbv_incident"]) == 2  # two months side by side are no double count
+
+
+def test_lines_under_places_merged_down_are_no_copies_of_each_other(matcher):
+    header = ["Région", "Cercle", "Type de VBG", "Féminin 12-17"]
+    rows = [["GBVIMS"], ["Mois de rapportage :", "octobre 2026"], [], header,
+            ["Mopti", "Mopti", "Viol", 1], ["", "", "Agression physique", 1], ["Gao", "Gao", "Viol", 1],
+            ["", "", "Agression physique", 1]]  # rows 6 and 8 are alike cell for cell, under two regions
+    batch = harmonise_gbvims([("S", rows)], source="gbvims", file_name="gbvims.xlsx", load_id="L",
+                             mapping=default_mapping("gbvims"), matcher=matcher)
+    assert batch.problems == [] and len(batch.tables["gbv_incident"]) == 4

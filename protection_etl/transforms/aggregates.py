@@ -214,7 +214,9 @@ def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, m
         line, problems, notes = _read_line(record, ctx, layout, matcher, stated, columns, fill_commune_with_cercle,
                                            places)
         reading.notes += [n for n in notes if n.column_name not in merged_down or not _noted(n, reading.notes)]
-        problems = problems or repeated_line(record, ctx, seen, whole_row(table, record))
+        cells = whole_row(table, record)  # with the places merged down: two lines under two regions are no copy
+        cells = [*cells, *(record.get(name) for name in layout.fill_down)] if cells is not None else None
+        problems = problems or repeated_line(record, ctx, seen, cells)
         if problems:
             reading.problems += problems
         else:
