@@ -53,7 +53,8 @@ import resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {repo!r})
 from protection_etl import registry
-from protection_etl.flows.stages import RawInput, harmonise_inputs
+from protection_etl.flows.files import harmonise_inputs
+from protection_etl.sources.inputs import RawInput
 from protection_etl.warehouse.loader import read_gazetteer
 kind, path = {kind!r}, Path({path!r})
 matcher = registry.admin_matcher(read_gazetteer())
