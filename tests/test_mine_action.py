@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
+from protection_etl import registry
 from protection_etl.transforms.mine_action import VictimColumn, VictimLabels, harmonise_mine_action
 from protection_etl.transforms.problems import InputError
+from protection_etl.warehouse import loader
 from tests.fixtures.spreadsheets import csv_bytes, read, xlsx_bytes
 
 MAPPING_PATH = Path(__file__).parents[1] / "protection_etl" / "transforms" / "mappings" / "mine_action.yaml"
@@ -164,3 +167,42 @@ def test_a_file_without_the_columns_says_what_is_missing(matcher):
     with pytest.raises(InputError) as error:
         harmonise(read("x.csv", csv_bytes([["Région", "Cercle"], ["Gao", "Gao"]])), matcher)
     assert "incident_ref" in error.value.problem.reason
+
+
+def load_export(warehouse, matcher, run_id: str, month: date, *lines) -> None:
+    """Harmonise one export and load it as the file subflow does, with the kind's replace rules."""
+    title = [["GT-LHAM Mali"], ["Mois de rapportage :", month], []]
+    sheets = read("GT-LHAM_export.xlsx", xlsx_bytes({"Incidents": [*title, GROUPS, BANDS, *lines]},
+                                                    {"Incidents": MERGES}))
+    kind = registry.kind("mine_action")
+    batch = replace(harmonise(sheets, matcher), replace_by=kind.replace_by, replace_keys=kind.replace_keys)
+    assert batch.problems == []
+    loader.load_batch(warehouse, batch, loader.source_load(run_id, "mine_action", "mine_action", "loaded",
+                                                           started_at=loader.utcnow(), batch=batch))
+
+
+def stored(warehouse) -> tuple[dict[str, tuple], dict[str, int]]:
+    incidents = {r[0]: r[1:] for r in warehouse.execute(
+        "select incident_ref, period_start, incident_date, admin2_pcode from harmonised.explosive_incident").fetchall()}
+    killed = dict(warehouse.execute(
+        "select incident_ref, sum(persons) from harmonised.explosive_victim where outcome = 'killed' "
+        "and sex = 'all' group by 1").fetchall())
+    return incidents, killed
+
+
+def test_a_later_export_replaces_a_corrected_incident_and_keeps_the_others(warehouse, matcher):
+    october, november = date(2026, 10, 1), date(2026, 11, 1)
+    first = line("A-1", 2, "Ségou", "Niono", "EEI", "Accident routier", (2, 0, 0, 0), (0, 0, 0, 0))
+    other = line("A-2", 9, "Mopti", "Douentza", "REG", "Manipulation", (0, 0, 1, 0), (0, 0, 0, 0))
+    load_export(warehouse, matcher, "r1", october, first, other)
+    # November's export carries a new incident and October's A-1 corrected: 3 killed, not 2, in Macina
+    corrected = line("A-1", 2, "Ségou", "Macina", "EEI", "Accident routier", (3, 0, 0, 0), (0, 0, 0, 0))
+    new = line("A-3", 4, "Gao", "Gao", "EEI", "Véhicule", (1, 0, 0, 0), (0, 0, 0, 0))
+    load_export(warehouse, matcher, "r2", november, new, corrected)
+    incidents, killed = stored(warehouse)
+    assert set(incidents) == {"A-1", "A-2", "A-3"}  # October's other incident stays
+    assert incidents["A-1"] == (november, date(2026, 10, 2), "ML0403")  # one version, the corrected one
+    assert killed == {"A-1": 3, "A-2": 1, "A-3": 1}  # its victims are the corrected ones, not 2 + 3
+    # November sent again without A-3: that month is replaced, A-1's correction included
+    load_export(warehouse, matcher, "r3", november, corrected)
+    assert set(stored(warehouse)[0]) == {"A-1", "A-2"}

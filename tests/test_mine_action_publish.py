@@ -85,3 +85,12 @@ def test_the_analysis_counts_the_published_totals(shared):
 def test_the_imo_database_keeps_every_count(imo):
     [(total,)] = read(imo, "select sum(persons) from harmonised.explosive_victim")
     assert total == sum(v["persons"] for v in VICTIMS)
+
+
+def test_the_indicator_withholds_what_it_sums_from_withheld_counts(shared):
+    found = {(code, sex, age): value for code, sex, age, value in read(
+        shared, "select indicator_code, sex, age_range, value from analysis.indicators "
+                "where indicator_code like 'MA-%'")}
+    # the published totals of the two incidents, and no partial sum of a withheld breakdown
+    assert found[("MA-KILLED", "all", "all")] == 3 and found[("MA-INJURED", "all", "all")] == 7
+    assert found[("MA-KILLED", "m", "18+")] is None and found[("MA-INJURED", "f", "18+")] is None

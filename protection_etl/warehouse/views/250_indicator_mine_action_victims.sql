@@ -13,7 +13,8 @@ civilians as (
         outcome,
         sex,
         age_range,
-        sum(persons) as persons
+        -- a withheld (NULL) count makes the sum withheld too: a partial sum would understate it
+        case when bool_or(persons is null) then null else sum(persons) end as persons
     from explosive_victim
     where victim_group = 'civilian'
     group by all
