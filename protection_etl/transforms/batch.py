@@ -49,12 +49,16 @@ def fingerprint(*parts: object) -> str:
     return digest.hexdigest()[:16]
 
 
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after the other; a single frame as it is (a copy of a big file's rows costs its size again)."""
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def merge_batches(batches: list[Batch]) -> Batch:
     """One batch from several inputs of the same source (e.g. one file per partner)."""
     first = batches[0]
     names = {name for b in batches for name in b.tables}
-    tables = {name: pd.concat([b.tables[name] for b in batches if name in b.tables], ignore_index=True)
-              for name in names}
+    tables = {name: _concat([b.tables[name] for b in batches if name in b.tables]) for name in names}
     return Batch(
         source=first.source,
         load_id=fingerprint(*sorted(b.load_id for b in batches)),
