@@ -38,7 +38,8 @@ def submission(version: str = forms.V2, **changes) -> dict:
     date_path = "incident/date_incident" if version == forms.V2 else "localisation/date_incident"
     record = {
         "_id": 51_230_101, "_uuid": "6a0c4e1e-2b7d-4b8e-9d51-0f7e3c2a9b11", "__version__": version,
-        "_submission_time": "2024-05-02T09:15:27", "localisation/region": "ML05", "localisation/cercle": "ML0501",
+        "_submission_time": "2024-05-02T09:15:27", "identification/consentement": "oui",
+        "localisation/region": "ML05", "localisation/cercle": "ML0501",
         date_path: "2024-04-28", "incident/type_violation": "enlevement", "incident/nb_victimes": "2",
         "incident/victimes": [victim(nom_victime="Awa Traoré"), victim("masculin", "18_59", "oui")],
         "repondant/nom_repondant": "Moussa Diarra", "repondant/telephone_repondant": "+223 70 12 34 56",
@@ -241,3 +242,29 @@ def test_a_page_of_synthetic_submissions_passes_the_suite(matcher):
     context = CheckContext(known_pcodes_from_admin(read_gazetteer()), date(2026, 11, 30))
     results = check_tables({"protection_incident": frame.drop(columns=["_file", "_sheet", "_row_number"])}, context)
     assert [r.expectation for r in results if not r.success] == []
+
+
+SCOPE_CASES = [
+    ("consent given", {}, True),
+    ("consent declined", {"identification/consentement": "non"}, False),
+    ("consent unanswered", {"identification/consentement": None}, False),
+]
+
+
+@pytest.mark.parametrize(("changes", "kept"), [c[1:] for c in SCOPE_CASES], ids=[c[0] for c in SCOPE_CASES])
+def test_keep_when_counts_a_submission_out_of_scope_without_a_problem(changes, kept, matcher):
+    record = submission(**changes)
+    batch = harmonise([record], matcher)
+    assert batch.problems == [] and batch.rows_read == 1
+    assert batch.out_of_scope == ([] if kept else [record["_id"]])
+    assert len(batch.tables["protection_incident"]) == (2 if kept else 0)
+
+
+@pytest.mark.parametrize(("keep_when", "message"), [
+    ({"consentement": True}, "keep_when needs choice names as text"),
+    ({"consent_not_asked": "oui"}, "which no version of the form asks"),
+], ids=["a YAML boolean", "a question the form never asks"])
+def test_a_keep_when_that_cannot_work_is_a_mapping_error(keep_when, message, matcher):
+    with pytest.raises(MappingError, match=message):
+        layout = KoboLayout.from_mapping({**MAPPING, "keep_when": keep_when}, name="kobo.yaml")
+        KoboTransform("protection_monitoring", layout, FORM, PlaceResolver(matcher), KEY).check_versions()

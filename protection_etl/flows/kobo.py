@@ -35,11 +35,12 @@ from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, Ret
 from protection_etl.sources.kobo_feeds import Feed, LiveFeed, RawPage, landed_feed, recorded_feed
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
-from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, MappingError, read_form
+from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, MappingError, read_form, scope_text
 from protection_etl.transforms.problems import InputError
 from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.kobo_store import (
     EmptySweep,
+    SetAside,
     add_to_sweep,
     changed_ids,
     mark_deleted,
@@ -120,6 +121,8 @@ class Progress:
     set_aside: int = 0
     refetched: int = 0
     deleted: int = 0
+    out_of_scope: int = 0
+    scope: str = ""  # the mapping's keep_when, as people read it
     latest_date: date | None = None
     load_id: str = ""
     quality: tuple[dict, ...] = ()
@@ -131,6 +134,7 @@ class Progress:
         dates = [d for d in (self.latest_date, None if pd.isna(latest) else latest.date()) if d is not None]
         return replace(self, rows_read=self.rows_read + batch.rows_read, rows_loaded=self.rows_loaded + loaded,
                        rows_quarantined=self.rows_quarantined + batch.rows_quarantined, pages=self.pages + 1,
+                       out_of_scope=self.out_of_scope + len(batch.out_of_scope),
                        watermark=watermark if watermark is not None else self.watermark,
                        latest_date=max(dates) if dates else None,
                        load_id=fingerprint(self.load_id, batch.load_id),
@@ -150,8 +154,9 @@ class Progress:
 
     def summary(self) -> str:
         since = f" after _id {self.after_id}" if self.after_id is not None else ""
+        scope = f"; {self.out_of_scope} submissions out of scope: {self.scope}" if self.out_of_scope else ""
         return (f"{self.pages} page(s){since}, watermark {self.watermark}; sweep: {self.edited} edited, "
-                f"{self.set_aside} set aside earlier, {self.deleted} deleted; {self.refetched} refetched")
+                f"{self.set_aside} set aside earlier, {self.deleted} deleted; {self.refetched} refetched{scope}")
 
 
 # --- the stages, as Prefect tasks ----------------------------------------------------------------------------
@@ -168,6 +173,8 @@ class PageRun:
     raw_folder: Path | None
     started: datetime
     progress: Progress = field(default_factory=Progress)
+    mapping_rule: str = ""  # fingerprints of what sets a submission aside (kobo_store.SetAside)
+    scope_rule: str = ""
 
     def land(self, page: RawPage) -> None:
         if self.raw_folder is not None:
@@ -188,11 +195,21 @@ class PageRun:
         kept = checked.batch
         after = self.progress.plus_page(kept, len(kept.tables[TABLE]), checked.quality, watermark)
         load = outcome_row(self.run_id, self.name, after, self.started, self.raw_folder)
-        merge_page(con, kept, [int(r["_id"]) for r in records], load, watermark=watermark)
+        merge_page(con, kept, [int(r["_id"]) for r in records], load, watermark=watermark,
+                   set_aside=self.set_aside(records, kept))
         self.progress = after
         run_logger().info("%s: %s: %d submissions, %d rows merged, %d quarantined; watermark %s", self.name,
                           page.name, kept.rows_read, len(kept.tables[TABLE]), kept.rows_quarantined, after.watermark)
         return True
+
+
+    def set_aside(self, records: list[dict], kept: Batch) -> SetAside:
+        """The page's submissions that gave no row to load: out of scope, or set aside for a problem."""
+        loaded = set(kept.tables[TABLE]["kobo_id"].tolist())
+        outside = set(kept.out_of_scope)
+        pairs = [(int(r["_id"]), r.get("_uuid")) for r in records if int(r["_id"]) not in loaded]
+        return SetAside(self.run_id, [p for p in pairs if p[0] in outside], [p for p in pairs if p[0] not in outside],
+                        self.scope_rule, self.mapping_rule)
 
 
 def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> CheckedBatch:
@@ -212,7 +229,10 @@ def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw
     key, _ = pseudonym_key(config, name)
     transform = KoboTransform(name, layout, form, PlaceResolver(registry.admin_matcher(gazetteer)), key)
     transform.check_versions()
-    return PageRun(config, name, run_id, transform, gazetteer, raw_folder, started, progress)
+    progress = replace(progress, scope=scope_text(layout))
+    mapping_rule = fingerprint(json.dumps([mapping, sorted(source.personal_fields)], sort_keys=True, default=str))
+    return PageRun(config, name, run_id, transform, gazetteer, raw_folder, started, progress, mapping_rule,
+                   fingerprint(json.dumps(layout.keep_when, sort_keys=True)))
 
 
 def land_form(raw_folder: Path | None, files: Iterable[tuple[str, bytes, str]]) -> None:
@@ -276,7 +296,8 @@ def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
                 run.land(page)
                 add_to_sweep(con, page.results)
             watermark = read_watermark(con, name)
-            edited, set_aside = changed_ids(con, name, watermark, run_id) if watermark is not None else ([], [])
+            edited, set_aside = changed_ids(con, name, watermark, scope_rule=run.scope_rule,
+                                            mapping_rule=run.mapping_rule) if watermark is not None else ([], [])
             run.progress = replace(run.progress, edited=len(edited), set_aside=len(set_aside))
             for page in feed.fetch(sorted([*edited, *set_aside])):
                 run.land(page)

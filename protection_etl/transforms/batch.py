@@ -30,6 +30,7 @@ class Batch:
     rows_read: int = 0
     replace_by: str | None = "period_start"
     replace_keys: tuple[str, ...] = ()
+    out_of_scope: list = field(default_factory=list)  # keys of inputs a scope rule (KoBo keep_when) left out
 
     @property
     def rows_quarantined(self) -> int:

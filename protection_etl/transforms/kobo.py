@@ -20,6 +20,7 @@ from protection_etl.transforms.kobo_layout import (
     KoboForm,
     KoboLayout,
     PseudonymRule,
+    check_scope_questions,
     field_paths,
     paths_from_keys,
 )
@@ -97,21 +98,32 @@ class KoboTransform:
         """Resolve the mapping in every version up front, so a mapping error stops the load before any page."""
         for version in self.form.versions.values():
             self._paths.setdefault(version.uid, field_paths(self.layout, version))
+        check_scope_questions(self.layout, self.form)
 
 
 def harmonise_submissions(records: list[dict], *, file_name: str, transform: KoboTransform) -> Batch:
-    """One page of submissions as protection_incident rows; a submission with a problem gives no row."""
+    """One page of submissions as protection_incident rows; a submission with a problem gives no row, and one
+    outside the mapping's `keep_when` is only counted (`out_of_scope`, its `_id`)."""
     rows: list[dict] = []
     problems: list[Problem] = []
     notes: list[Problem] = []
+    out_of_scope: list[int] = []
     for record in records:
+        if not in_scope(record, transform.paths_for(record)):
+            out_of_scope.append(int(record["_id"]))
+            continue
         found, row_problems, row_notes = harmonise_submission(record, file_name=file_name, transform=transform)
         rows += found
         problems += row_problems
         notes += row_notes
     load_id = fingerprint(*(r.get("_uuid") for r in records))
     return Batch(transform.source, load_id, {TABLE: incident_frame(rows)}, problems, notes,
-                 len(records), replace_by=None)
+                 len(records), replace_by=None, out_of_scope=out_of_scope)
+
+
+def in_scope(record: dict, paths: FieldPaths) -> bool:
+    """True when every keep_when question holds its choice (a select_multiple answer holds it among others)."""
+    return all(choice in str(record.get(path) or "").split() for path, choice in paths.keep_when.items())
 
 
 def harmonise_submission(record: dict, *, file_name: str, transform: KoboTransform

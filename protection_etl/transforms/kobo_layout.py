@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protection_etl.transforms.admin import PlaceColumns
 from protection_etl.transforms.text import is_blank
@@ -45,6 +45,7 @@ class KoboLayout:
     personal_fields: frozenset[str]
     personal_patterns: frozenset[str]
     pseudonym: PseudonymRule | None
+    keep_when: dict[str, str] = field(default_factory=dict)  # question -> choice: all must hold to be in scope
 
     @classmethod
     def from_mapping(cls, mapping: dict, *, name: str = "the mapping", personal_fields: Iterable[str] = ()
@@ -65,6 +66,7 @@ class KoboLayout:
             personal_patterns=frozenset(str(p).lower() for p in privacy.get("personal_patterns", [])),
             pseudonym=PseudonymRule(str(rule["question"]), str(rule.get("normalise", "text")),
                                     str(rule.get("country_code", ""))) if rule else None,
+            keep_when=_keep_when(mapping.get("keep_when") or {}, name),
         )
         layout.check()
         return layout
@@ -89,6 +91,14 @@ class KoboLayout:
         """True for a question listed as personal or whose name holds a personal word (`nom_victime`, `gps`)."""
         last = question.rsplit("/", 1)[-1]
         return last in self.personal_fields or bool(set(last.lower().split("_")) & self.personal_patterns)
+
+
+def _keep_when(rules: dict, name: str) -> dict[str, str]:
+    # YAML reads an unquoted yes / no / 1 as a boolean or a number: the choice name must stay text to match.
+    odd = [f"{q}: {c!r}" for q, c in rules.items() if not isinstance(c, str)]
+    if odd:
+        raise MappingError(f"{name}: keep_when needs choice names as text ({', '.join(odd)}); put them in quotes")
+    return {str(q): c for q, c in rules.items()}
 
 
 def _refuse_number_keys(codes: dict, name: str) -> None:
@@ -175,6 +185,20 @@ def _label(label: object, index: int) -> str | None:
     return None if is_blank(label) else str(label)
 
 
+def scope_text(layout: KoboLayout) -> str:
+    """The scope rule as people read it: `keep_when consentement = oui`."""
+    return "keep_when " + " and ".join(f"{q} = {c}" for q, c in layout.keep_when.items())
+
+
+def check_scope_questions(layout: KoboLayout, form: KoboForm) -> None:
+    """Refuse a keep_when question that no version of the form asks: every submission would be out of scope."""
+    asked = {name for version in form.versions.values() for name in version.paths}
+    missing = [q for q in layout.keep_when if q.rsplit("/", 1)[-1] not in asked]
+    if missing and form.versions:
+        raise MappingError(f"{layout.name}: keep_when names {', '.join(missing)}, which no version of the form "
+                           "asks; every submission would be out of scope")
+
+
 # --- where each mapped question sits in a submission -----------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -187,6 +211,7 @@ class FieldPaths:
     pseudonym: str | None
     labels: dict[str, str]  # full path -> "Label (path)"
     place: PlaceColumns
+    keep_when: dict[str, str] = field(default_factory=dict)  # full path -> the choice it must hold
 
 
 def field_paths(layout: KoboLayout, version: FormVersion) -> FieldPaths:
@@ -204,8 +229,10 @@ def field_paths(layout: KoboLayout, version: FormVersion) -> FieldPaths:
     pseudonym = _one_path(layout, version, layout.pseudonym.question, outside) if layout.pseudonym else None
     shown = [*submission.values(), *item.values()]
     labels = {p: f"{version.labels[p]} ({p})" if p in version.labels else p for p in shown}
+    scope = {path: choice for q, choice in layout.keep_when.items()
+             if (path := _one_path(layout, version, q, outside) or q)}  # an absent question holds no choice
     return FieldPaths(submission, repeat, item, pseudonym, labels,
-                      PlaceColumns(region=submission.get("region"), cercle=submission.get("cercle")))
+                      PlaceColumns(region=submission.get("region"), cercle=submission.get("cercle")), scope)
 
 
 def _one_path(layout: KoboLayout, version: FormVersion, question: str, where: Callable[[str], bool]) -> str | None:

@@ -137,6 +137,7 @@ class KoboMapping(_Strict):
     codes: dict[str, Codes] = Field(default_factory=dict)
     unanswered: dict[str, str] = Field(default_factory=dict)
     privacy: KoboPrivacyMapping = KoboPrivacyMapping()
+    keep_when: dict[str, str] = Field(default_factory=dict)  # question -> choice; all must hold to be in scope
 
 
 class IdentifyingKind(_Strict):

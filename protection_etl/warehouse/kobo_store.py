@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -30,16 +31,44 @@ def read_watermark(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
     return found[0][0] if found else None
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """The page's submissions that gave no row: (kobo_id, _uuid) pairs, why, and the rule that decided it."""
+
+    run_id: str
+    out_of_scope: list[tuple[int, str | None]]
+    problems: list[tuple[int, str | None]]
+    scope_rule: str
+    mapping_rule: str
+
+    def frame(self, source: str) -> pd.DataFrame:
+        rows = ([(i, u, "out_of_scope", self.scope_rule) for i, u in self.out_of_scope]
+                + [(i, u, "problem", self.mapping_rule) for i, u in self.problems])
+        return pd.DataFrame({
+            "source": pd.array([source] * len(rows), dtype="str"),
+            "kobo_id": pd.array([r[0] for r in rows], dtype="int64"),
+            "submission_uuid": pd.array([r[1] for r in rows], dtype="str"),
+            "reason": pd.array([r[2] for r in rows], dtype="str"),
+            "rule": pd.array([r[3] for r in rows], dtype="str"),
+            "run_id": pd.array([self.run_id] * len(rows), dtype="str"),
+        })
+
+
 def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: list[int], load: loader.SourceLoad,
-               *, watermark: int | None) -> int:
+               *, watermark: int | None, set_aside: SetAside | None = None) -> int:
     """In one transaction: replace the page's submissions (every row of each, so a dropped victim goes too), record
-    its problems, move the watermark and the source's audit row. Returns the rows written."""
+    its problems and the submissions it set aside, move the watermark and the source's audit row. Returns the rows
+    written."""
     frame = batch.tables[TABLE].drop(columns=list(PROVENANCE))
     ids = pd.DataFrame({"kobo_id": pd.array(submission_ids, dtype="int64")})
     with db.staged(con, "page_ids", ids), db.transaction(con):
         con.execute(f"delete from harmonised.{TABLE} where source = ? "
                     "and kobo_id in (select kobo_id from page_ids)", [batch.source])
         db.insert_frame(con, f"harmonised.{TABLE}", frame)
+        con.execute("delete from audit.kobo_set_aside where source = ? "
+                    "and kobo_id in (select kobo_id from page_ids)", [batch.source])
+        if set_aside is not None:
+            db.insert_frame(con, "audit.kobo_set_aside", set_aside.frame(batch.source))
         loader.record_problems(con, load.run_id, [*batch.problems, *batch.notes])
         if watermark is not None:
             advance_watermark(con, batch.source, watermark, load.run_id)
@@ -67,11 +96,12 @@ def add_to_sweep(con: duckdb.DuckDBPyConnection, results: list[dict]) -> None:
     db.insert_frame(con, "kobo_sweep", page)
 
 
-def changed_ids(con: duckdb.DuckDBPyConnection, source: str, watermark: int, run_id: str
+def changed_ids(con: duckdb.DuckDBPyConnection, source: str, watermark: int, *, scope_rule: str, mapping_rule: str
                 ) -> tuple[list[int], list[int]]:
     """(edited, set aside): submissions up to the watermark whose `_uuid` changed on KoBo, and those without a row
-    that an earlier run quarantined (read again, so a fixed submission or mapping loads them)."""
-    rows = con.execute(_sql("kobo_changed_ids"), {"source": source, "watermark": watermark, "run_id": run_id}).fetchall()
+    to read again: edited since they were set aside, or set aside by a rule that changed since (a fixed mapping)."""
+    rows = con.execute(_sql("kobo_changed_ids"), {"source": source, "watermark": watermark,
+                                                  "scope_rule": scope_rule, "mapping_rule": mapping_rule}).fetchall()
     return [i for i, missing in rows if not missing], [i for i, missing in rows if missing]
 
 
@@ -92,4 +122,6 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, source: str, when: datetime) ->
         [(count,)] = con.execute(f"select count(distinct kobo_id) from harmonised.{TABLE} where {gone}",
                                  {"source": source}).fetchall()
         con.execute(f"update harmonised.{TABLE} set deleted_at = $when where {gone}", {"source": source, "when": when})
+        con.execute("delete from audit.kobo_set_aside where source = ? "
+                    "and kobo_id not in (select kobo_id from kobo_sweep)", [source])
     return count

@@ -1,6 +1,7 @@
 -- The KoBo sweep's diff: submissions up to $watermark that the sweep lists (temp table kobo_sweep) and that are
--- stored under another _uuid (edited on KoBo, `missing` false) or not stored at all (set aside by an earlier run,
--- `missing` true), except those this run ($run_id) has just set aside again.
+-- stored under another _uuid (edited on KoBo: `missing` false), or not stored (`missing` true) and either never
+-- recorded as set aside, or set aside under another _uuid (edited since), or set aside by a rule that has changed
+-- since ($scope_rule for out-of-scope ones, $mapping_rule for data problems: a fixed mapping).
 with stored as (
     select
         kobo_id,
@@ -10,10 +11,14 @@ with stored as (
     group by kobo_id
 ),
 
-set_aside_now as (
-    select distinct row_number as kobo_id
-    from audit.quarantine
-    where run_id = $run_id and source = $source and row_number is not null
+set_aside as (
+    select
+        kobo_id,
+        submission_uuid as set_aside_uuid,
+        case reason when 'out_of_scope' then $scope_rule else $mapping_rule end as current_rule,
+        rule
+    from audit.kobo_set_aside
+    where source = $source
 ),
 
 final as (
@@ -22,9 +27,19 @@ final as (
         stored.kobo_id is null as missing
     from kobo_sweep as sweep
     left join stored using (kobo_id)
+    left join set_aside using (kobo_id)
     where sweep.kobo_id <= $watermark
-      and (stored.kobo_id is null or stored.submission_uuid is distinct from sweep.submission_uuid)
-      and sweep.kobo_id not in (select kobo_id from set_aside_now)
+      and (
+          (stored.kobo_id is not null and stored.submission_uuid is distinct from sweep.submission_uuid)
+          or (
+              stored.kobo_id is null
+              and (
+                  set_aside.kobo_id is null
+                  or set_aside.set_aside_uuid is distinct from sweep.submission_uuid
+                  or set_aside.rule <> set_aside.current_rule
+              )
+          )
+      )
 )
 
 select * from final
