@@ -1,9 +1,12 @@
-"""KoBo load benchmark: N synthetic submissions of the realistic form, served from another process, into DuckDB.
+"""KoBo load benchmark: the project's `protection-etl run` beside the floor (bench/floor.py), on one loopback KoBo.
 
-Prints submissions/s and the client's peak RSS for each N. The loopback KoBo server runs in its own process, so
-its cost (making and encoding the submissions) is not counted with the client's; each N runs in a fresh client
-process, so its peak RSS is its own.
-Run: .venv/bin/python bench/kobo_bench.py [--sizes 10000 100000] [--page-size 1000]
+For each size, a loopback KoBo server (tests/support/kobo_server.py, the synthetic 149-question form with its
+repeat group) serves that many submissions from its own process. Against it, each in a fresh process timed with
+/usr/bin/time (wall clock, peak RSS): the project's full load (`protection-etl run` into an empty warehouse,
+Prefect's start-up included), then for the no-op sizes the same command again with nothing changed on KoBo (the
+nightly cost), then the floor. Marginal rows/s comes from the smallest and largest full-load sizes, the fixed
+cost is the smallest size's time less its rows at that rate.
+Run: .venv/bin/python bench/kobo_bench.py [--full 2000 100000] [--noop 10000 100000]
 """
 
 from __future__ import annotations
@@ -12,12 +15,10 @@ import argparse
 import json
 import multiprocessing
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,12 +29,13 @@ TOKEN_ENV, KEY_ENV = "BENCH_KOBO_TOKEN", "BENCH_PSEUDONYM_KEY"
 CONFIG = """
 [privacy]
 pseudonym_key_env = "{key_env}"
+[notify]
+on = "never"
 [sources.{source}]
 kind = "kobo"
 url = "{url}"
 asset_uid = "{asset}"
 token_env = "{token_env}"
-page_size = {page_size}
 """
 
 
@@ -48,89 +50,89 @@ def serve(count: int, ready: multiprocessing.Queue, stop: multiprocessing.Event)
         stop.wait()
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process, in MB (from /proc)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+@dataclass(frozen=True)
+class Timed:
+    seconds: float
+    peak_mb: float
+    output: str
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> Timed:
+    """Run a command under /usr/bin/time: its wall-clock seconds, its peak RSS and its output."""
+    done = subprocess.run(["/usr/bin/time", "-f", "TIMED %e %M", *command], env=env, cwd=cwd, capture_output=True,
+                          text=True, check=False)
+    last = [line for line in done.stderr.splitlines() if line.startswith("TIMED ")]
+    if done.returncode or not last:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-3000:]}")
+    _, seconds, kilobytes = last[-1].split()
+    return Timed(float(seconds), int(kilobytes) / 1024, done.stdout)
 
 
-def warm_up() -> None:
-    """Pay the one-off costs (Great Expectations import and context) before the clock starts."""
-    from protection_etl import registry
-    from protection_etl.expectations.verdicts import check_batch
-    from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
-    from protection_etl.transforms.kobo_layout import KoboLayout, read_form
-    from protection_etl.warehouse.loader import read_gazetteer
-    from tests.support import kobo_forms as forms
-
-    gazetteer = read_gazetteer()
-    layout = KoboLayout.from_mapping(registry.default_mapping("kobo"))
-    form = read_form({}, [{"uid": uid, "content": content} for uid, content, _ in forms.form_versions()])
-    transform = KoboTransform(SOURCE, layout, form, PlaceResolver(registry.admin_matcher(gazetteer)), b"warm-up")
-    batch = harmonise_submissions([forms.SyntheticSubmissions(1).make(0)], file_name="warm-up", transform=transform)
-    check_batch(batch, gazetteer, run_id="warm-up", today=date.today(), freshness_days=None)
-
-
-def run_one(count: int, page_size: int) -> dict:
-    """Serve `count` submissions from a child process and load them into a fresh warehouse; the figures."""
-    from protection_etl.config import load_config
-    from protection_etl.flows.kobo import load_kobo_source
-    from protection_etl.flows.nightly import new_run_id
-    from protection_etl.warehouse import db, loader
-
-    warm_up()
+def measure(count: int, noop: bool) -> dict[str, Timed]:
+    """Full load, optional no-op nightly and floor against one server of `count` submissions."""
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Queue(), context.Event()
     server = context.Process(target=serve, args=(count, ready, stop), daemon=True)
     server.start()
     try:
-        url, token = ready.get(timeout=120)
-        with tempfile.TemporaryDirectory(prefix="kobo-bench-") as folder:
-            os.environ.update({TOKEN_ENV: token, KEY_ENV: "bench pseudonym key", "NO_PROXY": "127.0.0.1"})
-            config_path = Path(folder) / "pipeline.toml"
-            config_path.write_text(CONFIG.format(key_env=KEY_ENV, source=SOURCE, url=url, asset=ASSET_UID,
-                                                 token_env=TOKEN_ENV, page_size=page_size), encoding="utf-8")
-            config = load_config(config_path, require_env=False)
-            with db.connect(config.warehouse.path) as con:
-                db.migrate(con)
-                loader.load_gazetteer(con)
-            before = rss_mb()
-            started = time.perf_counter()
-            outcome = load_kobo_source(config, SOURCE, new_run_id(), from_raw=None, full_refresh=False, as_tasks=False)
-            seconds = time.perf_counter() - started
+        url, token = ready.get(timeout=300)
+        with tempfile.TemporaryDirectory(prefix="kobo-bench-") as name:
+            folder = Path(name)
+            (folder / "pipeline.toml").write_text(CONFIG.format(key_env=KEY_ENV, source=SOURCE, url=url,
+                                                                asset=ASSET_UID, token_env=TOKEN_ENV))
+            env = {**os.environ, TOKEN_ENV: token, KEY_ENV: "bench pseudonym key", "NO_PROXY": "127.0.0.1",
+                   "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(folder / "prefect")}
+            run = [str(REPO / ".venv" / "bin" / "protection-etl"), "run", "--config", "pipeline.toml"]
+            found = {"full": timed(run, env, folder)}
+            if noop:
+                found["noop"] = timed(run, env, folder)
+            found["floor"] = timed([sys.executable, str(REPO / "bench" / "floor.py"), url, ASSET_UID, name], env,
+                                   folder)
+            floor = json.loads(found["floor"].output.strip().splitlines()[-1])
+            if floor["submissions"] != count:
+                raise SystemExit(f"the floor loaded {floor['submissions']} of {count} submissions")
+            return found
     finally:
         stop.set()
         server.join(timeout=30)
-    if not outcome.ok:
-        raise SystemExit(f"the load failed: {outcome.message}")
-    return {"submissions": outcome.rows_read, "rows": outcome.rows_loaded, "seconds": seconds,
-            "per_second": outcome.rows_read / seconds, "rss_before_mb": before, "peak_rss_mb": peak_rss_mb()}
+
+
+def rate(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """(marginal rows/s, fixed seconds) from the smallest and largest (rows, seconds) points."""
+    (n1, t1), (n2, t2) = min(points), max(points)
+    if n2 == n1 or t2 <= t1:
+        return float("nan"), t1
+    per_second = (n2 - n1) / (t2 - t1)
+    return per_second, t1 - n1 / per_second
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="submission counts")
-    parser.add_argument("--page-size", type=int, default=1000, help="KoBo page size (limit)")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run: print one JSON line
+    parser.add_argument("--full", type=int, nargs="+", default=[2_000, 100_000], help="full-load sizes")
+    parser.add_argument("--noop", type=int, nargs="+", default=[10_000, 100_000], help="no-op nightly sizes")
     options = parser.parse_args()
-    if options.one:
-        print(json.dumps(run_one(options.one, options.page_size)))
-        return
-    print(f"{'submissions':>12}{'rows':>10}{'seconds':>10}{'subm./s':>10}{'RSS before':>12}{'peak RSS':>10}")
-    for count in options.sizes:
-        child = subprocess.run([sys.executable, __file__, "--one", str(count), "--page-size", str(options.page_size)],
-                               check=True, capture_output=True, text=True, env={**os.environ, "DO_NOT_TRACK": "1",
-                                                                                "GX_ANALYTICS_ENABLED": "false"})
-        figures = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"{figures['submissions']:>12,}{figures['rows']:>10,}{figures['seconds']:>10.1f}"
-              f"{figures['per_second']:>10,.0f}{figures['rss_before_mb']:>10.0f} MB{figures['peak_rss_mb']:>7.0f} MB")
+    sizes = sorted({*options.full, *options.noop})
+    results = {n: measure(n, n in options.noop) for n in sizes}
+    print(f"{'submissions':>12} {'project s':>10} {'peak MB':>8} {'floor s':>8} {'peak MB':>8} "
+          f"{'no-op s':>8} {'peak MB':>8}")
+    for n, found in results.items():
+        noop = found.get("noop")
+        print(f"{n:>12,} {found['full'].seconds:>10.1f} {found['full'].peak_mb:>8.0f} {found['floor'].seconds:>8.1f}"
+              f" {found['floor'].peak_mb:>8.0f} {noop.seconds if noop else float('nan'):>8.1f}"
+              f" {noop.peak_mb if noop else float('nan'):>8.0f}")
+    full = [n for n in sizes if n in options.full]
+    project = rate([(n, results[n]["full"].seconds) for n in full])
+    floor = rate([(n, results[n]["floor"].seconds) for n in full])
+    print(f"marginal rows/s ({min(full):,} -> {max(full):,}): project {project[0]:,.0f}, floor {floor[0]:,.0f} "
+          f"({project[0] / floor[0]:.2f}x); fixed cost: project {project[1]:.1f} s, floor {floor[1]:.1f} s")
+    small, large = results[min(full)]["full"], results[max(full)]["full"]
+    print(f"peak RSS of a full load: {small.peak_mb:.0f} MB at {min(full):,}, {large.peak_mb:.0f} MB at "
+          f"{max(full):,} ({large.peak_mb / small.peak_mb:.2f}x)")
+    noops = [n for n in sizes if n in options.noop]
+    if len(noops) > 1:
+        first, last = results[min(noops)]["noop"], results[max(noops)]["noop"]
+        print(f"no-op nightly: {first.seconds:.1f} s at {min(noops):,}, {last.seconds:.1f} s at {max(noops):,} "
+              f"({last.seconds / first.seconds:.2f}x); peak {max(first.peak_mb, last.peak_mb):.0f} MB")
 
 
 if __name__ == "__main__":
