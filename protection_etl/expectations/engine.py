@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from protection_etl.expectations import gx_checks
+from protection_etl.expectations import duckdb_checks, gx_checks
 from protection_etl.expectations.derived import gazetteer_parameters, typed_frame, with_derived_columns
 from protection_etl.expectations.results import (
     DERIVED_FROM,
@@ -64,8 +64,11 @@ def check_tables(
     *,
     suites_dir: Path = SUITES_DIR,
     code_lists_path: Path = CODE_LISTS_PATH,
+    runner: str = "gx",
 ) -> list[CheckResult]:
     """Validate each table present against its suite; cross-table sums use the other tables of the batch.
+
+    `runner="duckdb"` runs the same suites as DuckDB queries (duckdb_checks), without importing GX.
 
     Expectations on a column the frame lacks are not run: the required-columns check already fails for it.
     Raises ValueError for a table without a suite or a frame whose index is not unique.
@@ -77,7 +80,7 @@ def check_tables(
             raise ValueError(f"no expectation suite for table {table!r} in {suites_dir}")
         if not frame.index.is_unique:
             raise ValueError(f"table {table!r}: the frame's index must be unique to locate failing rows")
-        results += _check_table(table, frame, tables, context, load_suite(table, suites_dir), parameters)
+        results += _check_table(table, frame, tables, context, load_suite(table, suites_dir), parameters, runner)
     return results
 
 
@@ -138,6 +141,7 @@ def _check_table(
     context: CheckContext,
     suite: Mapping[str, Any],
     parameters: Mapping[str, Any],
+    runner: str = "gx",
 ) -> list[CheckResult]:
     """One table's results in suite order; checks on a derived column that could not be made are crashes."""
     # GX reports failing rows by index; positions (a plain RangeIndex) keep named or multi-level indexes out of it.
@@ -148,8 +152,11 @@ def _check_table(
     except Exception as exc:  # a pipeline error: the checks that need these columns cannot run
         derivation_error = f"derived columns could not be made: {type(exc).__name__}: {exc}"
     expectations = _runnable_expectations(suite, prepared.columns, parameters)
-    validated = gx_checks.validate(prepared, expectations, parameters)
-    results = [gx_checks.check_result(table, r, prepared, frame.index) for r in validated]
+    if runner == "duckdb":
+        results = duckdb_checks.check_frame(table, prepared, frame.index, expectations, parameters)
+    else:
+        validated = gx_checks.validate(prepared, expectations, parameters)
+        results = [gx_checks.check_result(table, r, prepared, frame.index) for r in validated]
     if derivation_error:
         results += [
             crashed_result(table, e, derivation_error)

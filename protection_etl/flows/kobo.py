@@ -216,7 +216,8 @@ def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_day
     """The quality suite on one page; a page whose submissions were all set aside has nothing to check."""
     if batch.tables[TABLE].empty:
         return CheckedBatch(batch, quality_frame([], run_id=run_id, source=batch.source), False)
-    return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days)
+    return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days,
+                       runner="duckdb")
 
 
 def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw_folder: Path | None,
