@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 Severity = Literal["error", "warning", "info"]
 
@@ -62,5 +63,6 @@ def shown_value(value: object) -> str | None:
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     """Problems as a DataFrame with the audit.quarantine columns."""
+    import pandas as pd  # here, not at the top: the CLI imports this module and pandas costs ~1 s
     rows = [asdict(p) for p in problems]
     return pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS)).astype({"row_number": "Int64"})
