@@ -146,7 +146,9 @@ KINDS: dict[str, SourceKind] = {kind.name: kind for kind in (
         "protection_etl.transforms.kobo:harmonise_submissions",
         (Table("protection_incident", Publish("one row per reported incident, without the respondent's identity"),
                row_filter="deleted_at is null",  # a submission deleted on KoBo is not shared further
-               withheld_columns=("respondent_key", "submission_uuid")),),  # pseudonyms and record versions
+               withheld_columns=("respondent_key", "submission_uuid")),  # pseudonyms and record versions
+         Table("protection_interview", Publish("monitoring interviews by place and month, no person counted"),
+               row_filter="deleted_at is null", withheld_columns=("submission_uuid",))),
         privacy="pseudonymised", replace_by=None),
 )}
 

@@ -268,3 +268,21 @@ def test_a_keep_when_that_cannot_work_is_a_mapping_error(keep_when, message, mat
     with pytest.raises(MappingError, match=message):
         layout = KoboLayout.from_mapping({**MAPPING, "keep_when": keep_when}, name="kobo.yaml")
         KoboTransform("protection_monitoring", layout, FORM, PlaceResolver(matcher), KEY).check_versions()
+
+
+INCIDENT_CASES = [
+    ("an incident reported", {"incident/incident_signale": "oui"}, (True, 2)),
+    ("no incident: an interview only, even without a violation",
+     {"incident/incident_signale": "non", "incident/type_violation": None}, (False, 0)),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [c[1:] for c in INCIDENT_CASES], ids=[c[0] for c in INCIDENT_CASES])
+def test_an_interview_without_an_incident_gives_an_interview_row_and_no_incident(changes, expected, matcher):
+    layout = KoboLayout.from_mapping({**MAPPING, "incident_when": {"incident_signale": "oui"}}, name="kobo.yaml")
+    batch = harmonise([submission(**changes)], matcher, layout)
+    interviews = batch.tables["protection_interview"]
+    assert batch.problems == [] and batch.out_of_scope == []
+    assert interviews[["kobo_id", "admin2_pcode", "incident_reported"]].values.tolist() == [[51_230_101, "ML0501",
+                                                                                             expected[0]]]
+    assert len(batch.tables["protection_incident"]) == expected[1]

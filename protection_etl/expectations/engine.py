@@ -30,6 +30,7 @@ TABLES = (
     "operational_presence",
     "activity_reached",
     "protection_incident",
+    "protection_interview",
     "gbv_incident",
     "child_protection",
     "displacement",

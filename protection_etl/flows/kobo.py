@@ -51,6 +51,7 @@ from protection_etl.warehouse.kobo_store import (
 
 KIND = "kobo"
 TABLE = "protection_incident"
+INTERVIEWS = "protection_interview"
 # Tests swap these two so that back-off between retries costs no real time.
 RETRY_POLICY = RetryPolicy()
 SLEEP = time.sleep
@@ -205,7 +206,7 @@ class PageRun:
 
     def set_aside(self, records: list[dict], kept: Batch) -> SetAside:
         """The page's submissions that gave no row to load: out of scope, or set aside for a problem."""
-        loaded = set(kept.tables[TABLE]["kobo_id"].tolist())
+        loaded = set(kept.tables[INTERVIEWS]["kobo_id"].tolist())  # an interview without an incident is loaded
         outside = set(kept.out_of_scope)
         pairs = [(int(r["_id"]), r.get("_uuid")) for r in records if int(r["_id"]) not in loaded]
         return SetAside(self.run_id, [p for p in pairs if p[0] in outside], [p for p in pairs if p[0] not in outside],
@@ -214,7 +215,7 @@ class PageRun:
 
 def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> CheckedBatch:
     """The quality suite on one page; a page whose submissions were all set aside has nothing to check."""
-    if batch.tables[TABLE].empty:
+    if all(frame.empty for frame in batch.tables.values()):
         return CheckedBatch(batch, quality_frame([], run_id=run_id, source=batch.source), False)
     return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days,
                        runner="duckdb")

@@ -28,6 +28,9 @@ from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.text import clean_text, is_blank
 
 TABLE = "protection_incident"
+INTERVIEW_TABLE = "protection_interview"
+INTERVIEW_COLUMNS = ["source", "load_id", "kobo_id", "submission_uuid", "submitted_at", "admin1_pcode", "admin2_pcode",
+                     "provider_admin1_name", "provider_admin2_name", "incident_reported", "deleted_at"]
 INCIDENT_COLUMNS = [
     "source", "load_id", "kobo_id", "item_index", "submission_uuid", "submitted_at", "incident_date",
     "admin1_pcode", "admin2_pcode", "provider_admin1_name", "provider_admin2_name", "violation", "sex", "age_range",
@@ -102,9 +105,10 @@ class KoboTransform:
 
 
 def harmonise_submissions(records: list[dict], *, file_name: str, transform: KoboTransform) -> Batch:
-    """One page of submissions as protection_incident rows; a submission with a problem gives no row, and one
-    outside the mapping's `keep_when` is only counted (`out_of_scope`, its `_id`)."""
+    """One page of submissions as protection_incident rows and one protection_interview row each; a submission with
+    a problem gives no row, and one outside the mapping's `keep_when` is only counted (`out_of_scope`, its `_id`)."""
     rows: list[dict] = []
+    interviews: list[dict] = []
     problems: list[Problem] = []
     notes: list[Problem] = []
     out_of_scope: list[int] = []
@@ -112,36 +116,49 @@ def harmonise_submissions(records: list[dict], *, file_name: str, transform: Kob
         if not in_scope(record, transform.paths_for(record)):
             out_of_scope.append(int(record["_id"]))
             continue
-        found, row_problems, row_notes = harmonise_submission(record, file_name=file_name, transform=transform)
+        found, interview, row_problems, row_notes = harmonise_submission(record, file_name=file_name,
+                                                                         transform=transform)
         rows += found
+        interviews += [interview] if interview else []
         problems += row_problems
         notes += row_notes
     load_id = fingerprint(*(r.get("_uuid") for r in records))
-    return Batch(transform.source, load_id, {TABLE: incident_frame(rows)}, problems, notes,
+    tables = {TABLE: incident_frame(rows), INTERVIEW_TABLE: interview_frame(interviews)}
+    return Batch(transform.source, load_id, tables, problems, notes,
                  len(records), replace_by=None, out_of_scope=out_of_scope)
 
 
 def in_scope(record: dict, paths: FieldPaths) -> bool:
-    """True when every keep_when question holds its choice (a select_multiple answer holds it among others)."""
-    return all(choice in str(record.get(path) or "").split() for path, choice in paths.keep_when.items())
+    """True when every keep_when question holds its choice."""
+    return holds(record, paths.keep_when)
+
+
+def holds(record: dict, rules: dict[str, str]) -> bool:
+    """True when each question (full path) holds its choice (a select_multiple answer holds it among others)."""
+    return all(choice in str(record.get(path) or "").split() for path, choice in rules.items())
 
 
 def harmonise_submission(record: dict, *, file_name: str, transform: KoboTransform
-                         ) -> tuple[list[dict], list[Problem], list[Problem]]:
-    """The rows of one submission (one per victim), or the located problems that keep it out."""
+                         ) -> tuple[list[dict], dict | None, list[Problem], list[Problem]]:
+    """The incident rows of one submission (one per victim, none when `incident_when` does not hold) and its
+    interview row, or the located problems that keep it out."""
     layout, paths = transform.layout, transform.paths_for(record)
     kobo_id = int(record["_id"])
     ctx = RowContext(transform.source, file_name, None, kobo_id, paths.labels)
     problems: list[Problem] = []
-    incident_date = _date_answer(record, paths.submission.get("incident_date"), ctx, problems)
+    reported = holds(record, paths.incident_when)
     submitted_at = _submission_time(record.get("_submission_time"), ctx, problems)
-    violation = _coded_answer(record, "violation", paths.submission, layout, ctx, problems, default=None)
-    victims = count_cell(record, paths.submission["victims"], ctx, problems) if "victims" in paths.submission else None
     place = transform.places.resolve(record, paths.place)
     problems += place_problems(place, ctx)
-    people = _people(record, paths, layout, ctx, problems, victims)
+    incident_date, violation, victims, people = None, None, None, []
+    if reported:  # an interview without an incident has no date, violation or victims to read
+        incident_date = _date_answer(record, paths.submission.get("incident_date"), ctx, problems)
+        violation = _coded_answer(record, "violation", paths.submission, layout, ctx, problems, default=None)
+        victims = count_cell(record, paths.submission["victims"], ctx, problems) if "victims" in paths.submission \
+            else None
+        people = _people(record, paths, layout, ctx, problems, victims)
     if problems:
-        return [], problems, []
+        return [], None, problems, []
     notes = place_notes(place, ctx, transform.places.matcher)
     notes += _count_note(victims, people, paths, ctx)
     base = {
@@ -153,7 +170,9 @@ def harmonise_submission(record: dict, *, file_name: str, transform: KoboTransfo
         "violation": violation, "respondent_key": _respondent_key(record, paths, layout, transform.pseudonym_key),
         "deleted_at": None, "_file": file_name, "_sheet": None, "_row_number": kobo_id,
     }
-    return [{**base, **person} for person in people], [], notes
+    interview = {**{c: base.get(c) for c in INTERVIEW_COLUMNS}, "incident_reported": reported,
+                 **{c: base[c] for c in PROVENANCE}}
+    return [{**base, **person} for person in people], interview, [], notes
 
 
 def _people(record: dict, paths: FieldPaths, layout: KoboLayout, ctx: RowContext, problems: list[Problem],
@@ -228,6 +247,20 @@ def _count_note(victims: int | None, people: list[dict], paths: FieldPaths, ctx:
         return []
     return [ctx.problem(paths.submission["victims"], victims, f"the form counts {victims} victims but lists "
                         f"{listed}; the rows count the victims listed", "info")]
+
+
+def interview_frame(rows: list[dict]) -> pd.DataFrame:
+    """Interview rows as a protection_interview frame with the suite's types."""
+    frame = pd.DataFrame(rows, columns=[*INTERVIEW_COLUMNS, *PROVENANCE])
+    frame["kobo_id"] = frame["kobo_id"].astype("int64")
+    frame["_row_number"] = frame["_row_number"].astype("int64")
+    frame["incident_reported"] = frame["incident_reported"].astype("bool")
+    for column in ("submitted_at", "deleted_at"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    for column in ("source", "load_id", "submission_uuid", "admin1_pcode", "admin2_pcode", "provider_admin1_name",
+                   "provider_admin2_name", "_file"):
+        frame[column] = frame[column].astype("str")
+    return frame
 
 
 def incident_frame(rows: list[dict]) -> pd.DataFrame:

@@ -46,6 +46,7 @@ class KoboLayout:
     personal_patterns: frozenset[str]
     pseudonym: PseudonymRule | None
     keep_when: dict[str, str] = field(default_factory=dict)  # question -> choice: all must hold to be in scope
+    incident_when: dict[str, str] = field(default_factory=dict)  # ... to be an incident, not only an interview
 
     @classmethod
     def from_mapping(cls, mapping: dict, *, name: str = "the mapping", personal_fields: Iterable[str] = ()
@@ -66,7 +67,8 @@ class KoboLayout:
             personal_patterns=frozenset(str(p).lower() for p in privacy.get("personal_patterns", [])),
             pseudonym=PseudonymRule(str(rule["question"]), str(rule.get("normalise", "text")),
                                     str(rule.get("country_code", ""))) if rule else None,
-            keep_when=_keep_when(mapping.get("keep_when") or {}, name),
+            keep_when=_choice_rules(mapping.get("keep_when") or {}, "keep_when", name),
+            incident_when=_choice_rules(mapping.get("incident_when") or {}, "incident_when", name),
         )
         layout.check()
         return layout
@@ -93,11 +95,11 @@ class KoboLayout:
         return last in self.personal_fields or bool(set(last.lower().split("_")) & self.personal_patterns)
 
 
-def _keep_when(rules: dict, name: str) -> dict[str, str]:
+def _choice_rules(rules: dict, key: str, name: str) -> dict[str, str]:
     # YAML reads an unquoted yes / no / 1 as a boolean or a number: the choice name must stay text to match.
     odd = [f"{q}: {c!r}" for q, c in rules.items() if not isinstance(c, str)]
     if odd:
-        raise MappingError(f"{name}: keep_when needs choice names as text ({', '.join(odd)}); put them in quotes")
+        raise MappingError(f"{name}: {key} needs choice names as text ({', '.join(odd)}); put them in quotes")
     return {str(q): c for q, c in rules.items()}
 
 
@@ -191,12 +193,14 @@ def scope_text(layout: KoboLayout) -> str:
 
 
 def check_scope_questions(layout: KoboLayout, form: KoboForm) -> None:
-    """Refuse a keep_when question that no version of the form asks: every submission would be out of scope."""
+    """Refuse a keep_when or incident_when question that no version of the form asks."""
     asked = {name for version in form.versions.values() for name in version.paths}
-    missing = [q for q in layout.keep_when if q.rsplit("/", 1)[-1] not in asked]
-    if missing and form.versions:
-        raise MappingError(f"{layout.name}: keep_when names {', '.join(missing)}, which no version of the form "
-                           "asks; every submission would be out of scope")
+    for key, rules, effect in (("keep_when", layout.keep_when, "out of scope"),
+                               ("incident_when", layout.incident_when, "an interview without an incident")):
+        missing = [q for q in rules if q.rsplit("/", 1)[-1] not in asked]
+        if missing and form.versions:
+            raise MappingError(f"{layout.name}: {key} names {', '.join(missing)}, which no version of the form "
+                               f"asks; every submission would be {effect}")
 
 
 # --- where each mapped question sits in a submission -----------------------------------------------------------
@@ -212,6 +216,7 @@ class FieldPaths:
     labels: dict[str, str]  # full path -> "Label (path)"
     place: PlaceColumns
     keep_when: dict[str, str] = field(default_factory=dict)  # full path -> the choice it must hold
+    incident_when: dict[str, str] = field(default_factory=dict)
 
 
 def field_paths(layout: KoboLayout, version: FormVersion) -> FieldPaths:
@@ -229,10 +234,12 @@ def field_paths(layout: KoboLayout, version: FormVersion) -> FieldPaths:
     pseudonym = _one_path(layout, version, layout.pseudonym.question, outside) if layout.pseudonym else None
     shown = [*submission.values(), *item.values()]
     labels = {p: f"{version.labels[p]} ({p})" if p in version.labels else p for p in shown}
-    scope = {path: choice for q, choice in layout.keep_when.items()
-             if (path := _one_path(layout, version, q, outside) or q)}  # an absent question holds no choice
+    def rules(found: dict[str, str]) -> dict[str, str]:  # a question the version does not ask holds no choice
+        return {_one_path(layout, version, q, outside) or q: choice for q, choice in found.items()}
+
     return FieldPaths(submission, repeat, item, pseudonym, labels,
-                      PlaceColumns(region=submission.get("region"), cercle=submission.get("cercle")), scope)
+                      PlaceColumns(region=submission.get("region"), cercle=submission.get("cercle")),
+                      rules(layout.keep_when), rules(layout.incident_when))
 
 
 def _one_path(layout: KoboLayout, version: FormVersion, question: str, where: Callable[[str], bool]) -> str | None:

@@ -138,6 +138,7 @@ class KoboMapping(_Strict):
     unanswered: dict[str, str] = Field(default_factory=dict)
     privacy: KoboPrivacyMapping = KoboPrivacyMapping()
     keep_when: dict[str, str] = Field(default_factory=dict)  # question -> choice; all must hold to be in scope
+    incident_when: dict[str, str] = Field(default_factory=dict)  # ... to count as an incident, not only an interview
 
 
 class IdentifyingKind(_Strict):

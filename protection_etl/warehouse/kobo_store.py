@@ -14,6 +14,7 @@ from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.warehouse import db, loader
 
 TABLE = "protection_incident"
+INTERVIEWS = "protection_interview"
 SQL_DIR = Path(__file__).parent / "sql"
 
 
@@ -62,9 +63,12 @@ def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: lis
     frame = batch.tables[TABLE].drop(columns=list(PROVENANCE))
     ids = pd.DataFrame({"kobo_id": pd.array(submission_ids, dtype="int64")})
     with db.staged(con, "page_ids", ids), db.transaction(con):
-        con.execute(f"delete from harmonised.{TABLE} where source = ? "
-                    "and kobo_id in (select kobo_id from page_ids)", [batch.source])
+        for table in (TABLE, INTERVIEWS):
+            con.execute(f"delete from harmonised.{table} where source = ? "
+                        "and kobo_id in (select kobo_id from page_ids)", [batch.source])
         db.insert_frame(con, f"harmonised.{TABLE}", frame)
+        if INTERVIEWS in batch.tables:
+            db.insert_frame(con, f"harmonised.{INTERVIEWS}", batch.tables[INTERVIEWS].drop(columns=list(PROVENANCE)))
         con.execute("delete from audit.kobo_set_aside where source = ? "
                     "and kobo_id in (select kobo_id from page_ids)", [batch.source])
         if set_aside is not None:
@@ -121,7 +125,9 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, source: str, when: datetime) ->
     with db.transaction(con):
         [(count,)] = con.execute(f"select count(distinct kobo_id) from harmonised.{TABLE} where {gone}",
                                  {"source": source}).fetchall()
-        con.execute(f"update harmonised.{TABLE} set deleted_at = $when where {gone}", {"source": source, "when": when})
+        for table in (TABLE, INTERVIEWS):
+            con.execute(f"update harmonised.{table} set deleted_at = $when where {gone}", {"source": source,
+                                                                                           "when": when})
         con.execute("delete from audit.kobo_set_aside where source = ? "
                     "and kobo_id not in (select kobo_id from kobo_sweep)", [source])
     return count
