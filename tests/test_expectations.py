@@ -230,8 +230,17 @@ def explosive_victim() -> pd.DataFrame:
     )
 
 
+def protection_interview() -> pd.DataFrame:
+    """Two interviews, one that reported no incident."""
+    incidents = protection_incident()
+    return incidents[["source", "load_id", "kobo_id", "submission_uuid", "submitted_at", "admin1_pcode", "admin2_pcode",
+                      "provider_admin1_name", "provider_admin2_name", "deleted_at"]].assign(
+        incident_reported=[True, False])
+
+
 CLEAN = {
     "gbv_incident": gbv_incident,
+    "protection_interview": protection_interview,
     "child_protection": child_protection,
     "displacement": displacement,
     "protection_incident": protection_incident,

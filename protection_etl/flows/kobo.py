@@ -278,6 +278,7 @@ def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
                 if records and not run.merge(con, page, records, advance=True):
                     break
                 shown.advance(name, run.progress.rows_read, None, "submissions")
+                del page, records  # freed before the next page arrives: one page in memory at a time
         except Exception as exc:  # keep the counts of the pages merged before it
             run.progress = run.progress.failed(failure_message(name, exc))
         finally:
@@ -297,6 +298,7 @@ def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
             for page in feed.ids():
                 run.land(page)
                 add_to_sweep(con, page.results)
+                del page
             watermark = read_watermark(con, name)
             edited, set_aside = changed_ids(con, name, watermark, scope_rule=run.scope_rule,
                                             mapping_rule=run.mapping_rule) if watermark is not None else ([], [])
