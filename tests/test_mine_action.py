@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from protection_etl import registry
-from protection_etl.transforms.mine_action import VictimColumn, VictimLabels, harmonise_mine_action
+from protection_etl.transforms.mine_action import harmonise_mine_action
 from protection_etl.transforms.problems import InputError
+from protection_etl.transforms.victim_labels import VictimColumn, VictimLabels
 from protection_etl.warehouse import loader
 from tests.fixtures.spreadsheets import csv_bytes, read, xlsx_bytes
 

@@ -237,7 +237,7 @@ def _read_line(record: dict, ctx: RowContext, layout: CountLayout, matcher: Admi
     place = resolve_place(matcher, record, places, fill_commune_with_cercle=fill_commune_with_cercle)
     problems = place_problems(place, ctx)
     period, origin = _line_period(record, ctx, stated, layout.setting, problems)
-    codes = {name: _code(record, name, ctx, layout, problems) for name in layout.codes}
+    codes = {name: code_cell(record, name, ctx, layout, problems) for name in layout.codes}
     counts = {name: count_cell(record, name, ctx, problems) for name in layout.counts if name in record}
     figures = []
     for column in columns:
@@ -271,7 +271,8 @@ def _line_period(record: dict, ctx: RowContext, stated: FilePeriod, setting: Per
     return period, origin
 
 
-def _code(record: dict, name: str, ctx: RowContext, layout: CountLayout, problems: list[Problem]) -> str | None:
+def code_cell(record: dict, name: str, ctx: RowContext, layout: CountLayout, problems: list[Problem]) -> str | None:
+    """A coded cell as its harmonised code (the mapping's default when blank); a blank or unknown label is a problem."""
     value = record.get(name)
     if is_blank(value):
         if name in layout.defaults:

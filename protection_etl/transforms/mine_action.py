@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from protection_etl.transforms.admin import AdminMatcher, resolve_place
-from protection_etl.transforms.aggregates import fill_down, frame_of
+from protection_etl.transforms.aggregates import CountLayout, code_cell, fill_down, frame_of
 from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.cells import age_band, month_start, parse_date
-from protection_etl.transforms.labels import core_label, field_specs
 from protection_etl.transforms.located import (
     PLACE,
     RowContext,
@@ -26,9 +25,8 @@ from protection_etl.transforms.located import (
 )
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.transforms.sheets import FoundTable, find_tables
-from protection_etl.transforms.text import fold_text, is_blank
 from protection_etl.transforms.titles import date_from_title
-from protection_etl.transforms.victim_labels import ALL, VictimColumn, VictimLabels
+from protection_etl.transforms.victim_labels import ALL, VictimColumn
 
 INCIDENT_COLUMNS = [
     "source", "load_id", "period_start", "incident_ref", "incident_date", "admin1_pcode", "admin2_pcode",
@@ -67,34 +65,31 @@ def harmonise_mine_action(sheets: Sheets, *, source: str, file_name: str, load_i
     `period_start`: re-sending it replaces it, and an incident sent again in a later export replaces its
     earlier version (key: incident_ref).
     """
-    victims = VictimLabels.from_mapping(mapping["victims"])
-    specs = field_specs(mapping["columns"])
-    markers = list(mapping.get("total_markers", []))
-    scan = int(mapping.get("header_scan_rows", 20))
-    tables = find_tables(sheets, specs, total_markers=markers, scan=scan, two_rows=True, sex_age=victims)
+    layout = CountLayout.from_mapping(mapping)  # its count-column words are the mapping's victim words
+    tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan, two_rows=True,
+                         sex_age=layout.sex_age)
     if not tables:
-        raise InputError(missing_columns_problem(sheets, specs, source=source, file_name=file_name,
-                                                 what=str(mapping.get("what", "expected")), scan=scan))
+        raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
+                                                 what=layout.what, scan=layout.scan))
     reading = IncidentReading([], [], [], [])
     for table in tables:
-        _read_table(table, reading, mapping, matcher, source=source, file_name=file_name, load_id=load_id)
+        _read_table(table, reading, layout, matcher, source=source, file_name=file_name, load_id=load_id)
     incidents = frame_of(reading.incidents, INCIDENT_COLUMNS, [])
     victim_rows = frame_of(reading.victims, VICTIM_COLUMNS, ["min_age", "max_age", "persons"])
     return Batch(source, load_id, {"explosive_incident": incidents, "explosive_victim": victim_rows},
                  reading.problems, reading.notes, reading.rows_read, "period_start")
 
 
-def _read_table(table: FoundTable, reading: IncidentReading, mapping: dict, matcher: AdminMatcher, *,
+def _read_table(table: FoundTable, reading: IncidentReading, layout: CountLayout, matcher: AdminMatcher, *,
                 source: str, file_name: str, load_id: str) -> None:
-    title_period = date_from_title(table.title_cells, file_name, mapping.get("period_labels", []),
-                                   mapping.get("stamp_labels", []))
+    title_period = date_from_title(table.title_cells, file_name, layout.period_labels, layout.stamp_labels)
     labels = table_labels(table)
     columns = [c for name in table.header.columns if (c := VictimColumn.from_field(name))]
     lines, seen = [], {}
     for record in fill_down(table.data.to_dict("records"), ["region", "cercle"]):
         reading.rows_read += 1
         ctx = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
-        line = _read_line(record, ctx, mapping, matcher, columns, reading)
+        line = _read_line(record, ctx, layout, matcher, columns, reading)
         if line is None:
             continue
         ref = line["incident"]["incident_ref"]
@@ -111,7 +106,7 @@ def _read_table(table: FoundTable, reading: IncidentReading, mapping: dict, matc
         reading.victims += [{**base, **line["where"], **row} for row in line["victims"]]
     checked = [c for c in table.header.columns if VictimColumn.from_field(c)]
     reading.problems += check_totals(table, context_for_totals(source, file_name, table), checked,
-                                     mapping.get("total_row_mismatch", "warning"))
+                                     layout.total_severity)
 
 
 def _export_period(title_period: date | None, lines: list[dict]) -> date | None:
@@ -121,7 +116,7 @@ def _export_period(title_period: date | None, lines: list[dict]) -> date | None:
     return month_start(max(dates)) if dates else None
 
 
-def _read_line(record: dict, ctx: RowContext, mapping: dict, matcher: AdminMatcher, columns: list[VictimColumn],
+def _read_line(record: dict, ctx: RowContext, layout: CountLayout, matcher: AdminMatcher, columns: list[VictimColumn],
                reading: IncidentReading) -> dict | None:
     problems: list[Problem] = []
     place = resolve_place(matcher, record, PLACE)
@@ -132,7 +127,7 @@ def _read_line(record: dict, ctx: RowContext, mapping: dict, matcher: AdminMatch
         problems.append(ctx.problem("incident_ref", None, "no incident reference: give each incident its code"))
     incident_date = _date_cell(record, "incident_date", ctx, problems, required=True)
     period = _date_cell(record, "period", ctx, problems, required=False)
-    codes = {name: _code(record, name, ctx, mapping, problems) for name in ("device_type", "incident_type")}
+    codes = {name: code_cell(record, name, ctx, layout, problems) for name in ("device_type", "incident_type")}
     counts = {c: count_cell(record, c.field, ctx, problems) for c in columns}
     victims = _victim_rows(counts, ctx, problems)
     if problems:
@@ -157,22 +152,6 @@ def _date_cell(record: dict, name: str, ctx: RowContext, problems: list[Problem]
     if found is None and required:
         problems.append(ctx.problem(name, None, "no date of the incident: fill it as a date (31/10/2026)"))
     return found
-
-
-def _code(record: dict, name: str, ctx: RowContext, mapping: dict, problems: list[Problem]) -> str | None:
-    value = record.get(name)
-    defaults = mapping.get("defaults") or {}
-    if is_blank(value):
-        if name in defaults:
-            return str(defaults[name])
-        problems.append(ctx.problem(name, value, f"the {name} is empty"))
-        return None
-    codes = {fold_text(k): str(v) for k, v in (mapping.get("codes") or {}).get(name, {}).items()}
-    code = codes.get(fold_text(value)) or codes.get(core_label(value))
-    if code is None:
-        problems.append(ctx.problem(name, value, f"unknown {name}: add this label under codes: {name}: in the "
-                                                 "mapping"))
-    return code
 
 
 def _victim_rows(counts: dict[VictimColumn, int | None], ctx: RowContext, problems: list[Problem]) -> list[dict]:
