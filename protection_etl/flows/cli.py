@@ -167,7 +167,9 @@ def read_status(config: PipelineConfig, today: date, runs: int = 10) -> dict:
     running, stale_lock = _lock_state(config)
     if running:  # it opens the database read-write task by task: even a read-only open here could make it fail
         return {"running": running, "stale_lock": None, "runs": [], "sources": []}
-    found = warehouse_status.read_status(config, today, runs)
+    configured = {name: warehouse_status.ConfiguredSource(source.kind, source.enabled, source.freshness_days)
+                  for name, source in config.sources.items()}
+    found = warehouse_status.read_status(config.warehouse.path, configured, today, runs)
     warehouse_status.mark_interrupted(found["runs"])
     return {**found, "stale_lock": stale_lock}
 

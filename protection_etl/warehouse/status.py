@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
-from protection_etl.config import PipelineConfig
 from protection_etl.warehouse import db
 
 SQL = Path(__file__).with_name("sql")
 
 
-def read_status(config: PipelineConfig, today: date, runs: int = 10) -> dict:
-    """The last runs and each source, as plain data; `running` and `stale_lock` are for the caller to fill."""
+@dataclass(frozen=True)
+class ConfiguredSource:
+    """What `status` needs of a source in pipeline.toml."""
+
+    kind: str
+    enabled: bool
+    freshness_days: int
+
+
+def read_status(path: Path, configured: Mapping[str, ConfiguredSource], today: date, runs: int = 10) -> dict:
+    """The last runs and each source, as plain data; `running` and `stale_lock` are for the caller to fill.
+
+    `path` is the IMO database; `configured` the sources of pipeline.toml by name (those only in the database follow).
+    """
     found: dict = {"running": None, "stale_lock": None, "runs": [], "sources": []}
-    path = config.warehouse.path
     if not path.exists():
-        found["sources"] = [source_status(config, name, None, {}, today) for name in config.sources]
+        found["sources"] = [source_status(name, configured[name], None, {}, today) for name in configured]
         return found
     with db.connect(path, read_only=True) as con:
         found["runs"] = query(con, "status_runs.sql", {"limit": runs})
         loads = {row["source"]: row for row in query(con, "status_sources.sql")}
         rows = rows_per_source(con)
-    names = [*config.sources, *(name for name in loads if name not in config.sources)]
-    found["sources"] = [source_status(config, n, loads.get(n), rows.get(n, {}), today) for n in names]
+    names = [*configured, *(name for name in loads if name not in configured)]
+    found["sources"] = [source_status(n, configured.get(n), loads.get(n), rows.get(n, {}), today) for n in names]
     return found
 
 
@@ -50,9 +62,9 @@ def rows_per_source(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]
     return counted
 
 
-def source_status(config: PipelineConfig, name: str, load: dict | None, rows: dict[str, int], today: date) -> dict:
+def source_status(name: str, configured: ConfiguredSource | None, load: dict | None, rows: dict[str, int],
+                  today: date) -> dict:
     """One source's line: its last load and success, latest period, rows, open failed checks, and staleness."""
-    configured = config.sources.get(name)
     load = load or {}
     period = load.get("latest_period")
     stale_reason = None
