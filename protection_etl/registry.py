@@ -201,10 +201,20 @@ def mapping_path(kind_name: str, configured: Path | None) -> Path:
     return configured if configured.exists() else MAPPINGS_DIR / configured.name
 
 
-def read_mapping(path: Path, model: type[BaseModel]) -> dict:
+class TextLoader(yaml.SafeLoader):
+    """YAML loader that keeps yes / no / on / off / true / false as text: in a code list they are codes."""
+
+
+TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_mapping(path: Path, model: type[BaseModel], loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> dict:
     """A mapping file checked against its model; MappingFileError names the file and the first wrong key."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # loader: a SafeLoader (subclass)
     except FileNotFoundError:
         raise MappingFileError(f"{path}: mapping file not found") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -23,6 +23,7 @@ from protection_etl.expectations.engine import (
     load_suite,
     split_batch,
 )
+from protection_etl.registry import MappingFileError
 from protection_etl.warehouse.db import MIGRATIONS_DIR
 
 TODAY = date(2025, 6, 15)
@@ -749,6 +750,13 @@ def test_frames_the_engine_cannot_check_are_refused(tables, message):
 
 def test_code_lists_keep_yes_and_no_as_codes():
     assert load_code_lists()["disability"] == ["yes", "no", "unknown", "all"]
+
+
+def test_a_code_list_file_is_checked_like_a_mapping_file(tmp_path):
+    path = tmp_path / "code_lists.yaml"
+    path.write_text("age_band: [0_4, 18_59]\n", encoding="utf-8")  # YAML 1.1 reads both as numbers
+    with pytest.raises(MappingFileError, match=r"code_lists\.yaml: `age_band.*YAML read 4 as a number"):
+        load_code_lists(path)
 
 
 # --- the suites on disk -------------------------------------------------------------------------------------

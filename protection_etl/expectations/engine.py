@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from protection_etl import registry
 from protection_etl.expectations import duckdb_checks, gx_checks
 from protection_etl.expectations.derived import gazetteer_parameters, typed_frame, with_derived_columns
 from protection_etl.expectations.results import (
@@ -23,9 +23,10 @@ from protection_etl.expectations.results import (
     parameter_names,
     readable,
 )
+from protection_etl.transforms.mapping_models import CodeListsMapping
 
 SUITES_DIR = Path(__file__).parent / "suites"
-CODE_LISTS_PATH = Path(__file__).parents[1] / "transforms" / "mappings" / "code_lists.yaml"
+CODE_LISTS_PATH = registry.MAPPINGS_DIR / "code_lists.yaml"
 TABLES = (
     "operational_presence",
     "activity_reached",
@@ -114,8 +115,7 @@ def known_pcodes_from_admin(admin: pd.DataFrame) -> dict[str, str]:
 
 def load_code_lists(path: Path = CODE_LISTS_PATH) -> dict[str, list[str]]:
     """The harmonised code lists as lists of codes (a mapping's keys are its codes)."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.load(handle, Loader=_TextLoader)  # a SafeLoader subclass
+    raw = registry.read_mapping(path, CodeListsMapping, loader=registry.TextLoader)
     return {name: [str(code) for code in codes] for name, codes in raw.items()}
 
 
@@ -195,13 +195,3 @@ def _problems_frame(failed: list[CheckResult]) -> pd.DataFrame:
         for index, value in zip(result.failing_index, result.failing_values, strict=True)
     ]
     return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
-
-
-class _TextLoader(yaml.SafeLoader):
-    """YAML loader that keeps yes / no / on / off as text: in a code list they are codes, not booleans."""
-
-
-_TextLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
