@@ -42,6 +42,17 @@ DEMO = REPO / "demo"
 COD_TABLE = REPO / "tests" / "fixtures" / "reference" / "global_pcodes_adm1_adm2.csv"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, fail at once if xdist could not group the `xdist_group` tests (it marks their ids
+    with `@group`; pytest 9.2 silently broke that, pytest-xdist#1386): their own servers would then run side by side."""
+    if getattr(config.option, "loadgroup", False):
+        lost = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+        if lost:
+            raise pytest.UsageError(f"--dist loadgroup did not group {len(lost)} test(s), e.g. {lost[0]}: "
+                                    "check the pytest and pytest-xdist versions in pyproject.toml")
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """One line on the shared server's start-up, to tell a slow machine from a slow test."""
     if _OWNS_STATE and (note := startup_note(_STATE)):
