@@ -289,3 +289,18 @@ def test_memory_does_not_grow_with_the_number_of_submissions() -> None:
     # Six times the submissions, about the same peak, and far less than what arrived: one page at a time.
     assert peak_many < 2 * peak_few
     assert peak_many < received / 2
+
+
+def test_read_ahead_keeps_the_order_and_raises_after_the_items_made_before_the_error() -> None:
+    from protection_etl.sources.kobo_pages import read_ahead
+
+    def pages() -> Iterator[int]:
+        yield from (1, 2)
+        raise KoboError(SOURCE, forms.ASSET_UID, "gave up on data page 2")
+
+    seen = []
+    with pytest.raises(KoboError, match="gave up"):
+        for page in read_ahead(pages()):
+            seen.append(page)
+    assert seen == [1, 2]
+    assert list(read_ahead(iter(range(5)))) == [0, 1, 2, 3, 4]

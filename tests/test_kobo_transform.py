@@ -286,3 +286,26 @@ def test_an_interview_without_an_incident_gives_an_interview_row_and_no_incident
     assert interviews[["kobo_id", "admin2_pcode", "incident_reported"]].values.tolist() == [[51_230_101, "ML0501",
                                                                                              expected[0]]]
     assert len(batch.tables["protection_incident"]) == expected[1]
+
+
+def test_a_page_parsed_for_the_mapped_keys_gives_the_rows_of_the_page_parsed_whole(matcher):
+    import json
+
+    from protection_etl.sources.kobo_pages import page_decoder
+
+    synthetic = forms.SyntheticSubmissions(seed=4)
+    records = [*synthetic.iter(100), *synthetic.iter(100, start=20_000)]  # form versions 1 and 2
+    transform = KoboTransform("protection_monitoring", LAYOUT, FORM, PlaceResolver(matcher), KEY)
+    transform.check_versions()
+    raw = json.dumps({"count": len(records), "next": None, "results": records}).encode()
+    page = page_decoder(transform.record_keys())(raw)
+    slim = page["results"]
+    assert (page["count"], page["next"]) == (200, None) and [r["_id"] for r in slim] == [r["_id"] for r in records]
+    assert not any("repondant/nom_repondant" in r for r in slim)  # an answer the mapping does not read is skipped
+    assert transform.knows_versions(slim) and not transform.knows_versions([submission(__version__="vNotListed")])
+    whole = harmonise_submissions(records, file_name=PAGE, transform=transform)
+    parsed = harmonise_submissions(slim, file_name=PAGE, transform=transform)
+    for table, frame in whole.tables.items():
+        pd.testing.assert_frame_equal(parsed.tables[table], frame)
+    assert (parsed.problems, parsed.out_of_scope, parsed.load_id) == (whole.problems, whole.out_of_scope,
+                                                                       whole.load_id)

@@ -70,14 +70,17 @@ def run_logger() -> logging.Logger | logging.LoggerAdapter:
 
 # --- pages, live or recorded ---------------------------------------------------------------------------------
 
-def open_feed(config: PipelineConfig, name: str, from_raw: str | None) -> Feed:
-    """The source's pages: a landed run, a recorded folder (`path`), or KoBo (`url`, token from its env var)."""
+def open_feed(config: PipelineConfig, name: str, from_raw: str | None, keys: Iterable[str] | None = None) -> Feed:
+    """The source's pages: a landed run, a recorded folder (`path`), or KoBo (`url`, token from its env var).
+
+    With `keys`, the submissions are parsed for those keys only (the answers the mapping reads).
+    """
     source = config.sources[name]
     if from_raw:
-        return landed_feed(name, config.warehouse.raw_dir, from_raw)
+        return landed_feed(name, config.warehouse.raw_dir, from_raw, keys)
     if not source.url:
-        return recorded_feed(name, Path(source.path or ""))
-    return LiveFeed(KoboClient(kobo_endpoint(config, name), retry=RETRY_POLICY, sleep=SLEEP))
+        return recorded_feed(name, Path(source.path or ""), keys)
+    return LiveFeed(KoboClient(kobo_endpoint(config, name), retry=RETRY_POLICY, sleep=SLEEP), keys)
 
 
 def kobo_endpoint(config: PipelineConfig, name: str) -> KoboEndpoint:
@@ -183,6 +186,9 @@ class PageRun:
 
     def merge(self, con: duckdb.DuckDBPyConnection, page: RawPage, records: list[dict], *, advance: bool) -> bool:
         """Harmonise, check and merge one page; False (and the error kept) when the checks reject it."""
+        if not self.transform.knows_versions(records):  # parsed for the known versions' keys: read it all
+            wanted = {r["_id"] for r in records}
+            records = [r for r in page.full_results() if r.get("_id") in wanted]
         batch = harmonise_submissions(records, file_name=page.name, transform=self.transform)
         checked = check_page(batch, self.gazetteer, self.run_id, self.config.sources[self.name].freshness_days)
         if checked.rejected:
@@ -270,7 +276,7 @@ def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
         run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
         after = None if full_refresh else read_watermark(con, name)
         run.progress = replace(run.progress, after_id=after, watermark=read_watermark(con, name))
-        feed = open_feed(config, name, from_raw)
+        feed = open_feed(config, name, from_raw, run.transform.record_keys())
         try:
             for page in feed.data(after):
                 run.land(page)
@@ -292,7 +298,7 @@ def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
     """List every (_id, _uuid) on KoBo; refetch the edited and quarantined submissions; mark the missing deleted."""
     with db.connect(config.warehouse.path) as con:
         run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
-        feed = open_feed(config, name, from_raw)
+        feed = open_feed(config, name, from_raw, run.transform.record_keys())
         try:
             start_sweep(con)
             for page in feed.ids():

@@ -15,6 +15,8 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
+from protection_etl.sources.kobo_pages import PARSE_ERRORS, Decode, decoder_for
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -168,13 +170,17 @@ class KoboClient:
                           f"form version {s['uid']}").body for s in wanted]
 
     # --- submissions -----------------------------------------------------------------------------------------
-    def iter_pages(self, after_id: int | None = None) -> Iterator[Page]:
-        """Every submission with `_id` > after_id (all when None), in `_id` order, one page at a time."""
-        return self._keyset("data", {}, None, after_id, 0)
+    def iter_pages(self, after_id: int | None = None, *, keys: Iterable[str] | None = None) -> Iterator[Page]:
+        """Every submission with `_id` > after_id (all when None), in `_id` order, one page at a time.
+
+        With `keys`, each submission's parsed results hold those keys only (the raw bytes stay whole).
+        """
+        return self._keyset("data", {}, None, after_id, 0, decode=decoder_for(keys))
 
     def iter_id_pages(self) -> Iterator[Page]:
         """The sweep's pages as KoBo sent them: `_id` and `_uuid` of every submission, in `_id` order."""
-        return self._keyset("ids", {}, ["_id", "_uuid"], None, 0, limit=self.endpoint.sweep_page_size)
+        return self._keyset("ids", {}, ["_id", "_uuid"], None, 0, limit=self.endpoint.sweep_page_size,
+                            decode=decoder_for(["_id", "_uuid"]))
 
     def iter_ids(self) -> Iterator[tuple[int, str]]:
         """(`_id`, `_uuid`) of every submission, in `_id` order: a cheap sweep to find edits and deletes."""
@@ -182,20 +188,22 @@ class KoboClient:
             for record in page.results:
                 yield record["_id"], record["_uuid"]
 
-    def fetch_ids(self, ids: Iterable[int]) -> Iterator[Page]:
+    def fetch_ids(self, ids: Iterable[int], *, keys: Iterable[str] | None = None) -> Iterator[Page]:
         """The submissions with these `_id`s (e.g. the edited ones), asked for in chunks of ID_CHUNK."""
         number = 0
+        decode = decoder_for(keys)
         for chunk in _chunks(ids, ID_CHUNK):
-            for page in self._keyset("fetch", {"_id": {"$in": chunk}}, None, None, number):
+            for page in self._keyset("fetch", {"_id": {"$in": chunk}}, None, None, number, decode=decode):
                 number = page.number + 1
                 yield page
 
     def _keyset(self, kind: str, query: dict, fields: list[str] | None, after_id: int | None,
-                first_number: int, limit: int | None = None) -> Iterator[Page]:
+                first_number: int, limit: int | None = None, decode: Decode | None = None) -> Iterator[Page]:
         last = after_id
         for number in _counter(first_number):
             what = f"{kind} page {number}" + (f" after _id {last}" if last is not None else "")
-            answer = self._get(self._asset_path("data/"), partial(self._data_params, query, fields, last, limit), what)
+            answer = self._get(self._asset_path("data/"), partial(self._data_params, query, fields, last, limit), what,
+                               decode)
             results, count = self._page_body(answer.body, what)
             _check_order(results, last, self._error, what)
             yield Page(kind, number, answer.url, answer.params, count, answer.raw, results)
@@ -226,7 +234,8 @@ class KoboClient:
     def _asset_path(self, tail: str) -> str:
         return f"{self.endpoint.base_url.rstrip('/')}/api/v2/assets/{self.endpoint.asset_uid}/{tail}"
 
-    def _get(self, url: str, make_params: Callable[[], dict[str, str]], what: str) -> _Answer:
+    def _get(self, url: str, make_params: Callable[[], dict[str, str]], what: str,
+             decode: Decode | None = None) -> _Answer:
         """GET with retries; `make_params` is called per attempt so a shrunken page size applies at once."""
         problem = ""
         for attempt in range(1, self.retry.attempts + 1):
@@ -242,7 +251,7 @@ class KoboClient:
                 wait = self._delay(attempt)
             else:
                 if response.status_code == 200:
-                    return _Answer(response.url, params, raw, self._json(raw, what))
+                    return _Answer(response.url, params, raw, self._json(raw, what, decode))
                 if response.status_code not in RETRY_STATUSES:
                     raise self._final_error(response.status_code, raw, what)
                 problem = f"HTTP {response.status_code}"
@@ -282,7 +291,12 @@ class KoboClient:
                         self.endpoint.source, self.endpoint.asset_uid, problem, self.page_size, smaller)
             self.page_size = smaller
 
-    def _json(self, raw: bytes, what: str) -> Any:
+    def _json(self, raw: bytes, what: str, decode: Decode | None = None) -> Any:
+        if decode is not None:
+            try:
+                return decode(raw)
+            except PARSE_ERRORS:
+                pass  # parsed again in full below, to say what is wrong with it
         try:
             # json, not orjson: orjson parses faster but peaks at ~14x the page's size in memory (measured)
             return json.loads(raw)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from protection_etl.sources import landing
 from protection_etl.sources.kobo import KoboClient, Page
+from protection_etl.sources.kobo_pages import PARSE_ERRORS, Decode, decoder_for, read_ahead
 from protection_etl.transforms.problems import InputError, Problem
 
 FORM_FILES = ("asset.json", "versions.json")
@@ -25,9 +26,17 @@ class RawPage:
     results: list[dict]
     origin: str
 
+    def full_results(self) -> list[dict]:
+        """The page's submissions with every answer, parsed again from the raw bytes."""
+        return json.loads(self.raw).get("results", [])
+
 
 class Feed(Protocol):
-    """Where pages come from: KoBo itself, or the pages an earlier run landed."""
+    """Where pages come from: KoBo itself, or the pages an earlier run landed.
+
+    The results of data and fetch pages hold the feed's `keys` of each submission only (all when it has none);
+    the raw bytes are always what KoBo sent.
+    """
 
     def form_files(self) -> list[tuple[str, bytes, str]]: ...
     def data(self, after_id: int | None) -> Iterator[RawPage]: ...
@@ -41,10 +50,11 @@ def _raw_page(page: Page) -> RawPage:
 
 
 class LiveFeed:
-    """Pages straight from the KoBo API."""
+    """Pages straight from the KoBo API, each next data page fetched while the caller handles this one."""
 
-    def __init__(self, client: KoboClient) -> None:
+    def __init__(self, client: KoboClient, keys: Iterable[str] | None = None) -> None:
         self.client = client
+        self.keys = frozenset(keys) if keys else None
 
     def form_files(self) -> list[tuple[str, bytes, str]]:
         asset, versions = self.client.asset(), self.client.versions()
@@ -55,14 +65,14 @@ class LiveFeed:
                 for name, body, origin in zip(FORM_FILES, (asset, versions), (url, f"{url}versions/"), strict=True)]
 
     def data(self, after_id: int | None) -> Iterator[RawPage]:
-        return map(_raw_page, self.client.iter_pages(after_id))
+        return map(_raw_page, read_ahead(self.client.iter_pages(after_id, keys=self.keys)))
 
     def ids(self) -> Iterator[RawPage]:
         # iter_ids() yields pairs; the pages themselves are needed to land the sweep as KoBo sent it.
         return map(_raw_page, self.client.iter_id_pages())
 
     def fetch(self, ids: list[int]) -> Iterator[RawPage]:
-        return map(_raw_page, self.client.fetch_ids(ids))
+        return map(_raw_page, read_ahead(self.client.fetch_ids(ids, keys=self.keys)))
 
     def close(self) -> None:
         self.client.close()
@@ -71,8 +81,9 @@ class LiveFeed:
 class RecordedFeed:
     """Pages landed by an earlier run (or recorded for a replay source), in the order they arrived."""
 
-    def __init__(self, source: str, folder: Path, files: list[Path]) -> None:
+    def __init__(self, source: str, folder: Path, files: list[Path], keys: Iterable[str] | None = None) -> None:
         self.source, self.folder, self.files = source, folder, files
+        self.decode = decoder_for(keys)
 
     def form_files(self) -> list[tuple[str, bytes, str]]:
         by_name = {f.name: f for f in self.files}
@@ -86,7 +97,7 @@ class RecordedFeed:
         return self._pages("data")
 
     def ids(self) -> Iterator[RawPage]:
-        return self._pages("ids")
+        return self._pages("ids", decoder_for(["_id", "_uuid"]))
 
     def fetch(self, ids: list[int]) -> Iterator[RawPage]:
         return self._pages("fetch")  # what the recorded run refetched, whatever differs now
@@ -94,11 +105,21 @@ class RecordedFeed:
     def close(self) -> None:
         pass
 
-    def _pages(self, kind: str) -> Iterator[RawPage]:
+    def _pages(self, kind: str, decode: Decode | None = None) -> Iterator[RawPage]:
+        decode = decode or self.decode
         for path in self.files:
             if path.name.startswith(f"{kind}-"):
                 raw = path.read_bytes()
-                yield RawPage(kind, path.name, raw, json.loads(raw).get("results", []), str(path))
+                yield RawPage(kind, path.name, raw, _results(raw, decode), str(path))
+
+
+def _results(raw: bytes, decode: Decode | None) -> list[dict]:
+    if decode is not None:
+        try:
+            return decode(raw)["results"]
+        except PARSE_ERRORS:
+            pass  # parsed in full below: a recorded page may be an older or hand-made shape
+    return json.loads(raw).get("results", [])
 
 
 def recorded_files(folder: Path) -> list[Path]:
@@ -108,16 +129,16 @@ def recorded_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.json") if p.name != landing.MANIFEST)
 
 
-def landed_feed(source: str, raw_dir: Path, run_id: str) -> RecordedFeed:
+def landed_feed(source: str, raw_dir: Path, run_id: str, keys: Iterable[str] | None = None) -> RecordedFeed:
     """The pages run `run_id` landed for the source under `raw_dir`."""
     folder = landing.find_landed_run(raw_dir, source, run_id)
     if folder is None:
         raise InputError(Problem(source, None, f"run {run_id} landed nothing for this source", severity="error"))
-    return RecordedFeed(source, folder, recorded_files(folder))
+    return RecordedFeed(source, folder, recorded_files(folder), keys)
 
 
-def recorded_feed(source: str, folder: Path) -> RecordedFeed:
+def recorded_feed(source: str, folder: Path, keys: Iterable[str] | None = None) -> RecordedFeed:
     """The pages recorded in a folder (a replay source such as the demo's)."""
     if not folder.is_dir():
         raise InputError(Problem(source, None, f"{folder}: no folder of recorded KoBo pages", severity="error"))
-    return RecordedFeed(source, folder, recorded_files(folder))
+    return RecordedFeed(source, folder, recorded_files(folder), keys)

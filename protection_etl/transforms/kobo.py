@@ -24,6 +24,7 @@ from protection_etl.transforms.kobo_layout import (
     check_scope_questions,
     field_paths,
     paths_from_keys,
+    read_keys,
 )
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.text import clean_text, is_blank
@@ -97,6 +98,14 @@ class KoboTransform:
                 return paths_from_keys(self.layout, record)
             self._paths[uid] = field_paths(self.layout, version)
         return self._paths[uid]
+
+    def record_keys(self) -> frozenset[str]:
+        """The keys of a submission the known versions read (after check_versions): a page need parse no other."""
+        return read_keys(self._paths.values())
+
+    def knows_versions(self, records: list[dict]) -> bool:
+        """False when a submission is of a version KoBo did not list: its own keys say where its answers are."""
+        return all(self.form.version(r.get("__version__")) is not None for r in records)
 
     def check_versions(self) -> None:
         """Resolve the mapping in every version up front, so a mapping error stops the load before any page."""

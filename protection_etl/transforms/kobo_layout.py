@@ -12,6 +12,7 @@ from protection_etl.transforms.text import is_blank
 SUBMISSION_FIELDS = frozenset({"incident_date", "region", "cercle", "violation", "victims"})
 PERSON_FIELDS = ("sex", "age_range", "disability")  # per victim: from the repeat item, else from the submission
 CODED_FIELDS = frozenset({"violation", *PERSON_FIELDS})
+KOBO_KEYS = ("_id", "_uuid", "__version__", "_submission_time")  # KoBo's own keys a submission is read with
 _FRENCH = re.compile(r"\((fr)\)|^fran[cç]ais", re.IGNORECASE)
 _GROUP_TYPES = {"begin_group", "begin_repeat", "begin group", "begin repeat"}
 _END_TYPES = {"end_group", "end_repeat", "end group", "end repeat"}
@@ -240,6 +241,15 @@ def field_paths(layout: KoboLayout, version: FormVersion) -> FieldPaths:
     return FieldPaths(submission, repeat, item, pseudonym, labels,
                       PlaceColumns(region=submission.get("region"), cercle=submission.get("cercle")),
                       rules(layout.keep_when), rules(layout.incident_when))
+
+
+def read_keys(found: Iterable[FieldPaths]) -> frozenset[str]:
+    """Every key of a submission that these versions' paths read (a repeat group whole), KoBo's own included."""
+    keys = set(KOBO_KEYS)
+    for paths in found:
+        keys |= {*paths.submission.values(), *paths.keep_when, *paths.incident_when}
+        keys |= {k for k in (paths.repeat, paths.pseudonym) if k}
+    return frozenset(keys)
 
 
 def _one_path(layout: KoboLayout, version: FormVersion, question: str, where: Callable[[str], bool]) -> str | None:
