@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from protection_etl.warehouse import db
 from protection_etl.warehouse.publish import PublishResult, publish_snapshot
+from protection_etl.warehouse.publish_state import Published, publish_if_changed
 from protection_etl.warehouse.views import create_views
 from tests.support.waiting import wait_exit
 
@@ -297,6 +299,24 @@ def test_failed_publish_leaves_the_previous_snapshot_untouched(imo, snapshot):
         publish_snapshot(imo, snapshot, min_cell=MIN_CELL, storage_version="v0.0.1-nonsense")
     assert snapshot.read_bytes() == before
     assert sorted(p.name for p in snapshot.parent.iterdir()) == ["analyst.duckdb"]
+
+
+def test_a_run_that_changed_nothing_keeps_the_snapshot_and_a_change_publishes_again(imo, tmp_path):
+    snapshot, record = tmp_path / "share" / "analyst.duckdb", tmp_path / "state" / "published.json"
+    again = partial(publish_if_changed, imo, snapshot, record, min_cell=MIN_CELL, storage_version="v1.2.0")
+    first = again()
+    assert isinstance(first, PublishResult)
+    kept = again()  # nothing it reads changed: the file in place stays, untouched
+    assert isinstance(kept, Published) and kept.published_at == first.published_at.isoformat(timespec="seconds")
+    assert os.stat(snapshot).st_mtime_ns == kept.mtime_ns
+    assert isinstance(again(min_cell=MIN_CELL + 1), PublishResult)  # a setting it uses
+    con = db.connect(imo)
+    con.execute("update harmonised.displacement set persons = persons + 1")  # same rows, one figure changed
+    con.close()
+    assert isinstance(again(min_cell=MIN_CELL + 1), PublishResult)
+    publish_snapshot(imo, snapshot, min_cell=MIN_CELL + 1)  # `protection-etl publish` wrote another file since
+    assert isinstance(again(min_cell=MIN_CELL + 1), PublishResult)
+    assert isinstance(again(min_cell=MIN_CELL + 1), Published)
 
 
 def test_publish_while_this_process_has_the_imo_database_open(imo, tmp_path):

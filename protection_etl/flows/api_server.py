@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -53,8 +53,12 @@ def serve_server_command(port: int, home: Path, ui: bool) -> tuple[list[str], di
 
 @contextmanager
 def owned_server(state_dir: Path, role: str, command: list[str], extra_env: dict[str, str], api_url: str,
-                 timeout: float = HEALTH_TIMEOUT_SECONDS) -> Iterator[str]:
-    """Start the server for the block, stop it after; `role` names its pid file (`run` or `serve`)."""
+                 timeout: float = HEALTH_TIMEOUT_SECONDS, while_starting: Callable[[], object] | None = None
+                 ) -> Iterator[str]:
+    """Start the server for the block, stop it after; `role` names its pid file (`run` or `serve`).
+
+    `while_starting` runs in this process while the server starts (on another core), before its health check.
+    """
     home = private_dir(state_dir / "prefect")
     pid_file = home / f"{role}-server.json"
     reap_leftover(pid_file)
@@ -68,6 +72,8 @@ def owned_server(state_dir: Path, role: str, command: list[str], extra_env: dict
                                    preexec_fn=die_with_parent(os.getpid()))
     write_pid_file(pid_file, process.pid)
     try:
+        if while_starting is not None:
+            while_starting()
         wait_until_healthy(api_url, process, timeout, log_path)
         yield api_url
     finally:
@@ -186,16 +192,21 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 
 
 @contextmanager
-def api_for_run(state_dir: Path) -> Iterator[str]:
-    """The Prefect API a run reports to: the configured one (PREFECT_API_URL), else a temporary server it owns."""
+def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: None) -> Iterator[str]:
+    """The Prefect API a run reports to: the configured one (PREFECT_API_URL), else a temporary server it owns.
+
+    `while_starting` (e.g. the run's imports) overlaps the server's start; Prefect imported in it sees the URL.
+    """
     configured = _configured_api_url()
     if configured:
+        while_starting()
         yield configured
         return
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     command, env = run_server_command(port)
-    with owned_server(state_dir, "run", command, env, api_url), _api_url_set(api_url):
+    with _api_url_set(api_url), owned_server(state_dir, "run", command, env, api_url,
+                                             while_starting=while_starting):
         try:
             yield api_url
         finally:

@@ -7,6 +7,7 @@ import sys
 import traceback
 from dataclasses import asdict
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -92,8 +93,10 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     try:
         with run_lock(state_dir, trigger):  # refused here, at once, before Prefect is imported
             prepare_environment(state_dir)
-            with api_for_run(state_dir):  # a server of its own unless one is configured; it dies with the run
-                from protection_etl.flows.nightly import run_nightly  # Prefect is imported only when a run starts
+            # a server of its own unless one is configured (it dies with the run); Prefect and the flows are
+            # imported while it starts, on the other core
+            with api_for_run(state_dir, while_starting=partial(_import_flows, config, sources)):
+                from protection_etl.flows.nightly import run_nightly
 
                 with live_progress():  # on a terminal; cron and systemd get one line per stage
                     summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh,
@@ -104,6 +107,15 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
         raise _fail(str(exc), EXIT_FAILED) from None
     typer.echo(format_summary(summary, config.notify.language))
     return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _import_flows(config: PipelineConfig, sources: list[str]) -> None:
+    """Import what the run will: the flows, and KoBo's stages when a selected source is KoBo."""
+    import protection_etl.flows.nightly
+    from protection_etl import registry
+
+    if any(registry.kind(config.sources[name].kind).loads == "pages" for name in sources or config.sources):
+        import protection_etl.flows.kobo  # noqa: F401
 
 
 @app.command()

@@ -26,9 +26,10 @@ from protection_etl.flows.task_options import NO_RETRY
 from protection_etl.notify import describe_delivery, report_and_notify
 from protection_etl.sources import landing
 from protection_etl.warehouse import db, loader
-from protection_etl.warehouse.publish import refresh_and_publish
+from protection_etl.warehouse.publish_state import Published, publish_if_changed
 
 log = logging.getLogger("protection_etl.flows")
+PUBLISHED_RECORD = "published.json"  # in the state folder: what the snapshot in place was made of
 
 
 @dataclass(frozen=True)
@@ -187,16 +188,21 @@ def _run_message(outcomes: list[SourceSummary]) -> str:
 
 @task(name="publish", **NO_RETRY)
 def publish_task(config: PipelineConfig) -> str | None:
-    """Views and the analyst snapshot; returns why publishing failed, or None."""
+    """Views and the analyst snapshot, unless nothing it is made of changed; returns why publishing failed, or None."""
     try:
-        result = refresh_and_publish(config.warehouse.path, config.warehouse.analyst_path,
-                                     min_cell=config.privacy.min_cell,
-                                     storage_version=config.warehouse.analyst_storage_version,
-                                     group=config.warehouse.analyst_group)
+        result = publish_if_changed(config.warehouse.path, config.warehouse.analyst_path,
+                                    config.warehouse.state_dir / PUBLISHED_RECORD, min_cell=config.privacy.min_cell,
+                                    storage_version=config.warehouse.analyst_storage_version,
+                                    group=config.warehouse.analyst_group)
     except Exception as exc:  # the loads stand; the IMO is told the snapshot is stale
         get_run_logger().error("publish failed: %s", exc)
         return f"{type(exc).__name__}: {exc}"
-    get_run_logger().info("published %s (%d cells suppressed)", result.path, sum(result.suppressed_cells.values()))
+    if isinstance(result, Published):
+        get_run_logger().info("nothing published changed: %s stays the snapshot of %s UTC", result.snapshot,
+                              result.published_at)
+    else:
+        get_run_logger().info("published %s (%d cells suppressed)", result.path,
+                              sum(result.suppressed_cells.values()))
     return None
 
 
