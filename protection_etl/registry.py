@@ -96,7 +96,8 @@ class SourceKind:
     """One kind of source as `kind = "…"` in pipeline.toml names it.
 
     `transform` is "module:function", called as
-    `harmonise(sheets, source=, file_name=, load_id=, mapping=, matcher=)` and returning a Batch (file kinds).
+    `harmonise(sheets, source=, file_name=, load_id=, mapping=, matcher=, told=)` and returning a Batch (file kinds;
+    `told`, optional, hears how many lines are done: transforms.tally).
     """
 
     name: str

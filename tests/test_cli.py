@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 import sys
@@ -120,24 +119,3 @@ def test_the_duckdb_cli_of_the_dev_tools_opens_the_analyst_snapshot_not_the_imo_
     refused = subprocess.run([str(cli), "-readonly", str(imo), "-c", "select 1"], capture_output=True, text=True,
                              timeout=patience(60))
     assert refused.returncode != 0  # the IMO database is in DuckDB 2.0's own format
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_on_a_terminal_a_run_shows_live_progress_per_source_and_elsewhere_none():
-    from protection_etl.flows import progress
-
-    with progress.live_progress(_Terminal()) as live:
-        assert live and progress.is_live()
-        progress.stage("protection_monitoring", "fetch")
-        for done in (1000, 2000):  # two KoBo pages
-            progress.advance("protection_monitoring", done, None, "submissions")
-        progress.finished("protection_monitoring", "loaded")
-        [task] = progress._display.progress.tasks
-        assert (task.fields["source"], task.completed, task.description) == ("protection_monitoring", 2000, "loaded")
-    assert not progress.is_live()
-    with progress.live_progress(io.StringIO()) as live:  # cron, systemd: the stage lines instead
-        assert not live and not progress.is_live()

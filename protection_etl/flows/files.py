@@ -30,6 +30,7 @@ from protection_etl.sources.inputs import (
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches, same_period_files
 from protection_etl.transforms.problems import InputError, Problem, RefusedInput
+from protection_etl.transforms.tally import Told
 from protection_etl.warehouse import db, loader
 
 log = logging.getLogger("protection_etl.flows")
@@ -72,18 +73,20 @@ def land_task(name: str, config: PipelineConfig, run_id: str, inputs: list[RawIn
 
 @task(name="harmonise", **NO_RETRY)
 def harmonise_task(name: str, kind: str, mapping: dict, inputs: list[RawInput], gazetteer: pd.DataFrame) -> Batch:
-    return harmonise_inputs(name, registry.kind(kind), mapping, inputs, registry.admin_matcher(gazetteer))
+    return harmonise_inputs(name, registry.kind(kind), mapping, inputs, registry.admin_matcher(gazetteer),
+                            progress.rows_told(name))
 
 
 def harmonise_inputs(name: str, kind: registry.SourceKind, mapping: dict, inputs: list[RawInput],
-                     matcher: AdminMatcher) -> Batch:
-    """One batch from all the source's inputs, each read with its kind's transform (hidden sheets left out)."""
+                     matcher: AdminMatcher, told: Told | None = None) -> Batch:
+    """One batch from all the source's inputs, each read with its kind's transform (hidden sheets left out);
+    `told` hears how many lines of each are done."""
     harmonise = kind.harmoniser()
     batches = []
     for item in inputs:
         sheets, notes = data_sheets(name, item.name, read_input(name, item), mapping)
         batch = harmonise(sheets, source=name, file_name=item.name, load_id=fingerprint(item.name, item.data),
-                          mapping=mapping, matcher=matcher)
+                          mapping=mapping, matcher=matcher, told=told)
         batches.append(replace(batch, notes=[*notes, *batch.notes]))
     refuse_same_period(name, inputs, batches)
     return replace(merge_batches(batches), replace_by=kind.replace_by, replace_keys=kind.replace_keys)
@@ -139,7 +142,7 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
             with stage_log(name, "land") as counts:
                 raw_path = land_task(name, config, run_id, inputs)
                 counts.update(files=len(inputs))
-        with stage_log(name, "harmonise") as counts:
+        with stage_log(name, "harmonise", rate_of="rows_read") as counts:
             batch = harmonise_task(name, source.kind, mapping, inputs, gazetteer)
             counts.update(rows_read=batch.rows_read, rows=sum(len(f) for f in batch.tables.values()),
                           problems=len(batch.problems))

@@ -29,6 +29,7 @@ from protection_etl.config import ConfigError, PipelineConfig
 from protection_etl.expectations.report import SourceSummary
 from protection_etl.expectations.verdicts import QUALITY_COLUMNS, CheckedBatch, check_batch, quality_frame, sum_quality
 from protection_etl.flows import progress as shown
+from protection_etl.flows.logs import OFF_CONSOLE, stage_log
 from protection_etl.flows.task_options import NO_RETRY
 from protection_etl.sources import landing
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
@@ -206,7 +207,8 @@ class PageRun:
                    set_aside=self.set_aside(records, kept))
         self.progress = after
         run_logger().info("%s: %s: %d submissions, %d rows merged, %d quarantined; watermark %s", self.name,
-                          page.name, kept.rows_read, len(kept.tables[TABLE]), kept.rows_quarantined, after.watermark)
+                          page.name, kept.rows_read, len(kept.tables[TABLE]), kept.rows_quarantined, after.watermark,
+                          extra=OFF_CONSOLE)  # the run log and Prefect have each page; a console, the stage's line
         return True
 
 
@@ -276,14 +278,14 @@ def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
         run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
         after = None if full_refresh else read_watermark(con, name)
         run.progress = replace(run.progress, after_id=after, watermark=read_watermark(con, name))
-        feed = open_feed(config, name, from_raw, run.transform.record_keys())
+        feed, count = open_feed(config, name, from_raw, run.transform.record_keys()), shown.PageCount(name)
         try:
             for page in feed.data(after):
                 run.land(page)
                 records = [r for r in page.results if after is None or r["_id"] > after]  # a replay's older pages
                 if records and not run.merge(con, page, records, advance=True):
                     break
-                shown.advance(name, run.progress.rows_read, None, "submissions")
+                count.add(len(page.results), page.count)
                 del page, records  # freed before the next page arrives: one page in memory at a time
         except Exception as exc:  # keep the counts of the pages merged before it
             run.progress = run.progress.failed(failure_message(name, exc))
@@ -301,7 +303,9 @@ def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
         feed = open_feed(config, name, from_raw, run.transform.record_keys())
         try:
             start_sweep(con)
+            count = shown.PageCount(name)
             for page in feed.ids():
+                count.add(len(page.results), page.count)
                 run.land(page)
                 add_to_sweep(con, page.results)
                 del page
@@ -355,9 +359,13 @@ def load_kobo_source(config: PipelineConfig, name: str, run_id: str, *, from_raw
         if not from_raw:
             raw_folder = landing.landing_dir(config.warehouse.raw_dir, name, run_id)
         form = form_stage(config, name, from_raw, raw_folder)
-        progress = pages_stage(config, name, run_id, from_raw, full_refresh, form, raw_folder, started, progress)
+        with stage_log(name, "pages", rate_of="submissions") as counts:
+            progress = pages_stage(config, name, run_id, from_raw, full_refresh, form, raw_folder, started, progress)
+            counts.update(pages=progress.pages, submissions=progress.rows_read, rows_loaded=progress.rows_loaded)
         if progress.error is None:
-            progress = sweep_stage(config, name, run_id, from_raw, form, raw_folder, started, progress)
+            with stage_log(name, "sweep") as counts:
+                progress = sweep_stage(config, name, run_id, from_raw, form, raw_folder, started, progress)
+                counts.update(edited=progress.edited, refetched=progress.refetched, deleted=progress.deleted)
     except Exception as exc:  # one broken source never stops the others
         progress = progress.failed(failure_message(name, exc))
     return record_outcome(config, name, run_id, progress, started, raw_folder)

@@ -63,8 +63,12 @@ def is_expected(exc: BaseException | None) -> bool:
     return exc is not None and any(cls.__name__ in EXPECTED_ERRORS for cls in type(exc).__mro__)
 
 
+OFF_CONSOLE = {"off_console": True}  # `extra=` of a line for the run log and Prefect only (one per KoBo page)
+
+
 class QuietExpected(logging.Filter):
-    """No traceback for an expected problem; on the console, not Prefect's task-run echo of the source's own line."""
+    """No traceback for an expected problem; on the console, not Prefect's task-run echo of the source's own line,
+    nor a line logged with `extra=OFF_CONSOLE`."""
 
     def __init__(self, console: bool) -> None:
         super().__init__()
@@ -72,6 +76,8 @@ class QuietExpected(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
+        if self.console and getattr(record, "off_console", False):
+            return False
         if self.console and record.name.startswith("prefect.task_runs") and self._mentions_expected(record, exc):
             return False
         if is_expected(exc):
@@ -157,8 +163,9 @@ def _every_handler() -> list[logging.Handler]:
 
 
 @contextmanager
-def stage_log(source: str, stage: str) -> Iterator[dict[str, int]]:
-    """Log one line for a stage of a source: how long it took and the counts the block puts in the dict."""
+def stage_log(source: str, stage: str, rate_of: str | None = None) -> Iterator[dict[str, int]]:
+    """Log one line for a stage of a source: how long it took and the counts the block puts in the dict; with
+    `rate_of`, that count's rate per second too (`rows_read_per_s=2150`)."""
     counts: dict[str, int] = {}
     started = time.monotonic()
     progress.stage(source, stage)
@@ -167,5 +174,8 @@ def stage_log(source: str, stage: str) -> Iterator[dict[str, int]]:
     except BaseException:
         log.info("%s: %s failed after %.2f s", source, stage, time.monotonic() - started)
         raise
+    seconds = time.monotonic() - started
+    if rate_of in counts and seconds > 0:
+        counts[f"{rate_of}_per_s"] = round(counts[rate_of] / seconds)
     details = ", ".join(f"{key}={value}" for key, value in counts.items())
-    log.info("%s: %s %.2f s, %s", source, stage, time.monotonic() - started, details)
+    log.info("%s: %s %.2f s, %s", source, stage, seconds, details)

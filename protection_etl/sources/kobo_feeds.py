@@ -25,6 +25,7 @@ class RawPage:
     raw: bytes
     results: list[dict]
     origin: str
+    count: int | None = None  # KoBo's count of the submissions its request matches, this page's and the next ones'
 
     def full_results(self) -> list[dict]:
         """The page's submissions with every answer, parsed again from the raw bytes."""
@@ -46,7 +47,7 @@ class Feed(Protocol):
 
 
 def _raw_page(page: Page) -> RawPage:
-    return RawPage(page.kind, page.name, page.raw, page.results, page.url)
+    return RawPage(page.kind, page.name, page.raw, page.results, page.url, page.count)
 
 
 class LiveFeed:
@@ -110,16 +111,19 @@ class RecordedFeed:
         for path in self.files:
             if path.name.startswith(f"{kind}-"):
                 raw = path.read_bytes()
-                yield RawPage(kind, path.name, raw, _results(raw, decode), str(path))
+                body = _body(raw, decode)
+                count = body.get("count")
+                yield RawPage(kind, path.name, raw, body.get("results", []), str(path),
+                              count if isinstance(count, int) else None)
 
 
-def _results(raw: bytes, decode: Decode | None) -> list[dict]:
+def _body(raw: bytes, decode: Decode | None) -> dict:
     if decode is not None:
         try:
-            return decode(raw)["results"]
+            return decode(raw)
         except PARSE_ERRORS:
             pass  # parsed in full below: a recorded page may be an older or hand-made shape
-    return json.loads(raw).get("results", [])
+    return json.loads(raw)
 
 
 def recorded_files(folder: Path) -> list[Path]:

@@ -42,6 +42,7 @@ from protection_etl.transforms.sheets import (
     unloaded_notes,
     whole_row,
 )
+from protection_etl.transforms.tally import Told, counted
 from protection_etl.transforms.text import fold_text, is_blank
 from protection_etl.transforms.victim_labels import VictimLabels
 
@@ -178,11 +179,12 @@ def fill_down(records: Iterable[dict], fields: list[str]) -> Iterator[dict]:
 
 
 def read_counts(sheets: Sheets, *, source: str, file_name: str, mapping: dict, matcher: AdminMatcher,
-                fill_commune_with_cercle: bool = False) -> CountReading:
-    """Every line of every sheet holding the mapping's required columns; bad lines become located problems."""
+                fill_commune_with_cercle: bool = False, told: Told | None = None) -> CountReading:
+    """Every line of every sheet holding the mapping's required columns; bad lines become located problems.
+    `told` hears how many lines are done (transforms.tally)."""
     layout = CountLayout.from_mapping(mapping)
     tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan, two_rows=True,
-                         sex_age=layout.sex_age)
+                         sex_age=layout.sex_age, told=told)
     if not tables:
         raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
                                                  what=layout.what, scan=layout.scan, two_rows=True,
@@ -192,12 +194,13 @@ def read_counts(sheets: Sheets, *, source: str, file_name: str, mapping: dict, m
                                          scan=layout.scan, two_rows=True, sex_age=layout.sex_age)
     reading.lines = (line for table in tables
                      for line in _read_table(table, reading, layout, matcher, source=source, file_name=file_name,
-                                             fill_commune_with_cercle=fill_commune_with_cercle))
+                                             fill_commune_with_cercle=fill_commune_with_cercle, told=told))
     return reading
 
 
 def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, matcher: AdminMatcher, *,
-                source: str, file_name: str, fill_commune_with_cercle: bool) -> Iterator[CountLine]:
+                source: str, file_name: str, fill_commune_with_cercle: bool, told: Told | None = None
+                ) -> Iterator[CountLine]:
     stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels, layout.stamp_labels)
     labels, columns = table_labels(table), figure_columns(table)
     merged_down = {labels[name] for name in layout.fill_down if name in labels}
@@ -205,7 +208,7 @@ def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, m
     origins: Counter[tuple[date, str]] = Counter()
     places = place_columns(matcher)
     headers_again: list[int] = []
-    for record in fill_down(records(table.data), layout.fill_down):
+    for record in fill_down(counted(records(table.data), told, "harmonise", len(table.data)), layout.fill_down):
         if repeated_header(record, labels):
             headers_again.append(int(record["_row_number"]))
             continue
@@ -325,12 +328,13 @@ def frame_of(rows: list[dict], columns: list[str], integers: list[str]) -> pd.Da
 
 
 def harmonise_by_category(sheets: Sheets, *, source: str, file_name: str, load_id: str, mapping: dict,
-                          matcher: AdminMatcher, table: str, category: str, measure: str) -> Batch:
+                          matcher: AdminMatcher, table: str, category: str, measure: str, told: Told | None = None
+                          ) -> Batch:
     """Monthly counts by cercle × category × sex × age band (GBVIMS, CPIMS) as one harmonised table.
 
     A line without sex × age figures but with a total gives one sex 'all', age 'all' figure.
     """
-    reading = read_counts(sheets, source=source, file_name=file_name, mapping=mapping, matcher=matcher)
+    reading = read_counts(sheets, source=source, file_name=file_name, mapping=mapping, matcher=matcher, told=told)
 
     def rows() -> Iterator[dict]:  # line by line into the sums
         for line in reading.lines:

@@ -14,6 +14,7 @@ from protection_etl.transforms.aggregates import (
 from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.located import similarity_note
 from protection_etl.transforms.problems import Problem
+from protection_etl.transforms.tally import Told
 from protection_etl.transforms.text import fold_text, is_blank
 
 DISPLACEMENT_COLUMNS = [
@@ -27,11 +28,11 @@ UNKNOWN_ORIGIN = "unknown"
 
 
 def harmonise_cmp(sheets: Sheets, *, source: str, file_name: str, load_id: str, mapping: dict,
-                  matcher: AdminMatcher) -> Batch:
+                  matcher: AdminMatcher, told: Told | None = None) -> Batch:
     """Every CMP line as displacement rows: the totals row (sex, age and disability 'all', with households), one row
     per sex × age figure, and one for persons with a disability; lines of the same place and origin add up."""
     reading = read_counts(sheets, source=source, file_name=file_name, mapping=mapping, matcher=matcher,
-                          fill_commune_with_cercle=True)
+                          fill_commune_with_cercle=True, told=told)
     unknown = {fold_text(label) for label in mapping.get("origin_unknown", [])}
     groups = {group: tuple(columns) for group, columns in (mapping.get("group_counts") or {}).items()}
 

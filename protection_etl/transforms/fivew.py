@@ -35,6 +35,7 @@ from protection_etl.transforms.sheets import (
     unloaded_notes,
     whole_row,
 )
+from protection_etl.transforms.tally import Told, counted
 from protection_etl.transforms.text import fold_text, is_blank
 
 
@@ -88,10 +89,11 @@ DEFAULTED = {"cluster": "sector"}  # the input field whose absence a source's `d
 
 
 def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, source: str, file_name: str,
-                    load_id: str, mapping: dict, matcher: AdminMatcher) -> Batch:
-    """All 5W activity lines of one file; rows that cannot be harmonised become located problems."""
+                    load_id: str, mapping: dict, matcher: AdminMatcher, told: Told | None = None) -> Batch:
+    """All 5W activity lines of one file; rows that cannot be harmonised become located problems. `told` hears how
+    many lines are done (transforms.tally)."""
     layout = FiveWLayout.from_mapping(mapping)
-    tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan)
+    tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan, told=told)
     if not tables:
         raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
                                                  what="5W", scan=layout.scan))
@@ -108,7 +110,7 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
         notes += header_notes(table, source, file_name)
         copies: dict[tuple, int] = {}
         headers_again: list[int] = []
-        for record in records(table.data):
+        for record in counted(records(table.data), told, "harmonise", len(table.data)):
             if repeated_header(record, labels):
                 headers_again.append(int(record["_row_number"]))
                 continue

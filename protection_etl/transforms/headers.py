@@ -17,6 +17,7 @@ from protection_etl.transforms.labels import (
     is_hxl_row,
     label_over_tag,
 )
+from protection_etl.transforms.tally import Told, counted
 from protection_etl.transforms.text import fold_text, is_blank
 
 
@@ -208,12 +209,13 @@ def is_total_row(cells: list[object], markers: list[str], *, lead: int = 4) -> b
     return any(t in folded_markers or t.startswith(tuple(f"{m} " for m in folded_markers)) for t in texts)
 
 
-def table_from_header(rows: list[list[object]], header: Header, total_markers: list[str]
+def table_from_header(rows: list[list[object]], header: Header, total_markers: list[str], told: Told | None = None
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(data rows, total rows) as frames of the mapped fields plus `_row_number` (1-based, as in the file)."""
+    """(data rows, total rows) as frames of the mapped fields plus `_row_number` (1-based, as in the file);
+    `told` hears how many lines are done (transforms.tally)."""
     records, totals = [], []
     width = max(header.columns.values()) + 1
-    for index in range(header.data_start, len(rows)):
+    for index in counted(range(header.data_start, len(rows)), told, "read", len(rows) - header.data_start):
         cells = list(rows[index]) + [None] * max(0, width - len(rows[index]))
         picked = {name: cells[col] for name, col in header.columns.items()}
         if all(is_blank(v) for v in picked.values()):

@@ -25,6 +25,7 @@ from protection_etl.transforms.located import (
 )
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.transforms.sheets import FoundTable, find_tables
+from protection_etl.transforms.tally import Told, counted
 from protection_etl.transforms.titles import date_from_title
 from protection_etl.transforms.victim_labels import ALL, VictimColumn
 
@@ -54,7 +55,7 @@ class IncidentReading:
 
 
 def harmonise_mine_action(sheets: Sheets, *, source: str, file_name: str, load_id: str, mapping: dict,
-                          matcher: AdminMatcher) -> Batch:
+                          matcher: AdminMatcher, told: Told | None = None) -> Batch:
     """One incident row per line, and its victims per group × outcome × sex × age band.
 
     Each group with victims has a sex 'all', age 'all' row (its total, as the CMP table carries one) and, when the
@@ -67,13 +68,13 @@ def harmonise_mine_action(sheets: Sheets, *, source: str, file_name: str, load_i
     """
     layout = CountLayout.from_mapping(mapping)  # its count-column words are the mapping's victim words
     tables = find_tables(sheets, layout.specs, total_markers=layout.total_markers, scan=layout.scan, two_rows=True,
-                         sex_age=layout.sex_age)
+                         sex_age=layout.sex_age, told=told)
     if not tables:
         raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
                                                  what=layout.what, scan=layout.scan))
     reading = IncidentReading([], [], [], [])
     for table in tables:
-        _read_table(table, reading, layout, matcher, source=source, file_name=file_name, load_id=load_id)
+        _read_table(table, reading, layout, matcher, source=source, file_name=file_name, load_id=load_id, told=told)
     incidents = frame_of(reading.incidents, INCIDENT_COLUMNS, [])
     victim_rows = frame_of(reading.victims, VICTIM_COLUMNS, ["min_age", "max_age", "persons"])
     return Batch(source, load_id, {"explosive_incident": incidents, "explosive_victim": victim_rows},
@@ -81,12 +82,13 @@ def harmonise_mine_action(sheets: Sheets, *, source: str, file_name: str, load_i
 
 
 def _read_table(table: FoundTable, reading: IncidentReading, layout: CountLayout, matcher: AdminMatcher, *,
-                source: str, file_name: str, load_id: str) -> None:
+                source: str, file_name: str, load_id: str, told: Told | None = None) -> None:
     title_period = date_from_title(table.title_cells, file_name, layout.period_labels, layout.stamp_labels)
     labels = table_labels(table)
     columns = [c for name in table.header.columns if (c := VictimColumn.from_field(name))]
     lines, seen = [], {}
-    for record in fill_down(table.data.to_dict("records"), ["region", "cercle"]):
+    for record in fill_down(counted(table.data.to_dict("records"), told, "harmonise", len(table.data)),
+                            ["region", "cercle"]):
         reading.rows_read += 1
         ctx = RowContext(source, file_name, table.sheet, int(record["_row_number"]), labels)
         line = _read_line(record, ctx, layout, matcher, columns, reading)

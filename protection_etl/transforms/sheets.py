@@ -12,6 +12,7 @@ from protection_etl.transforms.cells import parse_count
 from protection_etl.transforms.headers import Header, SexAgeLabels, locate_header, table_from_header
 from protection_etl.transforms.labels import FieldSpec, hxl_parts, label_words
 from protection_etl.transforms.problems import Problem
+from protection_etl.transforms.tally import Told
 from protection_etl.transforms.text import is_blank
 
 
@@ -41,14 +42,15 @@ def missing_required(specs: list[FieldSpec], columns: Collection[str]) -> list[F
 
 def find_tables(sheets: list[tuple[str | None, list[list[object]]]], specs: list[FieldSpec], *,
                 total_markers: list[str], scan: int = 20, two_rows: bool = False,
-                sex_age: SexAgeLabels | None = None) -> list[FoundTable]:
-    """Every sheet whose best header row has all required fields (an empty list when none has)."""
+                sex_age: SexAgeLabels | None = None, told: Told | None = None) -> list[FoundTable]:
+    """Every sheet whose best header row has all required fields (an empty list when none has); `told` hears how
+    many lines of each are read (transforms.tally)."""
     found = []
     for name, rows in sheets:
         header = locate_header(rows, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
         if header is None or missing_required(specs, header.columns):
             continue
-        data, totals = table_from_header(rows, header, total_markers)
+        data, totals = table_from_header(rows, header, total_markers, told)
         cells = [c for row in rows[: header.row] for c in row if not is_blank(c)]
         found.append(FoundTable(name, header, data, totals, " ".join(str(c) for c in cells), cells, rows))
     return found
