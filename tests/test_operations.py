@@ -217,7 +217,9 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
                 os.kill(pid, signal.SIGKILL)
         wait_exit(victim, 30)
 
-    assert "fivew: load " in (tmp_path / "killed.out").read_text()  # not a terminal: one line per stage, as it goes
+    shown = (tmp_path / "killed.out").read_text(encoding="utf-8")
+    assert "fivew: load " in shown and "rows_read_per_s=" in shown  # not a terminal: one line per stage, as it goes
+    assert "━" not in shown and "lignes/s" not in shown  # and no progress bar
     after_kill = harmonised_rows(demo_copy)  # the warehouse opens
     assert of_source(after_kill, demo_copy, "fivew") == of_source(expected, reference, "fivew")  # committed: after
     assert not any(of_source(after_kill, demo_copy, "cpims").values())  # its transaction never committed: before

@@ -98,7 +98,7 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
             with api_for_run(state_dir, while_starting=partial(_import_flows, config, sources)):
                 from protection_etl.flows.nightly import run_nightly
 
-                with live_progress():  # on a terminal; cron and systemd get one line per stage
+                with live_progress(language=config.notify.language):  # a terminal; cron, systemd: stage lines
                     summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh,
                                           trigger)
     except RunInProgress as exc:
