@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import os
 import re
@@ -17,9 +18,11 @@ import pytest
 from protection_etl.flows import progress
 from protection_etl.flows.logs import OFF_CONSOLE, QuietExpected, stage_log
 from protection_etl.registry import default_mapping
+from protection_etl.sources.kobo_feeds import recorded_feed
 from protection_etl.transforms.cmp import harmonise_cmp
 from protection_etl.transforms.fivew import harmonise_fivew
 from protection_etl.transforms.tally import EVERY
+from tests.conftest import DEMO
 from tests.support.waiting import patience
 from tests.test_operations import CLI, SITE, cli_env
 
@@ -73,6 +76,20 @@ def test_kobo_pages_show_submissions_out_of_kobo_count_with_rate_and_time_left(l
         progress.finished("protection_monitoring", "loaded")
         assert task.description == ("chargée" if language == "fr" else "loaded") and not task.fields["rate"]
     assert not progress.is_live()
+
+
+@pytest.mark.parametrize("keys", [None, ["_id", "_uuid"]], ids=["every-answer", "mapped-answers"])
+def test_recorded_kobo_pages_give_their_count_so_the_total_is_known_from_the_first_page(keys):
+    folder = DEMO / "kobo" / "protection_monitoring"
+    bodies = [json.loads(p.read_bytes()) for p in sorted(folder.glob("data-*.json"))]
+    expected = bodies[0]["count"]  # keyset paging: the first page's count covers every page
+    with progress.live_progress(_Terminal(), "en"):
+        pages = progress.PageCount("protection_monitoring")
+        totals = []
+        for page in recorded_feed("protection_monitoring", folder, keys).data(None):
+            pages.add(len(page.results), page.count)
+            totals.append(progress._display.progress.tasks[0].total)
+    assert totals == [expected] * len(bodies) and pages.done == sum(len(b["results"]) for b in bodies)
 
 
 def test_off_a_terminal_nothing_is_counted_and_a_stage_says_its_rate_in_its_one_line(caplog):
