@@ -10,7 +10,9 @@ tests/test_duckdb_checks.py holds both engines to the same results.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -28,6 +30,7 @@ from protection_etl.expectations.results import (
 )
 
 ROW = "__row"
+_PARAMETER = re.compile(r"\$(value_set|min_value|max_value|regex)\b")  # the values a condition binds
 
 
 @functools.cache
@@ -38,17 +41,33 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 def check_frame(table: str, prepared: pd.DataFrame, labels: pd.Index, expectations: list[dict[str, Any]],
                 parameters: Mapping[str, Any]) -> list[CheckResult]:
-    """Each expectation's result on a prepared frame (typed, derived columns added, positional index)."""
+    """Each expectation's result on a prepared frame (typed, derived columns added, positional index).
+
+    The row checks run as one query that scans the frame once, each check's failing rows a filtered list.
+    """
     con = _connection()
     con.register("checked", prepared.assign(**{ROW: range(len(prepared))}))
     try:
-        return [_result(con, table, prepared, labels, e, parameters) for e in expectations]
+        planned = [_plan(table, prepared, e, parameters) for e in expectations]
+        failing = _failing_rows(con, [p for p in planned if isinstance(p, _RowCheck)])
+        return [_row_outcome(table, prepared, labels, p, failing[id(p)]) if isinstance(p, _RowCheck) else p
+                for p in planned]
     finally:
         con.unregister("checked")
 
 
-def _result(con: duckdb.DuckDBPyConnection, table: str, prepared: pd.DataFrame, labels: pd.Index,
-            expectation: dict[str, Any], parameters: Mapping[str, Any]) -> CheckResult:
+@dataclass(frozen=True)
+class _RowCheck:
+    """A row expectation as SQL: the condition of a failing row and the values it binds."""
+
+    expectation: dict[str, Any]
+    condition: str
+    parameters: dict[str, Any]
+
+
+def _plan(table: str, prepared: pd.DataFrame, expectation: dict[str, Any], parameters: Mapping[str, Any]
+          ) -> CheckResult | _RowCheck:
+    """A table check's result at once; a row check as its condition; a crash for what cannot run here."""
     try:
         kwargs = _resolved(expectation["kwargs"], parameters)
         if expectation["type"] in _TABLE_CHECKS:
@@ -57,11 +76,33 @@ def _result(con: duckdb.DuckDBPyConnection, table: str, prepared: pd.DataFrame, 
         condition = _ROW_CHECKS[expectation["type"]](kwargs)
     except KeyError as exc:
         return crashed_result(table, expectation, f"the DuckDB checks cannot run this expectation ({exc})")
-    positions = [row for (row,) in con.execute(f"select {ROW} from checked where {condition} order by {ROW}",
-                                               _sql_parameters(kwargs)).fetchall()]
-    columns = expectation_columns(expectation)
+    return _RowCheck(expectation, condition, _sql_parameters(kwargs))
+
+
+def _failing_rows(con: duckdb.DuckDBPyConnection, checks: list[_RowCheck]) -> dict[int, list[int]]:
+    """Each check's failing row positions, in order, from one scan of the frame (each check's values renamed
+    apart: `$value_set` of the third check is `$c2_value_set`)."""
+    if not checks:
+        return {}
+    lists, bound = [], {}
+    for number, check in enumerate(checks):
+        prefix = f"c{number}_"
+        condition = _PARAMETER.sub("$" + prefix + r"\1", check.condition)
+        lists.append(f"list({ROW} order by {ROW}) filter (where {condition})")
+        bound |= {prefix + name: value for name, value in check.parameters.items()}
+    try:
+        [found] = con.execute(f"select {', '.join(lists)} from checked", bound).fetchall()
+    except duckdb.Error:  # one check's SQL fails: run them apart, so the error is that check's own
+        found = [[row for (row,) in con.execute(f"select {ROW} from checked where {c.condition} order by {ROW}",
+                                                c.parameters).fetchall()] for c in checks]
+    return {id(check): list(rows or []) for check, rows in zip(checks, found, strict=True)}
+
+
+def _row_outcome(table: str, prepared: pd.DataFrame, labels: pd.Index, check: _RowCheck,
+                 positions: list[int]) -> CheckResult:
+    columns = expectation_columns(check.expectation)
     values = row_texts(prepared, positions, columns)
-    return _outcome(table, expectation, not positions, len(positions), examples_of(values),
+    return _outcome(table, check.expectation, not positions, len(positions), examples_of(values),
                     labels[positions].tolist(), values)
 
 
