@@ -61,17 +61,17 @@ def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: lis
     its problems and the submissions it set aside, move the watermark and the source's audit row. Returns the rows
     written."""
     frame = batch.tables[TABLE].drop(columns=list(PROVENANCE))
-    ids = pd.DataFrame({"kobo_id": pd.array(submission_ids, dtype="int64")})
-    with db.staged(con, "page_ids", ids), db.transaction(con):
-        for table in (TABLE, INTERVIEWS):
-            con.execute(f"delete from harmonised.{table} where source = ? "
-                        "and kobo_id in (select kobo_id from page_ids)", [batch.source])
-        db.insert_frame(con, f"harmonised.{TABLE}", frame)
-        if INTERVIEWS in batch.tables:
+    # the page's ids as one bound list, not a staged frame: registering a frame costs ~15 ms whatever its size
+    page = {"source": batch.source, "ids": [int(i) for i in submission_ids]}
+    with db.transaction(con):
+        for table in (TABLE, INTERVIEWS, "kobo_set_aside"):
+            schema = "audit" if table == "kobo_set_aside" else "harmonised"
+            con.execute(f"delete from {schema}.{table} where source = $source and list_contains($ids, kobo_id)", page)
+        if len(frame):
+            db.insert_frame(con, f"harmonised.{TABLE}", frame)
+        if INTERVIEWS in batch.tables and len(batch.tables[INTERVIEWS]):
             db.insert_frame(con, f"harmonised.{INTERVIEWS}", batch.tables[INTERVIEWS].drop(columns=list(PROVENANCE)))
-        con.execute("delete from audit.kobo_set_aside where source = ? "
-                    "and kobo_id in (select kobo_id from page_ids)", [batch.source])
-        if set_aside is not None:
+        if set_aside is not None and (set_aside.out_of_scope or set_aside.problems):
             db.insert_frame(con, "audit.kobo_set_aside", set_aside.frame(batch.source))
         loader.record_problems(con, load.run_id, [*batch.problems, *batch.notes])
         if watermark is not None:

@@ -137,8 +137,9 @@ def record_problems(con: duckdb.DuckDBPyConnection, run_id: str, problems: list[
 def record_source_load(con: duckdb.DuckDBPyConnection, load: SourceLoad) -> None:
     """Insert or replace the audit.source_loads row of a source in a run, with the rows the warehouse now holds
     for the source (loaded or not, so that the report charts the stock over time, not each run's increment)."""
-    frame = pd.DataFrame([{**load.__dict__, "rows_held": rows_held(con, load.source)}])
-    insert_frame(con, "audit.source_loads", frame, or_replace=True)
+    row = {**load.__dict__, "rows_held": rows_held(con, load.source)}  # one row: bound values, no frame to scan
+    con.execute(f"insert or replace into audit.source_loads ({', '.join(row)}) "
+                f"values ({', '.join(f'${name}' for name in row)})", row)
 
 
 def rows_held(con: duckdb.DuckDBPyConnection, source: str) -> int:
