@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
+import os
 import sys
 import traceback
+from contextlib import suppress
 from dataclasses import asdict
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -296,7 +300,26 @@ def _config_flag(config: PipelineConfig) -> str:
 
 
 def main() -> None:
-    app()
+    """The console script. After a run, the process ends without Python's teardown of the objects Prefect made
+    (a second or more for nothing): exit functions run, logs and output are flushed, then it exits at once."""
+    try:
+        app()
+    except SystemExit as exc:
+        if "prefect" not in sys.modules:
+            raise
+        _exit_now(exc.code)
+
+
+def _exit_now(code: object) -> NoReturn:
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    atexit._run_exitfuncs()  # what the interpreter would run first; the teardown after it is what is skipped
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":

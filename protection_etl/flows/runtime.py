@@ -19,6 +19,9 @@ QUIET_ENV = {
     "PREFECT_LOGGING_TO_API_ENABLED": "true",
     # the temporary local server of a manual run can take longer than Prefect's 20 s default on a busy machine
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    # py-key-value (Prefect's docket) type-checks its own calls with beartype, recompiling its modules at each
+    # import: a third of a second of every start of a Prefect server, for checks that only warn
+    "PY_KEY_VALUE_DISABLE_BEARTYPE": "true",
 }
 
 
