@@ -7,7 +7,9 @@ Prefect's start-up included), then for the no-op sizes the same command again wi
 nightly cost), then the floor. Marginal rows/s comes from the smallest and largest full-load sizes, the fixed
 cost is the smallest size's time less its rows at that rate. Each warehouse starts with the Prefect database of a
 first, unmeasured run (Prefect creates its database once per installation, a minute or more: not a nightly cost).
-Run: .venv/bin/python bench/kobo_bench.py [--full 2000 100000] [--noop 10000 100000]
+Unless --no-serve, the smallest no-op size is also measured under `protection-etl serve` (bench/serve_run.py): a run
+of its deployment once the long-lived server is up. The last table puts each figure beside its goal (issue 14).
+Run: .venv/bin/python bench/kobo_bench.py [--full 2000 100000] [--noop 10000 100000] [--no-serve]
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the loopback KoBo server lives with the tests
+from bench.goals import print_goals  # noqa: E402
+from bench.serve_run import measure_served_run  # noqa: E402
+
 SOURCE = "protection_monitoring"
 ASSET_UID = "aPmMaliQx7ProtMon24Lz9"  # tests/support/kobo_forms.py's synthetic project
 TOKEN_ENV, KEY_ENV = "BENCH_KOBO_TOKEN", "BENCH_PSEUDONYM_KEY"
@@ -73,8 +78,8 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> Timed:
 PREFECT_STATE = Path("warehouse") / "state" / "prefect"
 
 
-def measure(count: int, noop: bool, primer: Path) -> dict[str, Timed]:
-    """Full load, optional no-op nightly and floor against one server of `count` submissions."""
+def measure(count: int, noop: bool, primer: Path, served: bool = False) -> dict[str, Timed]:
+    """Full load, optional no-op nightly (and the same under `serve`) and floor against one server of `count`."""
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Queue(), context.Event()
     server = context.Process(target=serve, args=(count, ready, stop), daemon=True)
@@ -96,6 +101,8 @@ def measure(count: int, noop: bool, primer: Path) -> dict[str, Timed]:
             found = {"full": timed(run, env, folder)}
             if noop:
                 found["noop"] = timed(run, env, folder)
+            if served:
+                found["serve"] = measure_served_run(Path(run[0]), folder, env)
             found["floor"] = timed([sys.executable, str(REPO / "bench" / "floor.py"), url, ASSET_UID, name], env,
                                    folder)
             floor = json.loads(found["floor"].output.strip().splitlines()[-1])
@@ -120,10 +127,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", type=int, nargs="+", default=[2_000, 100_000], help="full-load sizes")
     parser.add_argument("--noop", type=int, nargs="+", default=[10_000, 100_000], help="no-op nightly sizes")
+    parser.add_argument("--serve", action=argparse.BooleanOptionalAction, default=True,
+                        help="the smallest no-op size under `serve` too (default: yes)")
     options = parser.parse_args()
     sizes = sorted({*options.full, *options.noop})
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="kobo-bench-primer-") as primer:
-        results = {n: measure(n, n in options.noop, Path(primer)) for n in sizes}
+        results = {n: measure(n, n in options.noop, Path(primer), options.serve and n == min(options.noop))
+                   for n in sizes}
     print(f"{'submissions':>12} {'project s':>10} {'peak MB':>8} {'floor s':>8} {'peak MB':>8} "
           f"{'no-op s':>8} {'peak MB':>8}")
     for n, found in results.items():
@@ -132,19 +143,21 @@ def main() -> None:
               f" {found['floor'].peak_mb:>8.0f} {noop.seconds if noop else float('nan'):>8.1f}"
               f" {noop.peak_mb if noop else float('nan'):>8.0f}")
     full = [n for n in sizes if n in options.full]
+    noops = [n for n in sizes if n in options.noop]
     project = rate([(n, results[n]["full"].seconds) for n in full])
     floor = rate([(n, results[n]["floor"].seconds) for n in full])
-    print(f"marginal rows/s ({min(full):,} -> {max(full):,}): project {project[0]:,.0f}, floor {floor[0]:,.0f} "
-          f"({project[0] / floor[0]:.2f}x); fixed cost: project {project[1]:.1f} s, floor {floor[1]:.1f} s")
+    if len(full) > 1:
+        print(f"marginal rows/s ({min(full):,} -> {max(full):,}): project {project[0]:,.0f}, floor {floor[0]:,.0f} "
+              f"({project[0] / floor[0]:.2f}x); fixed cost: project {project[1]:.1f} s, floor {floor[1]:.1f} s")
     small, large = results[min(full)]["full"], results[max(full)]["full"]
     print(f"peak RSS of a full load: {small.peak_mb:.0f} MB at {min(full):,}, {large.peak_mb:.0f} MB at "
           f"{max(full):,} ({large.peak_mb / small.peak_mb:.2f}x)")
-    noops = [n for n in sizes if n in options.noop]
     if len(noops) > 1:
         first, last = results[min(noops)]["noop"], results[max(noops)]["noop"]
         print(f"no-op nightly: {first.seconds:.1f} s at {min(noops):,}, {last.seconds:.1f} s at {max(noops):,} "
               f"({last.seconds / first.seconds:.2f}x); peak {max(first.peak_mb, last.peak_mb):.0f} MB")
-
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print_goals(results, full, noops, project, floor)
 
 if __name__ == "__main__":
     main()
