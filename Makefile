@@ -37,7 +37,7 @@ lint: install
 # entries in protection_etl/locale/fr/LC_MESSAGES/messages.po (it is compiled when first used: no build step).
 LOCALE := protection_etl/locale
 messages: install
-	$(VENV)/bin/pybabel --quiet extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -w 120 \
+	$(VENV)/bin/pybabel --quiet extract -F babel.cfg -k N_ -k msg -k nmsg:1,2 --no-location --sort-output --omit-header -w 120 \
 		-o $(LOCALE)/messages.pot protection_etl
 	$(VENV)/bin/pybabel --quiet update -i $(LOCALE)/messages.pot -d $(LOCALE) -l fr --init-missing \
 		--ignore-obsolete -w 120

@@ -17,16 +17,15 @@ from typing import Literal
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from protection_etl.transforms.messages import N_
+
+__all__ = ["N_", "catalogue_path", "translations"]
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
 DEFAULT_LANGUAGE: Language = "fr"
-
-
-def N_(message: str) -> str:  # the name gettext tools look for
-    """Mark a message for extraction where it is defined; it is translated where it is shown."""
-    return message
 
 
 def extract_suite_messages(fileobj, keywords, comment_tags, options):

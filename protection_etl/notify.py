@@ -27,6 +27,7 @@ from protection_etl.expectations.report import (
 from protection_etl.expectations.report.labels import status_label
 from protection_etl.fsutil import private_dir, write_private_file
 from protection_etl.i18n import DEFAULT_LANGUAGE, translations
+from protection_etl.transforms.messages import Message, msg
 from protection_etl.warehouse import db, loader
 
 log = logging.getLogger(__name__)
@@ -66,15 +67,15 @@ def report_and_notify(imo_path: Path, reports_dir: Path, notify: NotifyConfig, c
     return files, delivery
 
 
-def describe_delivery(delivery: Delivery | None) -> str:
-    """One line for audit.runs.notification and the CLI."""
+def describe_delivery(delivery: Delivery | None) -> Message:
+    """One line for audit.runs.notification (its English text) and the CLI."""
     if delivery is None:
-        return "no email needed"
+        return msg("no email needed")
     if delivery.sent:
-        return "email sent" + (f" ({delivery.error})" if delivery.error else "")
+        return msg("email sent ({detail})", detail=delivery.error) if delivery.error else msg("email sent")
     if delivery.error is None:
-        return f"email written to the outbox {delivery.outbox_path} (no smtp_host configured)"
-    return f"email NOT sent, kept in the outbox {delivery.outbox_path}: {delivery.error}"
+        return msg("email written to the outbox {path} (no smtp_host configured)", path=delivery.outbox_path)
+    return msg("email NOT sent, kept in the outbox {path}: {error}", path=delivery.outbox_path, error=delivery.error)
 
 
 def should_notify(policy: str, report: RunReport) -> bool:

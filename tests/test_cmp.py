@@ -216,5 +216,5 @@ def test_a_dtm_baseline_with_iso3_codes_returnees_and_a_snapshot_date(matcher):
     assert by_group == {"idp": 1200 + 800, "returnee": 300 + 0}
     assert set(everyone.admin2_pcode) == {"ML0501", "ML0701"}
     assert set(everyone.reference_date) == {date(2024, 3, 31)}
-    assert any(n.reason.startswith("reporting period 2024-03-31 taken from column 'Snapshot Date'")
+    assert any(n.reason.startswith("reporting period 2024-03-31 taken from the column 'Snapshot Date'")
                for n in batch.notes)

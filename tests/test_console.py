@@ -87,5 +87,5 @@ def test_report_says_where_its_files_are_in_the_configured_language():
 
     assert format_report_files(files, "email sent") == ("rapport de qualité : r/run.html\n"
                                                         "CSV de quarantaine : r/run-quarantine.csv\n"
-                                                        "notification : email sent")
+                                                        "notification : e-mail envoyé")
     assert format_report_files(files, "email sent", "en").startswith("quality report: r/run.html\n")

@@ -195,7 +195,7 @@ def test_the_source_period_setting_wins_and_the_month_received_is_the_last_resor
         return batch.tables["operational_presence"]["period_start"].tolist(), notes
 
     assert period(period="2026-09") == ([date(2026, 9, 1)], [
-        "reporting period 2026-09 taken from the source's period setting in pipeline.toml (1 rows)"])
+        "reporting period 2026-09 taken from the source's period setting in pipeline.toml (1 row)"])
     assert period()[0] == [date(2025, 10, 1)]
     found = harmonise_fivew([("5W", rows)], source="fivew", file_name="export.xlsx", load_id="L1",
                             mapping={**MAPPING, "received": "2026-12-03"}, matcher=matcher)

@@ -20,7 +20,7 @@ def test_headline_gives_the_top_reasons_with_row_counts():
     empty = Batch("fivew", "L", {"operational_presence": pd.DataFrame()}, problems, [], rows_read=5)
     assert nothing_loaded_headline(empty) == (
         "none of the 5 rows read could be loaded: unknown place in column 'Région' (5 rows); no reporting month in "
-        "column 'Mois' (2 rows); unknown cluster 'X' in column 'Cluster' (1 rows)")
+        "column 'Mois' (2 rows); unknown cluster 'X' in column 'Cluster' (1 row)")
 
 
 def test_no_headline_when_something_loaded_or_nothing_was_read():

@@ -248,7 +248,7 @@ def test_an_interrupted_run_resumes_and_429_502_mid_paging_change_nothing(tmp_pa
     outcome = only(first)
     assert not first.ok and (outcome.status, outcome.rows_read, outcome.rows_quarantined) == ("failed", 200, 1)
     assert "\n" not in outcome.message and f"source '{SOURCE}'" in outcome.message and "gave up" in outcome.message
-    assert outcome.message.endswith(f"(1 page(s) merged before it; the next run resumes after _id {end_of_page_1})")
+    assert outcome.message.endswith(f"(1 page merged before it; the next run resumes after _id {end_of_page_1})")
     assert sorted(merged) == [forms.submission_id(i) for i in range(200) if i != 50] and watermark == end_of_page_1
 
     assert second.ok and resumed_from == watermark  # nothing read twice...

@@ -11,8 +11,10 @@ import pytest
 
 from protection_etl.flows.nightly import run_nightly
 from protection_etl.sources.landing import read_landed
+from protection_etl.transforms.messages import Message, from_stored
 from tests.support.smtp_server import running_smtp_server
 from tests.support.waiting import patience
+from tests.test_i18n import catalogued, templates
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -73,6 +75,16 @@ def test_quarantine_locates_each_deliberate_problem(fivew_site):
         (69, "end_date, start_date"), (70, "persons"), (70, "reached_total"),  # found by the quality suites
     ]
     assert {(r[0], r[1]) for r in rows} == {("5W_Protection_Mali_2026-10.xlsx", "5W")}
+    with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
+        stored = con.execute("select file, sheet, row_number, column_name, value, reason, reason_i18n "
+                             "from audit.quarantine where run_id = ?", [summary.run_id]).fetchall()
+    assert len(stored) == len(set(stored))  # row 70's four sex × age rows failing one check alike: stored once
+    messages = [from_stored(r[5], r[6]) for r in stored]
+    assert all(isinstance(m, Message) for m in messages)  # every reason can be shown in the reader's language
+    assert [t for m in messages for t in templates(m) if t not in catalogued()] == []
+    csv = (summary.report_path.with_name(f"{summary.report_path.stem}-quarantine.csv")).read_text("utf-8-sig")
+    assert "lieu inconnu : pas de cercle de ce nom dans ML06 (Tombouctou)" in csv  # French, as the report is
+    assert csv.count(";70;") == 1 and csv.count(" | persons") == 0  # row 70: once, its two failed cells listed
     with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
         kept_aside = con.execute("select count(*) from harmonised.operational_presence "
                                  "where org_acronym = 'INTERSOS'").fetchone()[0]
@@ -151,6 +163,8 @@ def test_the_run_emails_its_report_when_a_source_fails_and_records_it(fivew_site
         [received] = server.messages
     message = received.message()
     assert "ÉCHEC" in message["Subject"] and "partner" in message["Subject"]  # French unless [notify] says "en"
+    body = message.get_body(("plain",)).get_content()
+    assert "partner" in body and "fichier corrupt.xlsx : classeur Excel illisible" in body  # the located reason too
     attached = sorted(part.get_filename() for part in message.iter_attachments())
     assert attached == sorted([f"{failing.run_id}.html", f"{failing.run_id}-quarantine.csv"])
     with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:

@@ -80,10 +80,13 @@ def add_result(con, source: str, table: str, expectation: str, severity: str, su
     )
 
 
+INSERT_QUARANTINE = ("insert into audit.quarantine (run_id, source, file, sheet, row_number, column_name, value, "
+                     "reason, severity)")
+
+
 def add_quarantine(con, row_number: int, value: str, reason: str = "a count of people, 0 or more") -> None:
     con.execute(
-        "insert into audit.quarantine values (?, 'cmp', 'cmp_mopti_2026-10.xlsx', 'Données', ?, 'Personnes', ?, ?,"
-        " 'warning')",
+        f"{INSERT_QUARANTINE} values (?, 'cmp', 'cmp_mopti_2026-10.xlsx', 'Données', ?, 'Personnes', ?, ?, 'warning')",
         [TONIGHT, row_number, value, reason],
     )
 
@@ -293,7 +296,7 @@ def test_the_page_has_a_chart_per_source_over_its_runs(failing_night):
 def test_only_the_first_200_quarantined_rows_are_shown(con):
     add_failing_night(con)
     con.execute(
-        "insert into audit.quarantine select ?, 'cmp', 'cmp_mopti_2026-10.xlsx', 'Données', i, 'Personnes',"
+        f"{INSERT_QUARANTINE} select ?, 'cmp', 'cmp_mopti_2026-10.xlsx', 'Données', i, 'Personnes',"
         " 'value-' || i, 'a count of people, 0 or more', 'warning' from range(100, 303) as t(i)",
         [TONIGHT],
     )
@@ -415,7 +418,7 @@ def test_a_clean_run_says_so(con):
 def test_a_similarity_note_is_not_a_warning(con):
     add_run(con, TONIGHT, NIGHT_START, "succeeded")
     add_load(con, TONIGHT, "gbvims", "gbvims", "loaded", loaded=300)
-    con.execute("insert into audit.quarantine values (?, 'gbvims', 'gbv_2026-10.xlsx', 'Stats', 13, 'Cercle', "
+    con.execute(f"{INSERT_QUARANTINE} values (?, 'gbvims', 'gbv_2026-10.xlsx', 'Stats', 13, 'Cercle', "
                 "'Bandiagarra', 'matched by similarity to ML0501 Bandiagara (95%)', 'info')", [TONIGHT])
     report = load_run_report(con, TONIGHT)
     assert [row.value for row in report.quarantine] == ["Bandiagarra"]  # still shown, for the IMO to confirm

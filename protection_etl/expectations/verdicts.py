@@ -13,8 +13,10 @@ import pandas as pd
 from protection_etl.expectations import engine
 from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.messages import N_, Message, head, joined, msg, nmsg
 from protection_etl.transforms.problems import Problem
 
+CHECK_REASON = N_("{table}: {why}")  # a row a failed check kept aside: the table, and the suite's `why`
 QUALITY_COLUMNS = ["run_id", "source", "table_name", "expectation", "severity", "success", "unexpected_count",
                    "examples", "why", "crashed"]
 
@@ -49,13 +51,14 @@ def verdict_of(batch: Batch, checked: dict[str, pd.DataFrame], results: list, *,
     verdict = engine.split_batch(checked, results)
     quality = quality_frame(results, run_id=run_id, source=batch.source)
     if verdict.rejected:
-        reasons = "; ".join(f"{r.table}: {r.why}" + (f" ({r.error})" if r.crashed else "") for r in verdict.blocking)
-        headline = nothing_loaded_headline(batch) or f"rejected by the quality checks: {reasons}"
+        reasons = joined([Message(CHECK_REASON, table=r.table, why=Message(r.why or ""))
+                          if not r.crashed else f"{r.table}: {r.why} ({r.error})" for r in verdict.blocking], "; ")
+        headline = nothing_loaded_headline(batch) or msg("rejected by the quality checks: {reasons}", reasons=reasons)
         return CheckedBatch(batch, quality, True, headline)
-    quarantined = [
+    quarantined = list(dict.fromkeys(  # harmonised rows of one input row failing alike are one problem of it
         located_problem(batch, table, row)
         for table, problems in verdict.problems.items() for row in problems.to_dict("records")
-    ]
+    ))
     kept = {t: batch.tables[t].loc[f.index] for t, f in verdict.kept.items()}
     checked_batch = replace(batch, tables=kept, problems=[*batch.problems, *quarantined])
     if headline := nothing_loaded_headline(checked_batch):  # a non-empty input that loads nothing is a failure
@@ -68,16 +71,29 @@ def nothing_loaded_headline(batch: Batch, top: int = 3) -> str | None:
     if not batch.rows_read or any(len(frame) for frame in batch.tables.values()):
         return None
     rows: dict[tuple[str | None, str], set] = {}
+    kinds: dict[tuple[str | None, str], Message] = {}
     for p in batch.problems:
         if p.severity == "warning":
-            reason = p.reason.split(": ", 1)[1] if re.match(r"[a-z_]+: ", p.reason) else p.reason  # 'table: why'
-            rows.setdefault((p.column_name, reason.split(":")[0]), set()).add((p.file, p.sheet, p.row_number))
+            kind = head(check_why(p.reason))
+            key = (p.column_name, str(kind))
+            kinds.setdefault(key, kind)
+            rows.setdefault(key, set()).add((p.file, p.sheet, p.row_number))
     if not rows:
         return None
     ranked = sorted(rows.items(), key=lambda item: -len(item[1]))[:top]
-    reasons = "; ".join(f"{reason}" + (f" in column {column!r}" if column else "") + f" ({len(found)} rows)"
-                        for (column, reason), found in ranked)
-    return f"none of the {batch.rows_read} rows read could be loaded: {reasons}"
+    reasons = joined([nmsg("{reason} in column '{column}' ({n} row)", "{reason} in column '{column}' ({n} rows)",
+                           len(found), reason=kinds[key], column=key[0]) if key[0] else
+                      nmsg("{reason} ({n} row)", "{reason} ({n} rows)", len(found), reason=kinds[key])
+                      for key, found in ranked], "; ")
+    return nmsg("none of the {n} row read could be loaded: {reasons}",
+                "none of the {n} rows read could be loaded: {reasons}", batch.rows_read, reasons=reasons)
+
+
+def check_why(reason: str) -> str:
+    """A quarantine reason without the table a failed check names ('table: why' gives why)."""
+    if isinstance(reason, Message) and reason.template == CHECK_REASON:
+        return reason.params["why"]
+    return reason.split(": ", 1)[1] if re.match(r"[a-z_]+: ", reason) else reason
 
 
 def located_problem(batch: Batch, table: str, row: dict) -> Problem:
@@ -85,7 +101,8 @@ def located_problem(batch: Batch, table: str, row: dict) -> Problem:
     source_row = batch.tables[table].loc[row["row_index"]]
     where = {c: source_row[c] for c in PROVENANCE if c in source_row.index}
     number = where.get("_row_number")
-    return Problem(batch.source, where.get("_file"), f"{table}: {row['reason']}", where.get("_sheet"),
+    why = Message(CHECK_REASON, table=table, why=Message(row["reason"] or ""))
+    return Problem(batch.source, where.get("_file"), why, where.get("_sheet"),
                    int(number) if number is not None and not pd.isna(number) else None,
                    row["column_name"], row["value"])
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from protection_etl.expectations.report.labels import status_label
 from protection_etl.flows.lock import Holder
 from protection_etl.i18n import DEFAULT_LANGUAGE, translations
+from protection_etl.transforms.messages import render
 
 _OLDER = re.compile(r"^latest period (?P<period>\S+) is older than (?P<days>\d+) days$")
 
@@ -34,18 +35,19 @@ def format_summary(summary, language: str = DEFAULT_LANGUAGE) -> str:
     lines = [_("run {run_id}: {status}").format(run_id=summary.run_id, status=status_label(tr, summary.status)), ""]
     lines += table([_("source"), _("status"), _("rows read"), _("rows loaded"), _("rows quarantined")], rows,
                    right=(2, 3, 4))
-    lines += [f"  {o.source}: {o.message}" for o in summary.outcomes if o.message]
+    lines += [f"  {o.source}: {render(o.message, tr)}" for o in summary.outcomes if o.message]
     lines += ["", _("quality report: {path}").format(path=summary.report_path),
-              _("notification: {what}").format(what=summary.notification)]
+              _("notification: {what}").format(what=render(summary.notification, tr))]
     return "\n".join(lines)
 
 
 def format_report_files(files, notification: str, language: str = DEFAULT_LANGUAGE) -> str:
     """What `report` prints: where the report and the quarantine CSV are, and what became of the email."""
-    _ = translations(language).gettext
+    tr = translations(language)
+    _ = tr.gettext
     return "\n".join([_("quality report: {path}").format(path=files.html_path),
                       _("quarantine CSV: {path}").format(path=files.quarantine_csv_path),
-                      _("notification: {what}").format(what=notification)])
+                      _("notification: {what}").format(what=render(notification, tr))])
 
 
 def format_status(found: dict, language: str = DEFAULT_LANGUAGE) -> str:

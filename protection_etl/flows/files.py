@@ -17,6 +17,7 @@ from protection_etl.expectations.verdicts import CheckedBatch, check_batch
 from protection_etl.flows import progress
 from protection_etl.flows.logs import is_expected, stage_log
 from protection_etl.flows.task_options import NO_RETRY, RETRY_TRANSIENT
+from protection_etl.i18n import translations
 from protection_etl.sources import files
 from protection_etl.sources.inputs import (
     RawInput,
@@ -29,6 +30,7 @@ from protection_etl.sources.inputs import (
 )
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches, same_period_files
+from protection_etl.transforms.messages import msg, reason, render
 from protection_etl.transforms.problems import InputError, Problem, RefusedInput
 from protection_etl.transforms.tally import Told
 from protection_etl.warehouse import db, loader
@@ -102,11 +104,13 @@ def refuse_same_period(name: str, inputs: list[RawInput], batches: list[Batch]) 
     first, second, period = found
     received = {item.name: modified_time(item) for item in inputs}
     older, newer = sorted((first, second), key=lambda f: (received[f] is None, received[f] or 0, f))
-    which = "the older file" if received[older] and received[newer] else "the first by name"
+    which = msg("the older file") if received[older] and received[newer] else msg("the first by name")
     when = f" {period:%Y-%m}" if hasattr(period, "strftime") else ""
-    raise InputError(Problem(name, None, f"{first} and {second} both give the figures of{when} for the same places, "
-                             f"which would count them twice: keep one in the inbox and remove the other, normally "
-                             f"{older} ({which}) when {newer} corrects it", severity="error"))
+    raise InputError(Problem(name, None, msg("{first} and {second} both give the figures of{when} for the same "
+                                             "places, which would count them twice: keep one in the inbox and remove "
+                                             "the other, normally {older} ({which}) when {newer} corrects it",
+                                             first=first, second=second, when=when, older=older, which=which,
+                                             newer=newer), severity="error"))
 
 
 @task(name="check", **NO_RETRY)
@@ -167,11 +171,11 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
         return SourceSummary(name, source.kind, status, rows_read=batch.rows_read, rows_loaded=loaded,
                              rows_quarantined=batch.rows_quarantined)
     except RefusedInput as exc:
-        return _record_failure(config, run_id, name, source.kind, "refused", str(exc), started, None)
+        return _record_failure(config, run_id, name, source.kind, "refused", reason(exc), started, None)
     except InputError as exc:
-        return _record_failure(config, run_id, name, source.kind, "failed", str(exc), started, raw_path)
+        return _record_failure(config, run_id, name, source.kind, "failed", reason(exc), started, raw_path)
     except Exception as exc:  # one broken source never stops the others
-        message = f"source {name}: {type(exc).__name__}: {exc}"
+        message = msg("source {source}: {error}: {detail}", source=name, error=type(exc).__name__, detail=exc)
         if not is_expected(exc):
             log.error("%s: this is a bug in protection-etl, not a problem of the input; please report it with "
                       "this run's log", name, exc_info=True)
@@ -182,7 +186,7 @@ def _record_failure(config: PipelineConfig, run_id: str, name: str, kind: str, s
                     started: datetime, raw_path: Path | None, checked: CheckedBatch | None = None) -> SourceSummary:
     """Record a source that loaded nothing: its audit row and, when the checks rejected its batch, the batch's
     problems and quality results."""
-    get_run_logger().error("%s: %s: %s", name, status, message)
+    get_run_logger().error("%s: %s: %s", name, status, render(message, translations(config.notify.language)))
     batch = checked.batch if checked else None
     row = loader.source_load(run_id, name, kind, status, batch=batch, raw_path=raw_path, message=message,
                              started_at=started)

@@ -31,12 +31,14 @@ from protection_etl.expectations.verdicts import QUALITY_COLUMNS, CheckedBatch, 
 from protection_etl.flows import progress as shown
 from protection_etl.flows.logs import OFF_CONSOLE, stage_log
 from protection_etl.flows.task_options import NO_RETRY
+from protection_etl.i18n import translations
 from protection_etl.sources import landing
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
 from protection_etl.sources.kobo_feeds import Feed, LiveFeed, RawPage, landed_feed, recorded_feed
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
 from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, MappingError, read_form, scope_text
+from protection_etl.transforms.messages import Message, msg, nmsg, reason, render
 from protection_etl.transforms.problems import InputError
 from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.kobo_store import (
@@ -148,7 +150,9 @@ class Progress:
     def failed(self, message: str) -> Progress:
         """The progress with its error; when pages were merged, say where the next run resumes."""
         if self.pages:
-            message += f" ({self.pages} page(s) merged before it; the next run resumes after _id {self.watermark})"
+            message = nmsg("{error} ({n} page merged before it; the next run resumes after _id {watermark})",
+                           "{error} ({n} pages merged before it; the next run resumes after _id {watermark})",
+                           self.pages, error=message, watermark=self.watermark)
         return replace(self, error=message)
 
     @property
@@ -157,11 +161,16 @@ class Progress:
             return "failed"
         return "loaded with warnings" if self.rows_quarantined else "loaded"
 
-    def summary(self) -> str:
-        since = f" after _id {self.after_id}" if self.after_id is not None else ""
-        scope = f"; {self.out_of_scope} submissions out of scope: {self.scope}" if self.out_of_scope else ""
-        return (f"{self.pages} page(s){since}, watermark {self.watermark}; sweep: {self.edited} edited, "
-                f"{self.set_aside} set aside earlier, {self.deleted} deleted; {self.refetched} refetched{scope}")
+    def summary(self) -> Message:
+        """The sweep line: pages read, the watermark, and what the sweep found."""
+        since = msg(" after _id {id}", id=self.after_id) if self.after_id is not None else ""
+        scope = nmsg("; {n} submission out of scope: {scope}", "; {n} submissions out of scope: {scope}",
+                     self.out_of_scope, scope=self.scope) if self.out_of_scope else ""
+        pages = nmsg("{n} page{since}, watermark {watermark}", "{n} pages{since}, watermark {watermark}", self.pages,
+                     since=since, watermark=self.watermark)
+        return msg("{pages}; sweep: {edited} edited, {set_aside} set aside earlier, {deleted} deleted; {refetched} "
+                   "refetched{scope}", pages=pages, edited=self.edited, set_aside=self.set_aside,
+                   deleted=self.deleted, refetched=self.refetched, scope=scope)
 
 
 # --- the stages, as Prefect tasks ----------------------------------------------------------------------------
@@ -197,7 +206,7 @@ class PageRun:
                 loader.record_problems(con, self.run_id, [*batch.problems, *batch.notes])
             quality = sum_quality(self.progress.quality, checked.quality)
             self.progress = replace(self.progress, quality=quality).failed(
-                f"source '{self.name}': {page.name}: {checked.message}")
+                msg("source '{source}': {page}: {why}", source=self.name, page=page.name, why=checked.message))
             return False
         watermark = max(r["_id"] for r in records) if advance else None
         kept = checked.batch
@@ -329,6 +338,8 @@ def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
 
 def failure_message(name: str, exc: Exception) -> str:
     """One line naming the source; an unexpected error also says its type."""
+    if isinstance(exc, InputError):
+        return reason(exc)  # located, from the source on
     text = str(exc) if isinstance(exc, EXPECTED_ERRORS) else f"{type(exc).__name__}: {exc}"
     text = " ".join(text.split())
     return text if f"'{name}'" in text or f"source {name}" in text else f"source '{name}': {text}"
@@ -388,11 +399,11 @@ def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Pro
     quality = pd.DataFrame(list(progress.quality), columns=QUALITY_COLUMNS)
     with db.connect(config.warehouse.path) as con:
         loader.record_outcome(con, row, quality=quality)
-    logger = run_logger()
+    logger, tr = run_logger(), translations(config.notify.language)
     if progress.error:
-        logger.error("%s: failed: %s", name, progress.error)
+        logger.error("%s: failed: %s", name, render(progress.error, tr))
     else:
         logger.info("%s: %s, %d read, %d loaded, %d quarantined; %s", name, row.status, progress.rows_read,
-                    progress.rows_loaded, progress.rows_quarantined, progress.summary())
+                    progress.rows_loaded, progress.rows_quarantined, render(progress.summary(), tr))
     return SourceSummary(name, KIND, row.status, rows_read=progress.rows_read, rows_loaded=progress.rows_loaded,
                          rows_quarantined=progress.rows_quarantined, message=row.message)

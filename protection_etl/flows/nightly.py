@@ -25,6 +25,7 @@ from protection_etl.flows.logs import run_log, secret_values
 from protection_etl.flows.task_options import NO_RETRY
 from protection_etl.notify import describe_delivery, report_and_notify
 from protection_etl.sources import landing
+from protection_etl.transforms.messages import Message, msg, nmsg
 from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.publish_state import Published, publish_if_changed
 
@@ -131,7 +132,8 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
         status, message = run_status(outcomes), _run_message(outcomes)
         publish_error = publish_task(config)
         if publish_error:
-            status, message = "failed", f"{message}; the analyst snapshot was not published: {publish_error}"
+            status, message = "failed", msg("{message}; the analyst snapshot was not published: {error}",
+                                            message=message, error=publish_error)
         with db.connect(config.warehouse.path) as con:
             loader.finish_run(con, run_id, status, message)
         files, delivery = report_task(config, run_id)
@@ -181,9 +183,11 @@ def exclusive_run(config: PipelineConfig, trigger: str) -> Iterator[str]:
             yield run_id
 
 
-def _run_message(outcomes: list[SourceSummary]) -> str:
+def _run_message(outcomes: list[SourceSummary]) -> Message:
     failed = [o.source for o in outcomes if not o.ok]
-    return f"failed: {', '.join(failed)}" if failed else f"{len(outcomes)} sources loaded"
+    if failed:
+        return msg("failed: {sources}", sources=", ".join(failed))
+    return nmsg("{n} source loaded", "{n} sources loaded", len(outcomes))
 
 
 @task(name="publish", **NO_RETRY)

@@ -16,6 +16,7 @@ import python_calamine
 import requests
 
 from protection_etl.sources import xlsx_cells
+from protection_etl.transforms.messages import N_, Message, msg
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -23,7 +24,11 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
 class SourceReadError(Exception):
-    """An input that cannot be read as a spreadsheet; the message says which file and why."""
+    """An input that cannot be read as a spreadsheet; the message says which file and `why` (a Message)."""
+
+    def __init__(self, name: str, why: str | None = None) -> None:
+        super().__init__(name if why is None else msg("{file}: {why}", file=name, why=why))
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ def download(url: str, *, timeout: tuple[float, float] = (10, 120), session: req
     """Fetch a file over HTTP(S); raise SourceReadError on an HTTP error."""
     response = (session or requests).get(url, timeout=timeout)
     if response.status_code >= 400:
-        raise SourceReadError(f"{url}: the server answered HTTP {response.status_code}")
+        raise SourceReadError(url, msg("the server answered HTTP {status}", status=response.status_code))
     return response.content
 
 
@@ -94,29 +99,30 @@ def file_name_from_url(url: str) -> str:
 def read_sheets(name: str, data: bytes) -> list[Sheet]:
     """All sheets of a workbook, or the single grid of a CSV; the format is taken from the content."""
     if not data.strip():
-        raise SourceReadError(f"{name}: the file is empty")
+        raise SourceReadError(name, msg("the file is empty"))
     if why := _not_a_spreadsheet(data):
-        raise SourceReadError(f"{name}: {why}")
+        raise SourceReadError(name, why)
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or Path(name).suffix.lower() in EXCEL_SUFFIXES:
         return _read_workbook(name, data)
     return [Sheet(None, _read_delimited(name, data))]
 
 
+PASSWORD = N_("the workbook is password-protected: ask for a copy saved without a password")
 _WEB_PAGE = (b"<!doctype html", b"<html", b"<table", b"<head", b"<body")
 _ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
 
 
-def _not_a_spreadsheet(data: bytes) -> str | None:
+def _not_a_spreadsheet(data: bytes) -> Message | None:
     """Why the bytes are no spreadsheet at all (a web page, an encrypted workbook, binary noise), or None."""
     start = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith(_WEB_PAGE) or (start.startswith(b"<?xml") and b"<html" in start):
-        return ("this is a web page (HTML), not a workbook: open it in Excel or LibreOffice and save it as .xlsx, "
-                "or export the table again as Excel or CSV")
+        return msg("this is a web page (HTML), not a workbook: open it in Excel or LibreOffice and save it as .xlsx, "
+                   "or export the table again as Excel or CSV")
     if data.startswith(_OLE_MAGIC) and _ENCRYPTED in data[:1 << 20]:
-        return "the workbook is password-protected: ask for a copy saved without a password"
+        return msg(PASSWORD)
     if not data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) and not _is_text(data[:65536]):
-        return ("the file has no data a spreadsheet reader can use: it is neither an Excel or OpenDocument workbook "
-                "nor a text (CSV) file; is it damaged, or of another format?")
+        return msg("the file has no data a spreadsheet reader can use: it is neither an Excel or OpenDocument "
+                   "workbook nor a text (CSV) file; is it damaged, or of another format?")
     return None
 
 
@@ -148,10 +154,9 @@ def _read_workbook(name: str, data: bytes) -> list[Sheet]:
                       meta.visible == python_calamine.SheetVisibleEnum.Visible)
                 for meta in book.sheets_metadata if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
     except python_calamine.PasswordError as exc:
-        raise SourceReadError(f"{name}: the workbook is password-protected: ask for a copy saved without a "
-                              "password") from exc
+        raise SourceReadError(name, msg(PASSWORD)) from exc
     except Exception as exc:  # calamine raises several unrelated types for damaged files
-        raise SourceReadError(f"{name}: not a readable Excel workbook ({exc})") from exc
+        raise SourceReadError(name, msg("not a readable Excel workbook ({error})", error=exc)) from exc
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -163,7 +168,7 @@ def _decode(name: str, data: bytes) -> str:
             return data.decode(encoding).replace("\x00", "")
         except UnicodeDecodeError:
             continue
-    raise SourceReadError(f"{name}: text is neither UTF-8, UTF-16 nor Windows-1252")
+    raise SourceReadError(name, msg("text is neither UTF-8, UTF-16 nor Windows-1252"))
 
 
 _DELIMITERS = ",;\t|"
@@ -175,7 +180,7 @@ def _read_delimited(name: str, data: bytes) -> list[list[object]]:
     try:
         return [list(row) for row in csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)]
     except csv.Error as exc:
-        raise SourceReadError(f"{name}: not a readable CSV file ({exc})") from exc
+        raise SourceReadError(name, msg("not a readable CSV file ({error})", error=exc)) from exc
 
 
 def _delimiter(text: str) -> str:

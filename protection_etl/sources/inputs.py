@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from protection_etl.sources import files, landing
+from protection_etl.transforms.messages import msg
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.transforms.text import fold_text, is_blank
 
@@ -27,7 +28,7 @@ def fetch_inputs(name: str, path: str | None, url: str | None) -> list[RawInput]
         return [RawInput(files.file_name_from_url(url), files.download(url), url)]
     found = files.find_inputs(path or "")
     if not found:
-        raise InputError(Problem(name, None, f"no input file matches {path!r}", severity="error"))
+        raise InputError(Problem(name, None, msg("no input file matches '{pattern}'", pattern=path), severity="error"))
     return [RawInput(p.name, p.read_bytes(), str(p)) for p in found]
 
 
@@ -35,7 +36,7 @@ def replay_inputs(name: str, raw_dir: Path, run_id: str) -> list[RawInput]:
     """The inputs a previous run landed, checked against their manifest."""
     folder = landing.find_landed_run(raw_dir, name, run_id)
     if folder is None:
-        raise InputError(Problem(name, None, f"run {run_id} landed nothing for this source", severity="error"))
+        raise InputError(Problem(name, None, landing.landed_nothing(run_id), severity="error"))
     return [RawInput(f.name, f.path.read_bytes(), f.origin) for f in landing.read_landed(folder)]
 
 
@@ -44,7 +45,8 @@ def read_input(name: str, item: RawInput) -> list[files.Sheet]:
     try:
         return files.read_sheets(item.name, item.data)
     except files.SourceReadError as exc:
-        raise InputError(Problem(name, item.name, str(exc).removeprefix(f"{item.name}: "), severity="error")) from exc
+        why = exc.why if exc.why is not None else str(exc).removeprefix(f"{item.name}: ")
+        raise InputError(Problem(name, item.name, why, severity="error")) from exc
 
 
 def data_sheets(name: str, file_name: str, sheets: list[files.Sheet], mapping: dict) -> tuple[Sheets, list[Problem]]:
@@ -52,8 +54,8 @@ def data_sheets(name: str, file_name: str, sheets: list[files.Sheet], mapping: d
     month's data, unless the mapping names it under `sheets:`."""
     named = {fold_text(s) for s in mapping.get("sheets", [])}
     kept = [s for s in sheets if s.visible or fold_text(s.name) in named]
-    notes = [Problem(name, file_name, "hidden sheet skipped: it is not read as data (name it under `sheets:` in the "
-                     "mapping to read it)", s.name, severity="info")
+    notes = [Problem(name, file_name, msg("hidden sheet skipped: it is not read as data (name it under `sheets:` in "
+                                          "the mapping to read it)"), s.name, severity="info")
              for s in sheets if s not in kept and any(any(not is_blank(c) for c in r) for r in s.rows)]
     return [(s.name, s.rows) for s in kept], notes
 

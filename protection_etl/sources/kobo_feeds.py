@@ -11,6 +11,7 @@ from typing import Protocol
 from protection_etl.sources import landing
 from protection_etl.sources.kobo import KoboClient, Page
 from protection_etl.sources.kobo_pages import PARSE_ERRORS, Decode, decoder_for, read_ahead
+from protection_etl.transforms.messages import alternatives, msg
 from protection_etl.transforms.problems import InputError, Problem
 
 FORM_FILES = ("asset.json", "versions.json")
@@ -90,8 +91,9 @@ class RecordedFeed:
         by_name = {f.name: f for f in self.files}
         missing = [n for n in FORM_FILES if n not in by_name]
         if missing:
-            raise InputError(Problem(self.source, None, f"{self.folder} has no {' or '.join(missing)}: not a folder "
-                                     "of KoBo pages as a run lands them", severity="error"))
+            raise InputError(Problem(self.source, None, msg("{folder} has no {files}: not a folder of KoBo pages as a "
+                                                            "run lands them", folder=self.folder,
+                                                            files=alternatives(missing)), severity="error"))
         return [(n, by_name[n].read_bytes(), str(by_name[n])) for n in FORM_FILES]
 
     def data(self, after_id: int | None) -> Iterator[RawPage]:
@@ -137,12 +139,13 @@ def landed_feed(source: str, raw_dir: Path, run_id: str, keys: Iterable[str] | N
     """The pages run `run_id` landed for the source under `raw_dir`."""
     folder = landing.find_landed_run(raw_dir, source, run_id)
     if folder is None:
-        raise InputError(Problem(source, None, f"run {run_id} landed nothing for this source", severity="error"))
+        raise InputError(Problem(source, None, landing.landed_nothing(run_id), severity="error"))
     return RecordedFeed(source, folder, recorded_files(folder), keys)
 
 
 def recorded_feed(source: str, folder: Path, keys: Iterable[str] | None = None) -> RecordedFeed:
     """The pages recorded in a folder (a replay source such as the demo's)."""
     if not folder.is_dir():
-        raise InputError(Problem(source, None, f"{folder}: no folder of recorded KoBo pages", severity="error"))
+        raise InputError(Problem(source, None, msg("{folder}: no folder of recorded KoBo pages", folder=folder),
+                                 severity="error"))
     return RecordedFeed(source, folder, recorded_files(folder), keys)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from protection_etl.fsutil import private_dir, write_private_file
+from protection_etl.transforms.messages import Message, msg
 
 MANIFEST = "manifest.json"
 
@@ -78,6 +79,11 @@ def read_landed(folder: Path) -> list[LandedFile]:
             raise ValueError(f"{path}: content differs from its manifest sha256; the raw copy was altered")
         landed.append(LandedFile(entry["name"], path, entry["sha256"], entry["size"], entry["origin"]))
     return landed
+
+
+def landed_nothing(run_id: str) -> Message:
+    """Why a replay of a run finds nothing for a source."""
+    return msg("run {run_id} landed nothing for this source", run_id=run_id)
 
 
 def find_landed_run(raw_dir: Path, source: str, run_id: str) -> Path | None:

@@ -19,6 +19,7 @@ from typing import Literal
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from protection_etl.transforms.messages import N_, Message, msg, nmsg
 from protection_etl.transforms.pcodes import PcodeStyle, style_of
 from protection_etl.transforms.text import fold_text, is_blank
 
@@ -31,7 +32,7 @@ _PREFIXES = re.compile(
 _ASIDE = re.compile(r"\([^)]*\)")  # 'Bandiagara (Mopti)': the unit above, or a remark
 _SUFFIXES = re.compile(r"(?<=\w)\s+(commune|ville|urbaine?)$")
 LEVEL_KEYS = {1: "regions", 2: "cercles", 3: "communes"}  # admin 1, 2, 3 in admin_aliases.yaml, for every country
-MALI_LEVELS = {1: "region", 2: "cercle", 3: "commune"}
+MALI_LEVELS = {1: (N_("region"), N_("regions")), 2: (N_("cercle"), N_("cercles")), 3: (N_("commune"), N_("communes"))}
 SHORT_NAME = 4  # names of at most this many letters are matched exactly or by alias, never by similarity
 MEDIUM_NAME = 7  # names of at most this many letters need `medium_threshold`
 
@@ -90,9 +91,11 @@ class AdminMatcher:
             unit = self._by_pcode.get(unit.parent_pcode)
         return [*found, ""]
 
-    def level_name(self, level: int) -> str:
-        """What a unit of `level` is called in messages (Mali: region, cercle, commune)."""
-        return MALI_LEVELS[level] if self.style.country == "MLI" else f"admin {level} area"
+    def level_name(self, level: int, n: int = 1) -> Message:
+        """What `n` units of `level` are called in messages (Mali: region, cercle, commune)."""
+        if self.style.country == "MLI":
+            return msg(MALI_LEVELS[level][0 if n == 1 else 1])
+        return nmsg("admin {level} area", "admin {level} areas", n, level=level)
 
     def name_of(self, pcode: str) -> str | None:
         """Official name of a P-code."""
@@ -128,7 +131,7 @@ class AdminMatcher:
     def _match(self, provided: str, level: int, parent: str | None) -> Match:
         key = normalise_name(provided)
         if not key:
-            return Match(provided, None, None, reason="empty")
+            return Match(provided, None, None, reason=msg("empty"))
         code = self.style.canonical(provided)
         if code is not None:
             return self._by_code(provided, code, level, parent)
@@ -140,7 +143,8 @@ class AdminMatcher:
             if name in candidates:
                 return self._exact(provided, name, candidates[name], level, parent)
         if self.style.is_foreign(provided):  # after the names: 'PK 5' may be a place
-            return Match(provided, None, None, reason=f"{provided} is not a P-code of {self.style.country}")
+            return Match(provided, None, None, reason=msg("{code} is not a P-code of {country}", code=provided,
+                                                          country=self.style.country))
         return self._by_fuzzy(provided, key, candidates, level, parent)
 
     def _by_code(self, provided: str, code: str, level: int, parent: str | None) -> Match:
@@ -150,26 +154,29 @@ class AdminMatcher:
     def _checked(self, provided: str, pcode: str, method: Method, level: int, parent: str | None) -> Match:
         unit = self._by_pcode.get(pcode)
         if unit is None or int(unit.level) != level:
-            return Match(provided, None, None, reason=f"{pcode} is not a level-{level} P-code of the gazetteer")
+            return Match(provided, None, None, reason=msg("{code} is not a level-{level} P-code of the gazetteer",
+                                                          code=pcode, level=level))
         if parent and parent not in self._ancestors(pcode):
-            return Match(provided, None, None, reason=f"{self.describe(pcode)} is not in {self.describe(parent)}")
+            return Match(provided, None, None, reason=msg("{unit} is not in {parent}", unit=self.describe(pcode),
+                                                          parent=self.describe(parent)))
         return Match(provided, pcode, method, 100.0)
 
     def _candidates(self, level: int, parent: str | None) -> dict[str, set[str]]:
         """Normalised names of the units of `level` under `parent` (anywhere when None), each with its P-codes."""
         return self._names.get((level, parent or ""), {})
 
-    def _where(self, parent: str | None) -> str:
-        return f" in {self.describe(parent)}" if parent else ""
+    def _where(self, parent: str | None) -> Message | str:
+        return msg(" in {parent}", parent=self.describe(parent)) if parent else ""
 
     def _exact(self, provided: str, key: str, pcodes: set[str], level: int, parent: str | None) -> Match:
         if len(pcodes) == 1:
             return Match(provided, next(iter(pcodes)), "exact", 100.0)
         return Match(provided, None, None, reason=self._ambiguous(pcodes, level, parent))
 
-    def _ambiguous(self, pcodes: set[str], level: int, parent: str | None) -> str:
+    def _ambiguous(self, pcodes: set[str], level: int, parent: str | None) -> Message:
         listed = ", ".join(self.describe(p) for p in sorted(pcodes))
-        return f"several {self.level_name(level)}s{self._where(parent)} have that name ({listed}): give the one above"
+        return msg("several {units}{where} have that name ({listed}): give the one above",
+                   units=self.level_name(level, 2), where=self._where(parent), listed=listed)
 
     def _bar(self, key: str, name: str) -> float | None:
         """The similarity a name needs; None when it cannot be matched by similarity at all: too short, or one
@@ -193,9 +200,11 @@ class AdminMatcher:
             if len(close) == 1:
                 return Match(provided, next(iter(close)), "fuzzy", round(score, 1))
             return Match(provided, None, None, reason=self._ambiguous(close, level, parent))
-        hint = f"; closest: {scored[0][0]!r} ({scored[0][1]:.0f}%)" if scored else ""
-        return Match(provided, None, None,
-                     reason=f"no {self.level_name(level)} of that name{self._where(parent)}{hint}")
+        hint = msg("; closest: '{name}' ({score}%)", name=scored[0][0], score=format(scored[0][1], ".0f")) \
+            if scored else ""
+        reason = msg("no {unit} of that name{where}{hint}", unit=self.level_name(level), where=self._where(parent),
+                     hint=hint)
+        return Match(provided, None, None, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -230,7 +239,7 @@ class Decision:
     column: str | None = None  # the column that placed it (or that failed)
     used: Match | None = None
     note: str | None = None  # info for the report: the P-code and the name disagreed, or one of them was unknown
-    problem: str | None = None  # why neither placed it
+    problem: str | None = None  # why neither placed it (a Message: "unknown place: {why}")
 
 
 def cross_check(matcher: AdminMatcher, level: int, code: tuple[str, Match] | None,
@@ -248,7 +257,7 @@ def cross_check(matcher: AdminMatcher, level: int, code: tuple[str, Match] | Non
     if code is None or name is None:
         column, found = code or name
         if found.pcode is None:
-            return Decision(None, column, found, problem=f"unknown place: {found.reason}")
+            return Decision(None, column, found, problem=msg("unknown place: {why}", why=found.reason))
         return Decision(found.pcode, column, found)
     (code_column, by_code), (name_column, by_name) = code, name
     what = matcher.level_name(level)
@@ -256,22 +265,27 @@ def cross_check(matcher: AdminMatcher, level: int, code: tuple[str, Match] | Non
         return Decision(by_code.pcode, code_column, by_code)
     if by_code.pcode is None and by_name.pcode is None:
         return Decision(None, name_column, by_name,
-                        problem=f"unknown place: {by_name.reason}; its P-code {by_code.provided!r}: {by_code.reason}")
+                        problem=msg("unknown place: {why}", why=msg("{why}; its P-code '{code}': {code_why}",
+                                    why=by_name.reason, code=by_code.provided, code_why=by_code.reason)))
     if by_code.pcode is None:
-        similar = f" (similarity {by_name.score:.0f}%)" if by_name.method == "fuzzy" else ""
+        similar = msg(" (similarity {score}%)", score=format(by_name.score, ".0f")) \
+            if by_name.method == "fuzzy" else ""
         return Decision(by_name.pcode, name_column, by_name,
-                        note=f"P-code {by_code.provided!r} not used ({by_code.reason}); placed by the name "
-                             f"{by_name.provided!r} on {matcher.describe(by_name.pcode)}{similar}")
+                        note=msg("P-code '{code}' not used ({why}); placed by the name '{name}' on {unit}{similar}",
+                                 code=by_code.provided, why=by_code.reason, name=by_name.provided,
+                                 unit=matcher.describe(by_name.pcode), similar=similar))
     if by_name.pcode is None:
         return Decision(by_code.pcode, code_column, by_code,
-                        note=f"{what} name {by_name.provided!r} not used ({by_name.reason}); placed by the P-code "
-                             f"on {matcher.describe(by_code.pcode)}")
-    disagree = (f"P-code {by_code.provided!r} is {matcher.describe(by_code.pcode)} but the {what} name "
-                f"{by_name.provided!r} is {matcher.describe(by_name.pcode)}")
+                        note=msg("{level} name '{name}' not used ({why}); placed by the P-code on {unit}", level=what,
+                                 name=by_name.provided, why=by_name.reason, unit=matcher.describe(by_code.pcode)))
+    disagree = msg("P-code '{code}' is {code_unit} but the {level} name '{name}' is {name_unit}",
+                   code=by_code.provided, code_unit=matcher.describe(by_code.pcode), level=what,
+                   name=by_name.provided, name_unit=matcher.describe(by_name.pcode))
     if by_name.method == "fuzzy":
         return Decision(by_code.pcode, code_column, by_code,
-                        note=f"{disagree} (similarity {by_name.score:.0f}%); placed by the P-code")
-    return Decision(by_name.pcode, name_column, by_name, note=f"{disagree}; placed by the name")
+                        note=msg("{disagree} (similarity {score}%); placed by the P-code", disagree=disagree,
+                                 score=format(by_name.score, ".0f")))
+    return Decision(by_name.pcode, name_column, by_name, note=msg("{disagree}; placed by the name", disagree=disagree))
 
 
 def resolve_place(matcher: AdminMatcher, values: dict[str, object], columns: PlaceColumns,
@@ -324,8 +338,9 @@ def _recover(matcher: AdminMatcher, decided: dict[int, Decision]) -> None:
         if failed is None or not failed.problem or below is None or not below.pcode or below.used.method == "fuzzy":
             continue
         placed = matcher.parent_of(below.pcode) if level == 2 else matcher.region_of(below.pcode)
-        reason = failed.problem.removeprefix("unknown place: ")
+        reason = failed.problem.params["why"]  # what 'unknown place: …' said
         decided[level] = Decision(placed, failed.column, failed.used,
-                                  note=f"{matcher.level_name(level)} {failed.used.provided!r} not used ({reason}); "
-                                       f"placed through the {matcher.level_name(level + 1)} "
-                                       f"{matcher.describe(below.pcode)} in {matcher.describe(placed)}")
+                                  note=msg("{level} '{name}' not used ({why}); placed through the {below} {unit} in "
+                                           "{parent}", level=matcher.level_name(level), name=failed.used.provided,
+                                           why=reason, below=matcher.level_name(level + 1),
+                                           unit=matcher.describe(below.pcode), parent=matcher.describe(placed)))

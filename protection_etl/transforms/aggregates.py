@@ -31,6 +31,7 @@ from protection_etl.transforms.located import (
     table_labels,
     unplaced_notes,
 )
+from protection_etl.transforms.messages import msg, reason
 from protection_etl.transforms.periods import FilePeriod, PeriodSetting, file_period, period_notes, row_period
 from protection_etl.transforms.problems import InputError, Problem, Severity
 from protection_etl.transforms.sheets import (
@@ -265,12 +266,12 @@ def _line_period(record: dict, ctx: RowContext, stated: FilePeriod, setting: Per
     try:
         period, origin = row_period(record.get("period"), ctx.labels.get("period"), stated=stated, setting=setting)
     except ValueError as exc:
-        problems.append(ctx.problem("period", record.get("period"), str(exc)))
+        problems.append(ctx.problem("period", record.get("period"), reason(exc)))
         return None, None
     if period is None:
-        problems.append(ctx.problem("period", None, "no reporting period: put the date or month above the table "
-                                                    "('octobre 2026') or in the file name (…_2026-10.xlsx), or set "
-                                                    "the source's period in pipeline.toml"))
+        problems.append(ctx.problem("period", None, msg("no reporting period: put the date or month above the table "
+                                                        "('octobre 2026') or in the file name (…_2026-10.xlsx), or "
+                                                        "set the source's period in pipeline.toml")))
     return period, origin
 
 
@@ -280,13 +281,13 @@ def code_cell(record: dict, name: str, ctx: RowContext, layout: CountLayout, pro
     if is_blank(value):
         if name in layout.defaults:
             return layout.defaults[name]
-        problems.append(ctx.problem(name, value, f"the {name} is empty"))
+        problems.append(ctx.problem(name, value, msg("the {field} is empty", field=name)))
         return None
     codes = layout.codes[name]
     code = codes.get(fold_text(value)) or codes.get(core_label(value))
     if code is None:
-        problems.append(ctx.problem(name, value, f"unknown {name}: add this label under codes: {name}: in the "
-                                                 "mapping"))
+        problems.append(ctx.problem(name, value, msg("unknown {field}: add this label under codes: {field}: in the "
+                                                     "mapping", field=name)))
     return code
 
 
@@ -296,8 +297,8 @@ def _row_total_note(counts: dict[str, int | None], figures: list[Figure], ctx: R
     summed = sum(f.count for f in figures)
     if stated is None or not figures or stated == summed:
         return []
-    return [ctx.problem(layout.row_total, stated, f"the line's total is {stated} but its sex × age columns add up "
-                                                  f"to {summed}", "info")]
+    return [ctx.problem(layout.row_total, stated, msg("the line's total is {stated} but its sex × age columns add "
+                                                      "up to {summed}", stated=stated, summed=summed), "info")]
 
 
 def sum_by_key(rows: Iterable[dict], key: list[str], values: list[str]) -> list[dict]:

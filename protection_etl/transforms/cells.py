@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from protection_etl.transforms.messages import msg
 from protection_etl.transforms.text import fold_text, is_blank
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -35,7 +36,7 @@ def parse_count(value: object) -> int | None:
     if is_blank(value):
         return None
     if isinstance(value, bool):
-        raise ValueError("expected a number, found a yes/no value")
+        raise ValueError(msg("expected a number, found a yes/no value"))
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -45,9 +46,10 @@ def parse_count(value: object) -> int | None:
             return None
         number = _number_from_text(text)
     if not number.is_integer():
-        raise ValueError("expected a whole number")
+        raise ValueError(msg("expected a whole number"))
     if abs(number) >= MAX_COUNT:
-        raise ValueError(f"a count of {number:.0f} is not plausible (expected less than {MAX_COUNT:,})")
+        raise ValueError(msg("a count of {count} is not plausible (expected less than {most})",
+                             count=format(number, ".0f"), most=format(MAX_COUNT, ",")))
     return int(number)
 
 
@@ -63,10 +65,11 @@ def spreadsheet_problem(text: str) -> None:
     """
     upper = text.strip().upper()
     if upper in EXCEL_ERRORS:
-        raise ValueError(f"the cell holds the Excel error {upper}: fix the formula in the file and send it again")
+        raise ValueError(msg("the cell holds the Excel error {error}: fix the formula in the file and send it again",
+                             error=upper))
     if upper.startswith(UNSAVED_FORMULA) and len(upper) > 1:
-        raise ValueError("the cell holds a formula whose result was not saved: open the file in Excel or LibreOffice, "
-                         "recalculate and save it again")
+        raise ValueError(msg("the cell holds a formula whose result was not saved: open the file in Excel or "
+                             "LibreOffice, recalculate and save it again"))
 
 
 def _number_from_text(text: str) -> float:
@@ -79,7 +82,7 @@ def _number_from_text(text: str) -> float:
     try:
         return float(compact)
     except ValueError:
-        raise ValueError("expected a number") from None
+        raise ValueError(msg("expected a number")) from None
 
 
 def parse_date(value: object) -> date | None:
@@ -102,12 +105,12 @@ def parse_date(value: object) -> date | None:
         found = parser(text)
         if found:
             return found
-    raise ValueError("expected a date (dd/mm/yyyy, yyyy-mm-dd, an Excel date or 'mars 2025')")
+    raise ValueError(msg("expected a date (dd/mm/yyyy, yyyy-mm-dd, an Excel date or 'mars 2025')"))
 
 
 def _from_serial(serial: float) -> date:
     if not 1 <= serial < 2958466:
-        raise ValueError("expected a date, found a number")
+        raise ValueError(msg("expected a date, found a number"))
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
 
@@ -146,7 +149,7 @@ def _safe_date(year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError("expected a real calendar date") from None
+        raise ValueError(msg("expected a real calendar date")) from None
 
 
 def month_start(day: date) -> date:

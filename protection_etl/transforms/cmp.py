@@ -13,6 +13,7 @@ from protection_etl.transforms.aggregates import (
 )
 from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.located import similarity_note
+from protection_etl.transforms.messages import msg
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.tally import Told
 from protection_etl.transforms.text import fold_text, is_blank
@@ -46,8 +47,8 @@ def harmonise_cmp(sheets: Sheets, *, source: str, file_name: str, load_id: str, 
                 yield from others
                 continue
             if persons is None:
-                problems.append(line.context.problem("persons", None, "no individuals: fill the individuals column "
-                                                                      "or the sex × age columns"))
+                problems.append(line.context.problem("persons", None, msg(
+                    "no individuals: fill the individuals column or the sex × age columns")))
             reading.notes += notes
             if problems:
                 reading.problems += problems
@@ -67,7 +68,8 @@ def _origin(line: CountLine, matcher: AdminMatcher, unknown: set[str]) -> tuple[
         return UNKNOWN_ORIGIN, [], []
     found = matcher.match(value, 1)
     if found.pcode is None:
-        return UNKNOWN_ORIGIN, [line.context.problem("origin", value, f"unknown region of origin: {found.reason}")], []
+        why = msg("unknown region of origin: {why}", why=found.reason)
+        return UNKNOWN_ORIGIN, [line.context.problem("origin", value, why)], []
     notes = [similarity_note(line.context, "origin", found, matcher)] if found.method == "fuzzy" else []
     return found.pcode, [], notes
 

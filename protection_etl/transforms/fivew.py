@@ -25,6 +25,7 @@ from protection_etl.transforms.located import (
     provider_name,
     table_labels,
 )
+from protection_etl.transforms.messages import msg, reason
 from protection_etl.transforms.periods import FilePeriod, PeriodSetting, file_period, period_notes, row_period
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.transforms.sheets import (
@@ -165,17 +166,17 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
     problems: list[Problem] = []
     org_name = clean_text(record.get("org_name")) or clean_text(record.get("org_acronym"))  # acronym-only files
     if org_name is None:
-        problems.append(ctx.problem("org_name", None, "the organisation name is empty"))
+        problems.append(ctx.problem("org_name", None, msg("the organisation name is empty")))
     sector = _sector(record, layout)
     if sector is None and not _given(record, "subcluster", "cluster") and "sector" in layout.defaults:
         sector = layout.defaults["sector"]
     elif sector is None and not _given(record, "subcluster", "cluster"):
-        problems.append(ctx.problem("cluster", None, "the cluster is empty: fill it, or give the source a "
-                                                     "default sector in pipeline.toml"))
+        problems.append(ctx.problem("cluster", None, msg("the cluster is empty: fill it, or give the source a "
+                                                         "default sector in pipeline.toml")))
     elif sector is None:
         value = record.get("subcluster") if not is_blank(record.get("subcluster")) else record.get("cluster")
-        problems.append(ctx.problem("cluster", value, f"unknown cluster / sub-cluster {clean_text(value)!r}: add "
-                                                     "it under sectors: in fivew.yaml"))
+        problems.append(ctx.problem("cluster", value, msg("unknown cluster / sub-cluster '{value}': add it under "
+                                                          "sectors: in fivew.yaml", value=clean_text(value))))
     place = resolve_place(matcher, record, PLACE)
     problems += place_problems(place, ctx)
     notes = place_notes(place, ctx, matcher)
@@ -184,18 +185,18 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
         try:
             dates[name] = parse_date(record.get(name))
         except ValueError as exc:
-            problems.append(ctx.problem(name, record.get(name), str(exc)))
+            problems.append(ctx.problem(name, record.get(name), reason(exc)))
     period, origin = None, None
     try:
         period, origin = row_period(record.get("month"), ctx.labels.get("month"), year=record.get("year"),
                                     year_label=ctx.labels.get("year"), stated=stated, setting=layout.setting,
                                     activity=dates.get("start_date") or dates.get("end_date"))
     except ValueError as exc:
-        problems.append(ctx.problem("month", record.get("month"), f"{exc}, or a month name"))
+        problems.append(ctx.problem("month", record.get("month"), msg("{why}, or a month name", why=reason(exc))))
     if period is None and not any(p.column_name == ctx.labels.get("month") for p in problems):
-        problems.append(ctx.problem("month", record.get("month"), "no reporting month: add a 'Mois' column, put the "
-                                                                   "month in the file name (5W_2025-10.xlsx) or set "
-                                                                   "the source's period in pipeline.toml"))
+        problems.append(ctx.problem("month", record.get("month"), msg(
+            "no reporting month: add a 'Mois' column, put the month in the file name (5W_2025-10.xlsx) or set the "
+            "source's period in pipeline.toml")))
     people, total = _reached(record, ctx, layout, with_elderly, problems)
     line = {
         "period_start": month_start(period) if period else None,

@@ -17,8 +17,13 @@ from protection_etl.transforms.labels import (
     is_hxl_row,
     label_over_tag,
 )
+from protection_etl.transforms.messages import N_, Message, msg
 from protection_etl.transforms.tally import Told, counted
 from protection_etl.transforms.text import fold_text, is_blank
+
+LABEL_WON = N_("column '{column}': its label names {field} but its HXL tag '{tag}' names {tag_field}; the label was "
+               "used")
+TAG_WON = N_("column '{column}': its label names {field} but its HXL tag '{tag}' names {tag_field}; the tag was used")
 
 
 @dataclass(frozen=True)
@@ -187,12 +192,11 @@ def locate_header(rows: list[list[object]], specs: list[FieldSpec], *, scan: int
     shown = {i: str(labels[i]).strip() if i < len(labels) and not is_blank(labels[i])
              else str(tags[i]).strip() if i < len(tags) and not is_blank(tags[i]) else f"#{i + 1}"
              for i in range(width)}
-    notes = [f"column {shown[label.column]!r}: its label names {label.field} but its HXL tag "
-             f"{str(tags[tag.column]).strip()!r} names {tag.field}; the {'label' if won == 'label' else 'tag'} "
-             "was used" for label, tag, won in found.disagreements]
-    notes += [f"{name}: column {shown[found.columns[name]]!r} was used; "
-              + ", ".join(repr(shown[c]) for c in cols) + " could serve too and is read only where it is blank"
-              for name, cols in found.others.items()]
+    notes = [Message(LABEL_WON if won == "label" else TAG_WON, column=shown[label.column], field=label.field,
+                     tag=str(tags[tag.column]).strip(), tag_field=tag.field) for label, tag, won in found.disagreements]
+    notes += [msg("{field}: column '{column}' was used; {others} could serve too and are read only where it is "
+                  "blank", field=name, column=shown[found.columns[name]],
+                  others=", ".join(f"'{shown[c]}'" for c in cols)) for name, cols in found.others.items()]
     return Header(row, hxl_row, found.columns, {i: shown[i] for i in found.columns.values()}, found.others,
                   tuple(notes))
 

@@ -26,6 +26,7 @@ from protection_etl.transforms.kobo_layout import (
     paths_from_keys,
     read_keys,
 )
+from protection_etl.transforms.messages import msg, reason
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.text import clean_text, is_blank
 
@@ -224,9 +225,10 @@ def _coded_answer(container: dict, output: str, paths: dict[str, str], layout: K
     code = layout.codes[output].get(str(value).strip())
     if code is None:
         column = ctx.labels.get(path, path) + (f" #{position}" if position else "")
-        problems.append(ctx.problem(column, value, f"answer {str(value).strip()!r} has no harmonised {output} code: "
-                                                   f"add it under codes.{output} in {layout.name}; quarantined "
-                                                   "submissions are read again on each run"))
+        problems.append(ctx.problem(column, value, msg("answer '{answer}' has no harmonised {field} code: add it under "
+                                                       "codes.{field} in {mapping}; quarantined submissions are read "
+                                                       "again on each run", answer=str(value).strip(), field=output,
+                                                       mapping=layout.name)))
     return code
 
 
@@ -236,7 +238,7 @@ def _date_answer(record: dict, path: str | None, ctx: RowContext, problems: list
     try:
         return parse_date(record.get(path))
     except ValueError as exc:
-        problems.append(ctx.problem(path, record.get(path), str(exc)))
+        problems.append(ctx.problem(path, record.get(path), reason(exc)))
         return None
 
 
@@ -247,7 +249,7 @@ def _submission_time(value: object, ctx: RowContext, problems: list[Problem]) ->
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        problems.append(ctx.problem("_submission_time", value, "expected an ISO date and time"))
+        problems.append(ctx.problem("_submission_time", value, msg("expected an ISO date and time")))
         return None
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
@@ -263,8 +265,9 @@ def _count_note(victims: int | None, people: list[dict], paths: FieldPaths, ctx:
     listed = sum(1 for p in people if p["item_index"] > 0)
     if not listed or victims is None or victims == listed:
         return []
-    return [ctx.problem(paths.submission["victims"], victims, f"the form counts {victims} victims but lists "
-                        f"{listed}; the rows count the victims listed", "info")]
+    return [ctx.problem(paths.submission["victims"], victims, msg("the form counts {victims} victims but lists "
+                                                                  "{listed}; the rows count the victims listed",
+                                                                  victims=victims, listed=listed), "info")]
 
 
 def interview_frame(rows: list[dict]) -> pd.DataFrame:

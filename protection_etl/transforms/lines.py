@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from protection_etl.transforms.messages import msg, nmsg
 from protection_etl.transforms.problems import Problem, shown_value
 from protection_etl.transforms.text import fold_text, is_blank
 
@@ -22,8 +23,9 @@ def repeated_header_notes(rows: list[int], source: str, file_name: str, sheet: s
     if not rows:
         return []
     shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
-    return [Problem(source, file_name, f"the header is repeated on row{'s' if len(rows) > 1 else ''} {shown}: "
-                    "skipped, not read as data", sheet, rows[0], severity="info")]
+    return [Problem(source, file_name, nmsg("the header is repeated on row {rows}: skipped, not read as data",
+                                            "the header is repeated on rows {rows}: skipped, not read as data",
+                                            len(rows), rows=shown), sheet, rows[0], severity="info")]
 
 
 def repeated_line(record: dict, ctx: RowContext, seen: dict[tuple, int], cells: list[object] | None = None
@@ -34,6 +36,7 @@ def repeated_line(record: dict, ctx: RowContext, seen: dict[tuple, int], cells: 
     values = list(cells) if cells is not None else [v for k, v in sorted(record.items()) if k != "_row_number"]
     signature = tuple(fold_text(v) if isinstance(v, str) else shown_value(v) for v in values)
     if signature in seen:
-        return [ctx.problem(None, None, f"this line repeats row {seen[signature]} cell for cell: it is counted once")]
+        return [ctx.problem(None, None, msg("this line repeats row {row} cell for cell: it is counted once",
+                                            row=seen[signature]))]
     seen[signature] = ctx.row_number
     return []

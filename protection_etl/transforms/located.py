@@ -8,6 +8,7 @@ from protection_etl.transforms.admin import AdminMatcher, Match, Place, PlaceCol
 from protection_etl.transforms.cells import parse_count
 from protection_etl.transforms.headers import SexAgeLabels
 from protection_etl.transforms.labels import FieldSpec
+from protection_etl.transforms.messages import alternatives, joined, msg, reason
 from protection_etl.transforms.problems import Problem, Severity, shown_value
 from protection_etl.transforms.sheets import FoundTable, best_partial_header, missing_required
 from protection_etl.transforms.text import clean_text, is_blank
@@ -56,10 +57,10 @@ def count_cell(record: dict, name: str, ctx: RowContext, problems: list[Problem]
     try:
         count = parse_count(record.get(name))
     except ValueError as exc:
-        problems.append(ctx.problem(name, record.get(name), str(exc)))
+        problems.append(ctx.problem(name, record.get(name), reason(exc)))
         return None
     if count is not None and count < 0:
-        problems.append(ctx.problem(name, record.get(name), "expected a count of 0 or more"))
+        problems.append(ctx.problem(name, record.get(name), msg("expected a count of 0 or more")))
         return None
     return count
 
@@ -77,8 +78,9 @@ def place_notes(place: Place, ctx: RowContext, matcher: AdminMatcher) -> list[Pr
 
 def similarity_note(ctx: RowContext, column: str, match: Match, matcher: AdminMatcher) -> Problem:
     """An info note saying which unit a name was matched to by similarity, and how closely."""
-    return ctx.problem(column, match.provided, f"matched by similarity to {match.pcode} {matcher.name_of(match.pcode)} "
-                       f"({match.score:.0f}%)", "info")
+    return ctx.problem(column, match.provided, msg("matched by similarity to {pcode} {name} ({score}%)",
+                                                   pcode=match.pcode, name=matcher.name_of(match.pcode),
+                                                   score=format(match.score, ".0f")), "info")
 
 
 # --- total rows --------------------------------------------------------------------------------------------------
@@ -105,7 +107,8 @@ def check_totals(table: FoundTable, ctx: RowContext, columns: list[str], severit
         try:
             stated = parse_count(cell)
         except ValueError as exc:  # '#DIV/0!' on the total line: the lines are still counted, the total is not
-            problems.append(Problem(ctx.source, ctx.file, f"the total row cannot be checked: {exc}", ctx.sheet,
+            problems.append(Problem(ctx.source, ctx.file, msg("the total row cannot be checked: {why}",
+                                                              why=reason(exc)), ctx.sheet,
                                     ctx.row_number, label, shown_value(cell), severity=severity))
             continue
         try:
@@ -113,8 +116,9 @@ def check_totals(table: FoundTable, ctx: RowContext, columns: list[str], severit
         except ValueError:
             continue  # the unreadable line is a problem of its own
         if stated is not None and stated != summed:
-            problems.append(Problem(ctx.source, ctx.file, f"the total row says {stated} but the lines add up to "
-                                    f"{summed}", ctx.sheet, ctx.row_number, label, str(stated), severity=severity))
+            problems.append(Problem(ctx.source, ctx.file, msg("the total row says {stated} but the lines add up to "
+                                                              "{summed}", stated=stated, summed=summed), ctx.sheet,
+                                    ctx.row_number, label, str(stated), severity=severity))
     return problems
 
 
@@ -122,12 +126,13 @@ def missing_columns_problem(sheets: Sheets, specs: list[FieldSpec], *, source: s
                             scan: int, two_rows: bool = False, sex_age: SexAgeLabels | None = None) -> Problem:
     """Why no sheet qualified: no data at all, or which required columns the best sheet lacks."""
     if not any(any(not is_blank(c) for row in rows for c in row) for _, rows in sheets):
-        return Problem(source, file_name, "the file has no data", severity="error")
+        return Problem(source, file_name, msg("the file has no data"), severity="error")
     sheet, header = best_partial_header(sheets, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
     missing = missing_required(specs, header.columns if header else {})
-    wanted = "; ".join(f"{s.name} (e.g. {' or '.join([*s.synonyms[:2], *s.hxl[:1]])})" for s in missing)
-    return Problem(source, file_name, f"none of the sheets has the expected {what} columns: missing {wanted}",
-                   sheet=sheet, severity="error")
+    wanted = joined([msg("{field} (e.g. {examples})", field=s.name, examples=alternatives(
+        [*s.synonyms[:2], *s.hxl[:1]])) for s in missing], "; ")
+    return Problem(source, file_name, msg("none of the sheets has the expected {what} columns: missing {wanted}",
+                                          what=what, wanted=wanted), sheet=sheet, severity="error")
 
 
 def place_columns(matcher: AdminMatcher) -> PlaceColumns:
@@ -140,7 +145,8 @@ def place_columns(matcher: AdminMatcher) -> PlaceColumns:
 def unplaced_notes(table: FoundTable, places: PlaceColumns, source: str, file_name: str) -> list[Problem]:
     """An info note for each commune column left aside because the gazetteer has no communes."""
     labels = table_labels(table)
-    return [Problem(source, file_name, f"column {labels[name]!r} was not used: the country's P-code table has no "
-                    "admin 3 level, so lines are placed by their admin 2", table.sheet, table.header.row + 1,
+    return [Problem(source, file_name, msg("column '{column}' was not used: the country's P-code table has no admin 3 "
+                                           "level, so lines are placed by their admin 2", column=labels[name]),
+                    table.sheet, table.header.row + 1,
                     labels[name], severity="info")
             for name in ("commune", "commune_pcode") if name in labels and getattr(places, name) is None]

@@ -23,6 +23,7 @@ from protection_etl.transforms.located import (
     provider_name,
     table_labels,
 )
+from protection_etl.transforms.messages import N_, Message, msg, reason
 from protection_etl.transforms.problems import InputError, Problem
 from protection_etl.transforms.sheets import FoundTable, find_tables
 from protection_etl.transforms.tally import Told, counted
@@ -96,8 +97,9 @@ def _read_table(table: FoundTable, reading: IncidentReading, layout: CountLayout
             continue
         ref = line["incident"]["incident_ref"]
         if ref in seen:
-            reading.problems.append(ctx.problem("incident_ref", ref, f"incident {ref} is also on row {seen[ref]}: "
-                                                "give each incident one line (it is kept from its first line)"))
+            reading.problems.append(ctx.problem("incident_ref", ref, msg(
+                "incident {ref} is also on row {row}: give each incident one line (it is kept from its first line)",
+                ref=ref, row=seen[ref])))
             continue
         seen[ref] = ctx.row_number
         lines.append(line)
@@ -126,7 +128,7 @@ def _read_line(record: dict, ctx: RowContext, layout: CountLayout, matcher: Admi
     reading.notes += place_notes(place, ctx, matcher)
     ref = clean_text(record.get("incident_ref"))
     if ref is None:
-        problems.append(ctx.problem("incident_ref", None, "no incident reference: give each incident its code"))
+        problems.append(ctx.problem("incident_ref", None, msg("no incident reference: give each incident its code")))
     incident_date = _date_cell(record, "incident_date", ctx, problems, required=True)
     period = _date_cell(record, "period", ctx, problems, required=False)
     codes = {name: code_cell(record, name, ctx, layout, problems) for name in ("device_type", "incident_type")}
@@ -149,10 +151,10 @@ def _date_cell(record: dict, name: str, ctx: RowContext, problems: list[Problem]
     try:
         found = parse_date(record.get(name))
     except ValueError as exc:
-        problems.append(ctx.problem(name, record.get(name), str(exc)))
+        problems.append(ctx.problem(name, record.get(name), reason(exc)))
         return None
     if found is None and required:
-        problems.append(ctx.problem(name, None, "no date of the incident: fill it as a date (31/10/2026)"))
+        problems.append(ctx.problem(name, None, msg("no date of the incident: fill it as a date (31/10/2026)")))
     return found
 
 
@@ -169,8 +171,9 @@ def _victim_rows(counts: dict[VictimColumn, int | None], ctx: RowContext, proble
         stated = counts.get(VictimColumn(ALL, outcome, ALL, ALL))
         if stated is not None and groups and stated != summed_groups:
             problems.append(ctx.problem(VictimColumn(ALL, outcome, ALL, ALL).field, stated,
-                                        f"the total of {outcome} is {stated} but its groups add up to "
-                                        f"{summed_groups}: correct the line or the total"))
+                                        msg("the total of {outcome} is {stated} but its groups add up to {summed}: "
+                                            "correct the line or the total", outcome=_word(outcome), stated=stated,
+                                            summed=summed_groups)))
         elif stated and not groups:
             rows.append(_row("unknown", outcome, ALL, ALL, stated))
     return rows
@@ -185,11 +188,21 @@ def _group_rows(counts: dict[VictimColumn, int | None], group: str, outcome: str
         summed = sum(given.values())
         if stated is not None and stated != summed:
             problems.append(ctx.problem(VictimColumn(group, outcome, ALL, ALL).field, stated,
-                                        f"the {group} {outcome} total is {stated} but its sex and age columns add up "
-                                        f"to {summed}: correct the line or the total"))
+                                        msg("the {group} {outcome} total is {stated} but its sex and age columns add "
+                                            "up to {summed}: correct the line or the total", group=_word(group),
+                                            outcome=_word(outcome), stated=stated, summed=summed)))
         total = [_row(group, outcome, ALL, ALL, summed)] if summed else []
         return total + [_row(group, outcome, c.sex, c.age_range, n) for c, n in given.items() if n > 0]
     return [_row(group, outcome, ALL, ALL, stated)] if stated else []
+
+
+# the victim groups and outcomes as messages name them
+WORDS = {"killed": N_("killed"), "injured": N_("injured"), "civilian": N_("civilian"),
+         "national_forces": N_("national forces"), "peacekeepers": N_("peacekeepers"), "unknown": N_("unknown")}
+
+
+def _word(code: str) -> Message:
+    return msg(WORDS.get(code, code))
 
 
 def _row(group: str, outcome: str, sex: str, band: str, persons: int) -> dict:

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from protection_etl.transforms.cells import parse_count, parse_date
+from protection_etl.transforms.messages import msg, nmsg
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.text import is_blank
 from protection_etl.transforms.titles import (
@@ -25,8 +26,8 @@ from protection_etl.transforms.titles import (
     year_from_text,
 )
 
-SETTING = "the source's period setting in pipeline.toml"
-RECEIVED = "the month the file was received (nothing in the file gives its period)"
+SETTING = msg("the source's period setting in pipeline.toml")
+RECEIVED = msg("the month the file was received (nothing in the file gives its period)")
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,14 @@ def file_period(file_name: str, sheet: str | None, title_cells: list[object], la
     """The period stated by a labelled title cell, the file name, the sheet name or another title date."""
     stem = Path(file_name).stem
     title = dated_from_title(title_cells, "", labels, stamps)
-    tiers = [(labelled_date(title_cells, list(labels)), "a labelled date above the table"),
-             (period_from_text(stem), f"the file name {file_name!r}"),
-             (period_from_text(sheet) if sheet else None, f"the sheet name {sheet!r}"),
-             (title[0] if title else None, "the title rows above the table")]
+    by_file, by_sheet = msg("the file name '{file}'", file=file_name), msg("the sheet name '{sheet}'", sheet=sheet)
+    tiers = [(labelled_date(title_cells, list(labels)), msg("a labelled date above the table")),
+             (period_from_text(stem), by_file),
+             (period_from_text(sheet) if sheet else None, by_sheet),
+             (title[0] if title else None, msg("the title rows above the table"))]
     day, origin = next(((d, o) for d, o in tiers if d), (None, None))
-    years = [(year_from_text(stem), f"the file name {file_name!r}"),
-             (year_from_text(sheet) if sheet else None, f"the sheet name {sheet!r}"),
+    years = [(year_from_text(stem), by_file),
+             (year_from_text(sheet) if sheet else None, by_sheet),
              (day.year if day else None, origin)]
     year, year_origin = next(((y, o) for y, o in years if y), (None, None))
     return FilePeriod(day, origin, year, year_origin)
@@ -83,15 +85,17 @@ def row_period(value: object, label: str | None, *, year: object = None, year_la
     if not is_blank(value):
         month = month_without_year(value)
         if month is None:
-            return parse_date(value), f"column {label!r}"
+            return parse_date(value), msg("the column '{column}'", column=label)
         if (given := _year(year)) is not None:
-            return date(given, month, 1), f"columns {label!r} and {year_label!r}"
+            return date(given, month, 1), msg("the columns '{column}' and '{year_column}'", column=label,
+                                              year_column=year_label)
         if stated.year:
-            return date(stated.year, month, 1), f"column {label!r}, with the year from {stated.year_origin}"
+            return date(stated.year, month, 1), msg("the column '{column}', with the year from {origin}", column=label,
+                                                    origin=stated.year_origin)
     if stated.day:
         return stated.day, stated.origin
     if activity:
-        return activity, "the activity's start date"
+        return activity, msg("the activity's start date")
     if setting.received:
         return setting.received, RECEIVED
     return None, None
@@ -111,6 +115,8 @@ def period_notes(origins: Counter[tuple[date, str]], *, source: str, file_name: 
     notes = []
     for (day, origin), rows in sorted(origins.items()):
         shown = f"{day:%Y-%m}" if monthly else day.isoformat()
-        notes.append(Problem(source, file_name, f"reporting period {shown} taken from {origin} ({rows} rows)",
+        notes.append(Problem(source, file_name, nmsg("reporting period {period} taken from {origin} ({n} row)",
+                                                     "reporting period {period} taken from {origin} ({n} rows)", rows,
+                                                     period=shown, origin=origin),
                              sheet, severity="info"))
     return notes

@@ -15,6 +15,7 @@ from protection_etl.transforms.aggregates import CountLayout, Sheets, missing_co
 from protection_etl.transforms.cells import band_label, parse_count
 from protection_etl.transforms.headers import SexAgeLabels
 from protection_etl.transforms.labels import core_label, hxl_parts
+from protection_etl.transforms.messages import N_, Message, joined, msg, nmsg
 from protection_etl.transforms.privacy_cells import (
     NameRules,
     column_letter,
@@ -35,8 +36,15 @@ from protection_etl.transforms.text import fold_text, is_blank
 
 _SHOWN_LABEL = 40  # headers are short; a longer cell is cut, in case it holds more than a header
 _PARTS = re.compile(r"\s*(?:/|;|&|\s-\s)\s*")
-REFUSED = ("GBV, child-protection and mine-action inputs must hold aggregated counts without personal data; the file "
-           "was refused and not stored")
+REFUSED = msg("GBV, child-protection and mine-action inputs must hold aggregated counts without personal data; the "
+              "file was refused and not stored")
+NAME_KIND = N_("what looks like a person's name")
+DATE_KIND = N_("a date (a date of birth or of an incident identifies a person)")
+# what identifying_columns.yaml says a header names, as messages show it
+KINDS = (N_("a person's name"), N_("a date of birth"), N_("a case, survivor or incident identifier"),
+         N_("a survivor's, child's or beneficiary's identity"), N_("a person's identity"),
+         N_("a phone number or an email address"), N_("an address"), N_("a caseworker"),
+         N_("a free-text narrative or a case date"))
 
 
 @dataclass(frozen=True)
@@ -92,10 +100,10 @@ class PrivacyRules:
         """
         if (tag := hxl_parts(label)) is not None:
             personal = any(tag[0] == name and attributes <= tag[1] for name, attributes in self.hxl)
-            return "a personal HXL hashtag" if personal else None
+            return msg("a personal HXL hashtag") if personal else None
         for part in _PARTS.split(str(label)):
             if kind := self._part_kind(part):
-                return kind
+                return msg(kind)
         return None
 
     def _part_kind(self, part: str) -> str | None:
@@ -158,8 +166,9 @@ class _Guard:
     harmless: frozenset[str]
     dated_fields: tuple[str, ...] = ()
 
-    def _refuse(self, reason: str, sheet: str | None, row: int | None, column: str | None) -> Problem:
-        return Problem(self.source, self.file_name, f"{reason}: {REFUSED}", sheet, row, column, severity="error")
+    def _refuse(self, reason: Message, sheet: str | None, row: int | None, column: str | None) -> Problem:
+        return Problem(self.source, self.file_name, msg("{why}: {refused}", why=reason, refused=REFUSED), sheet, row,
+                       column, severity="error")
 
     def headers(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
         """Headers, labels and notes that name identifying data ('Nom', 'Téléphone / Structure', 'né le …')."""
@@ -172,17 +181,18 @@ class _Guard:
                      and not (index in header_rows and column in known)
                      and (kind := self.rules.identifying_kind(cell))]
             if found and (index in header_rows or len(_texts(row)) > 1):
-                shown = [f"{self.shown(cell) or 'cell ' + column_letter(c) + str(index + 1)!r} ({kind})"
-                         for c, cell, kind in found]
+                shown = joined([msg("'{label}' ({kind})", label=self.shown(cell), kind=kind) if self.shown(cell)
+                                else msg("'cell {cell}' ({kind})", cell=column_letter(c) + str(index + 1), kind=kind)
+                                for c, cell, kind in found])
                 first = self.shown(found[0][1]) or column_letter(found[0][0])
-                plural = "s" if len(found) > 1 else ""
-                return self._refuse(f"identifying column{plural} {', '.join(shown)}", sheet, index + 1, first)
+                return self._refuse(nmsg("identifying column {columns}", "identifying columns {columns}", len(found),
+                                         columns=shown), sheet, index + 1, first)
             if found:
                 [(column, cell, kind)] = found
                 where = f"{column_letter(column)}{index + 1}"
-                shown = f"{self.shown(cell)!r} " if self.shown(cell) else ""
-                return self._refuse(f"cell {where} {shown}names {kind}", sheet, index + 1,
-                                    self.shown(cell) or column_letter(column))
+                why = (msg("cell {cell} '{label}' names {kind}", cell=where, label=self.shown(cell), kind=kind)
+                       if self.shown(cell) else msg("cell {cell} names {kind}", cell=where, kind=kind))
+                return self._refuse(why, sheet, index + 1, self.shown(cell) or column_letter(column))
         return None
 
     def per_person(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
@@ -195,22 +205,22 @@ class _Guard:
             below = below if not _has_number(below) else []
             person = [label for label in labels if self.rules.is_person_column(label)]
             if person and not any(self.rules.is_count_column(c, self.sex_age) for c in labels + _texts(below)):
-                named = ", ".join(repr(shown_label(p)) for p in person)
-                return self._refuse(f"one row per person: {named} give an individual's sex or age and no column "
-                                    "holds counts", sheet, index + 1, shown_label(person[0]))
+                named = ", ".join(f"'{shown_label(p)}'" for p in person)
+                return self._refuse(msg("one row per person: {columns} give an individual's sex or age and no column "
+                                        "holds counts", columns=named), sheet, index + 1, shown_label(person[0]))
         counts = count_columns(layout, lambda label: self.rules.is_count_column(label, self.sex_age))
         persons, counted = person_rows(layout, counts)
         if len(persons) < self.rules.per_person_rows or len(persons) < 0.8 * counted:
             return None
         column = exact_age_column(layout, persons, counts)
-        why = "exact ages"
+        why = msg("exact ages")
         if column is None:
-            column, why = residence_column(layout, self.rules.residence_words), "a place of residence"
+            column, why = residence_column(layout, self.rules.residence_words), msg("a place of residence")
         if column is None:
             return None
-        return self._refuse(f"one row per person: {len(persons)} lines each count one person, with {why} in column "
-                            f"{self.column_name(layout, column)!r}", sheet, layout.data_start + 1,
-                            self.column_name(layout, column))
+        return self._refuse(msg("one row per person: {n} lines each count one person, with {what} in column "
+                                "'{column}'", n=len(persons), what=why, column=self.column_name(layout, column)),
+                            sheet, layout.data_start + 1, self.column_name(layout, column))
 
     def columns(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
         """The allow-list: every filled column is a field of the mapping, a count, or a listed harmless column."""
@@ -220,13 +230,14 @@ class _Guard:
         for column in layout.filled_columns():
             name = self.column_name(layout, column)
             if column not in layout.known(self.harmless):
-                what = (f"column {name!r} is not one the {self.what} mapping knows (place, period, type, counts by "
-                        "sex and age, totals, or a column listed under harmless_columns)" if layout.label(column)
-                        else f"column {name} has no header but holds values")
+                what = (msg("column '{column}' is not one the {what} mapping knows (place, period, type, counts by "
+                            "sex and age, totals, or a column listed under harmless_columns)", column=name,
+                            what=self.what) if layout.label(column)
+                        else msg("column {column} has no header but holds values", column=name))
                 return self._refuse(what, sheet, layout.header.row + 1, name)
             if column not in fields and any(not _is_number(v) for _, v in layout.data_cells(column)):
-                return self._refuse(f"column {name!r} may only hold line numbers", sheet, layout.header.row + 1,
-                                    name)
+                return self._refuse(msg("column '{column}' may only hold line numbers", column=name), sheet,
+                                    layout.header.row + 1, name)
         return None
 
     def cells(self, sheet: str | None, layout: SheetLayout) -> Problem | None:
@@ -244,41 +255,42 @@ class _Guard:
                 if kind:
                     where = f"{column_letter(column)}{index + 1}"
                     name = self.column_name(layout, column) if in_data else column_letter(column)
-                    return self._refuse(f"cell {where} holds {kind}", sheet, index + 1, name)
+                    return self._refuse(msg("cell {cell} holds {kind}", cell=where, kind=kind), sheet, index + 1, name)
         return None
 
-    def _cell_kind(self, cell: object, dated: bool, in_table: bool) -> str | None:
+    def _cell_kind(self, cell: object, dated: bool, in_table: bool) -> Message | None:
         if isinstance(cell, date):
-            return "a date (a date of birth or of an incident identifies a person)" if dated else None
+            return msg(DATE_KIND) if dated else None
         if not isinstance(cell, str):
             return None
         limits = self.rules.long_text
         if found := phone_or_email(cell):
-            return found
+            return msg(found)
         if self.rules.names.looks_like_name(cell):
-            return "what looks like a person's name"
+            return msg(NAME_KIND)
         if dated and has_day_date(cell):
-            return "a date (a date of birth or of an incident identifies a person)"
+            return msg(DATE_KIND)
         chars, words = ((limits["table_chars"], limits["table_words"]) if in_table
                         else (limits["note_chars"], limits["note_words"]))
-        return "free text (a narrative can identify a person)" if is_long_text(cell, chars, words) else None
+        return msg("free text (a narrative can identify a person)") if is_long_text(cell, chars, words) else None
 
     def properties(self, properties: dict[str, str]) -> Problem | None:
         """Document properties: an author that looks like a person, or a title or comment with personal data."""
         for key, text in properties.items():
             author = key in ("author", "last modified by", "manager")
             if author and self.rules.names.looks_like_author(text):
-                kind = "what looks like a person's name"
+                kind = msg(NAME_KIND)
             elif not author:
-                kind = (phone_or_email(text) or ("what looks like a person's name"
-                                                 if self.rules.names.looks_like_name(text) else None)
-                        or self.rules.identifying_kind(text))
+                found = phone_or_email(text)
+                kind = (msg(found) if found else msg(NAME_KIND) if self.rules.names.looks_like_name(text)
+                        else self.rules.identifying_kind(text))
             else:
                 kind = None
             if kind:
-                return self._refuse(f"the workbook's {key!r} property holds {kind}; save the file without personal "
-                                    "information in its properties (Excel: File > Info > Inspect Document; "
-                                    "LibreOffice: File > Properties)", None, None, None)
+                return self._refuse(msg("the workbook's '{key}' property holds {kind}; save the file without "
+                                        "personal information in its properties (Excel: File > Info > Inspect "
+                                        "Document; LibreOffice: File > Properties)", key=key, kind=kind),
+                                    None, None, None)
         return None
 
     def shown(self, text: str) -> str | None:

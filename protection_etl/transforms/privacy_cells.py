@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from protection_etl.transforms.messages import N_
 from protection_etl.transforms.text import fold_text
 
 _PHONES = [
@@ -66,9 +67,9 @@ def phone_or_email(text: str) -> str | None:
     ['a phone number', 'a phone number', 'an e-mail address', None, None, None]
     """
     if _EMAIL.search(text):
-        return "an e-mail address"
+        return N_("an e-mail address")
     if any(p.search(text) for p in _PHONES):
-        return "a phone number"
+        return N_("a phone number")
     return None
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Literal
 
+from protection_etl.transforms.messages import Message, joined, msg, to_json
+
 if TYPE_CHECKING:
     import pandas as pd
 
 Severity = Literal["error", "warning", "info"]
 
 QUARANTINE_COLUMNS = ("source", "file", "sheet", "row_number", "column_name", "value", "reason", "severity")
+STORED_COLUMNS = (*QUARANTINE_COLUMNS, "reason_i18n")  # audit.quarantine: the reason as a message too
 
 
 @dataclass(frozen=True)
@@ -26,22 +29,22 @@ class Problem:
     value: str | None = None
     severity: Severity = "warning"
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """One line: source, file, sheet, row, column, value and what was expected."""
-        where = [f"source {self.source}"]
-        where += [f"file {self.file}"] if self.file else []
-        where += [f"sheet {self.sheet}"] if self.sheet else []
-        where += [f"row {self.row_number}"] if self.row_number is not None else []
-        where += [f"column {self.column_name!r}"] if self.column_name else []
-        value = f" (value {self.value!r})" if self.value is not None else ""
-        return f"{', '.join(where)}: {self.reason}{value}"
+        where = [msg("source {source}", source=self.source)]
+        where += [msg("file {file}", file=self.file)] if self.file else []
+        where += [msg("sheet {sheet}", sheet=self.sheet)] if self.sheet else []
+        where += [msg("row {row}", row=self.row_number)] if self.row_number is not None else []
+        where += [msg("column '{column}'", column=self.column_name)] if self.column_name else []
+        value = msg(" (value '{value}')", value=self.value) if self.value is not None else ""
+        return msg("{where}: {reason}{value}", where=joined(where), reason=self.reason, value=value)
 
 
 class InputError(Exception):
     """An input that cannot be read at all; carries the located problem (and those of other inputs, if any)."""
 
     def __init__(self, problem: Problem, *more: Problem):
-        super().__init__("; ".join(p.describe() for p in (problem, *more)))
+        super().__init__(joined([p.describe() for p in (problem, *more)], "; "))
         self.problem = problem
         self.problems = [problem, *more]
 
@@ -64,5 +67,5 @@ def shown_value(value: object) -> str | None:
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     """Problems as a DataFrame with the audit.quarantine columns."""
     import pandas as pd  # here, not at the top: the CLI imports this module and pandas costs ~1 s
-    rows = [asdict(p) for p in problems]
-    return pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS)).astype({"row_number": "Int64"})
+    rows = [{**asdict(p), "reason": str(p.reason), "reason_i18n": to_json(p.reason)} for p in problems]
+    return pd.DataFrame(rows, columns=list(STORED_COLUMNS)).astype({"row_number": "Int64"})

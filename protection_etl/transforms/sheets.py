@@ -11,6 +11,7 @@ import pandas as pd
 from protection_etl.transforms.cells import parse_count
 from protection_etl.transforms.headers import Header, SexAgeLabels, locate_header, table_from_header
 from protection_etl.transforms.labels import FieldSpec, hxl_parts, label_words
+from protection_etl.transforms.messages import msg
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.tally import Told
 from protection_etl.transforms.text import is_blank
@@ -66,8 +67,10 @@ def skipped_sheet_notes(sheets: list[tuple[str | None, list[list[object]]]], fou
         header = None if name in read else locate_header(rows, specs, scan=scan, two_rows=two_rows, sex_age=sex_age)
         if header is not None and len(header.columns) >= 2:
             missing = ", ".join(s.name for s in missing_required(specs, header.columns))
-            notes.append(Problem(source, file_name, f"sheet {name!r} was not read: it has no {missing} column "
-                                 f"(it has {', '.join(header.columns)})", name, header.row + 1, severity="info"))
+            notes.append(Problem(source, file_name, msg("sheet '{sheet}' was not read: it has no {missing} column (it "
+                                                        "has {found})", sheet=name, missing=missing,
+                                                        found=", ".join(header.columns)),
+                                 name, header.row + 1, severity="info"))
     return notes
 
 
@@ -124,8 +127,9 @@ def unloaded_notes(table: FoundTable, people: PeopleColumns, source: str, file_n
         total = _column_total(data_rows, column)
         if total is not None:
             shown = str(label).strip() if not is_blank(label) else str(tag)
-            notes.append(Problem(source, file_name, f"column {shown!r}, total {total}, was not loaded: no field of the "
-                                 "mapping takes it", table.sheet, header.row + 1, shown, str(total), "info"))
+            notes.append(Problem(source, file_name, msg("column '{column}', total {total}, was not loaded: no field of "
+                                                        "the mapping takes it", column=shown, total=total),
+                                 table.sheet, header.row + 1, shown, str(total), "info"))
     return notes
 
 

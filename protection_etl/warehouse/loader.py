@@ -12,6 +12,7 @@ import pandas as pd
 
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.gazetteer import GazetteerError, gazetteer_from_cod
+from protection_etl.transforms.messages import to_json
 from protection_etl.transforms.problems import Problem, problems_frame
 from protection_etl.warehouse.db import insert_frame, staged, transaction
 
@@ -137,7 +138,8 @@ def record_problems(con: duckdb.DuckDBPyConnection, run_id: str, problems: list[
 def record_source_load(con: duckdb.DuckDBPyConnection, load: SourceLoad) -> None:
     """Insert or replace the audit.source_loads row of a source in a run, with the rows the warehouse now holds
     for the source (loaded or not, so that the report charts the stock over time, not each run's increment)."""
-    row = {**load.__dict__, "rows_held": rows_held(con, load.source)}  # one row: bound values, no frame to scan
+    row = {**load.__dict__, "message": str(load.message) if load.message else None,
+           "message_i18n": to_json(load.message), "rows_held": rows_held(con, load.source)}  # bound values, no frame
     con.execute(f"insert or replace into audit.source_loads ({', '.join(row)}) "
                 f"values ({', '.join(f'${name}' for name in row)})", row)
 
@@ -193,8 +195,8 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, trigger: str, sources
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str) -> None:
     """Record how a run ended."""
-    con.execute("update audit.runs set finished_at = ?, status = ?, message = ? where run_id = ?",
-                [utcnow(), status, message, run_id])
+    con.execute("update audit.runs set finished_at = ?, status = ?, message = ?, message_i18n = ? where run_id = ?",
+                [utcnow(), status, str(message), to_json(message), run_id])
 
 
 def record_report(con: duckdb.DuckDBPyConnection, run_id: str, report_path: str, notification: str) -> None:

@@ -19,6 +19,7 @@ from protection_etl.expectations.report.model import (
     RunReport,
     SourceSummary,
 )
+from protection_etl.transforms.messages import from_stored
 from protection_etl.warehouse.db import as_dicts
 
 SQL_DIR = Path(__file__).parents[1] / "sql"
@@ -39,10 +40,10 @@ def load_run_report(
         started_at=run["started_at"],
         finished_at=run["finished_at"],
         status=run["status"],
-        message=run["message"],
-        sources=[SourceSummary(**row) for row in _query(con, "source_loads", run_id=run_id)],
+        message=from_stored(run["message"], run["message_i18n"]),
+        sources=[SourceSummary(**_with_message(row, "message")) for row in _query(con, "source_loads", run_id=run_id)],
         failures=[_failure(row) for row in _query(con, "failures", run_id=run_id)],
-        quarantine=[QuarantineRow(**row) for row in _query(con, "quarantine", run_id=run_id)],
+        quarantine=[QuarantineRow(**_with_message(row, "reason")) for row in _query(con, "quarantine", run_id=run_id)],
         history=_history(_query(con, "history", run_id=run_id, runs=history_runs)),
         months=monthly_rows(con, run["started_at"].date()),
     )
@@ -98,6 +99,12 @@ def _sql(name: str) -> str:
 
 def _query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:
     return as_dicts(con.execute(_sql(name), params) if params else con.execute(_sql(name)))
+
+
+def _with_message(row: dict[str, Any], column: str) -> dict[str, Any]:
+    """The row with its `column` a Message again, from the JSON stored beside it (see transforms.messages)."""
+    stored = row.pop(f"{column}_i18n")
+    return {**row, column: from_stored(row[column], stored)}
 
 
 def _failure(row: dict[str, Any]) -> QualityFailure:

@@ -104,13 +104,15 @@ class QuarantineEntry:
 def group_quarantine(rows: list[QuarantineRow]) -> list[QuarantineEntry]:
     """One entry per input row and severity, in the order the rows come, its cells listed in order.
 
-    A row whose four sex/age cells each failed is one entry with four cells, as the source counts it.
+    A row whose four sex/age cells each failed is one entry with four cells, as the source counts it; cells alike
+    (one check failing alike on the rows harmonised from one input row) are one cell.
     """
     grouped: dict[tuple, list[QuarantineRow]] = {}
     for row in rows:
         grouped.setdefault((row.source, row.file, row.sheet, row.row_number, row.severity), []).append(row)
     return [
-        QuarantineEntry(*key, cells=tuple(QuarantineCell(r.column_name, r.value, r.reason) for r in cells))
+        QuarantineEntry(*key, cells=tuple(dict.fromkeys(QuarantineCell(r.column_name, r.value, r.reason)
+                                                         for r in cells)))
         for key, cells in grouped.items()
     ]
 

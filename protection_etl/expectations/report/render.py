@@ -28,6 +28,7 @@ from protection_etl.expectations.report.model import (
 )
 from protection_etl.expectations.report.text import count, day, run_file_stem, when
 from protection_etl.i18n import DEFAULT_LANGUAGE, translations
+from protection_etl.transforms.messages import render
 
 TEMPLATES_DIR = Path(__file__).parents[1] / "templates"
 QUARANTINE_SHOWN = 200
@@ -73,7 +74,7 @@ def render_summary_text(report: RunReport, language: str = DEFAULT_LANGUAGE) -> 
         "  " + _("{source} ({kind}): {status}; read {read}, loaded {loaded}, quarantined {quarantined}").format(
             source=s.source, kind=s.kind, status=status_label(tr, s.status), read=count(s.rows_read),
             loaded=count(s.rows_loaded), quarantined=count(report.rows_kept_aside(s)),
-        ) + (f". {s.message}" if s.message else "")
+        ) + (f". {stored_text(s.message, tr)}" if s.message else "")
         for s in report.sources
     ] or ["  " + _("(none)")]
     steps = next_steps(report, tr)
@@ -112,9 +113,9 @@ def step_html(step: NextStep) -> Markup:
 
 
 def stored_text(text: str | None, tr: NullTranslations) -> str:
-    """A sentence stored in the audit tables (a check's `why`, a quarantine reason) in the reader's language when
-    the catalogue has it (the suites' sentences are extracted into it), else as stored."""
-    return tr.gettext(text) if text else (text or "")
+    """A sentence stored in the audit tables (a check's `why`, a quarantine reason, a source's or run's message) in
+    the reader's language: a message rendered, a suite's sentence (a msgid) translated, else as stored."""
+    return render(text, tr)
 
 
 def period_text(report: RunReport, tr: NullTranslations) -> str:

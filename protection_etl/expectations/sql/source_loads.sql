@@ -33,6 +33,7 @@ final as (
         coalesce(loads.rows_quarantined, 0) as rows_quarantined,
         held.latest_period,
         loads.message,
+        loads.message_i18n,
         coalesce(checks.checks_run, 0)      as checks_run,
         loads.started_at
     from audit.source_loads as loads
