@@ -161,8 +161,7 @@ class Progress:
             return "failed"
         return "loaded with warnings" if self.rows_quarantined else "loaded"
 
-    def summary(self) -> Message:
-        """The sweep line: pages read, the watermark, and what the sweep found."""
+    def summary(self) -> Message:  # the sweep line
         since = msg(" after _id {id}", id=self.after_id) if self.after_id is not None else ""
         scope = nmsg("; {n} submission out of scope: {scope}", "; {n} submissions out of scope: {scope}",
                      self.out_of_scope, scope=self.scope) if self.out_of_scope else ""
