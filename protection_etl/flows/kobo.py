@@ -29,6 +29,7 @@ from protection_etl.config import ConfigError, PipelineConfig
 from protection_etl.expectations.report import SourceSummary
 from protection_etl.expectations.verdicts import QUALITY_COLUMNS, CheckedBatch, check_batch, quality_frame, sum_quality
 from protection_etl.flows import progress as shown
+from protection_etl.flows.kobo_messages import resumes_after, sweep_line
 from protection_etl.flows.logs import OFF_CONSOLE, stage_log
 from protection_etl.flows.task_options import NO_RETRY
 from protection_etl.i18n import translations
@@ -38,7 +39,7 @@ from protection_etl.sources.kobo_feeds import Feed, LiveFeed, RawPage, landed_fe
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
 from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, MappingError, read_form, scope_text
-from protection_etl.transforms.messages import Message, msg, nmsg, reason, render
+from protection_etl.transforms.messages import Message, msg, reason, render
 from protection_etl.transforms.problems import InputError
 from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.kobo_store import (
@@ -150,9 +151,7 @@ class Progress:
     def failed(self, message: str) -> Progress:
         """The progress with its error; when pages were merged, say where the next run resumes."""
         if self.pages:
-            message = nmsg("{error} ({n} page merged before it; the next run resumes after _id {watermark})",
-                           "{error} ({n} pages merged before it; the next run resumes after _id {watermark})",
-                           self.pages, error=message, watermark=self.watermark)
+            message = resumes_after(message, self.pages, self.watermark)
         return replace(self, error=message)
 
     @property
@@ -162,14 +161,7 @@ class Progress:
         return "loaded with warnings" if self.rows_quarantined else "loaded"
 
     def summary(self) -> Message:  # the sweep line
-        since = msg(" after _id {id}", id=self.after_id) if self.after_id is not None else ""
-        scope = nmsg("; {n} submission out of scope: {scope}", "; {n} submissions out of scope: {scope}",
-                     self.out_of_scope, scope=self.scope) if self.out_of_scope else ""
-        pages = nmsg("{n} page{since}, watermark {watermark}", "{n} pages{since}, watermark {watermark}", self.pages,
-                     since=since, watermark=self.watermark)
-        return msg("{pages}; sweep: {edited} edited, {set_aside} set aside earlier, {deleted} deleted; {refetched} "
-                   "refetched{scope}", pages=pages, edited=self.edited, set_aside=self.set_aside,
-                   deleted=self.deleted, refetched=self.refetched, scope=scope)
+        return sweep_line(self)
 
 
 # --- the stages, as Prefect tasks ----------------------------------------------------------------------------
