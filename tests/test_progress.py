@@ -58,11 +58,11 @@ def test_a_transform_tells_both_passes_over_its_lines_out_of_their_totals(matche
                     ("harmonise", lines, lines)]
 
 
-@pytest.mark.parametrize(("language", "done", "rate", "left"), [
-    ("fr", "2\u202f000/2\u202f500 soumissions", "soumissions/s", "reste "),
-    ("en", "2,000/2,500 submissions", "submissions/s", " left"),
+@pytest.mark.parametrize(("language", "done", "rate", "left", "read"), [
+    ("fr", "2\u202f000/2\u202f500 soumissions", "soumissions/s", "reste ", "2\u202f500 lignes lues"),
+    ("en", "2,000/2,500 submissions", "submissions/s", " left", "2,500 rows read"),
 ], ids=["french", "english"])
-def test_kobo_pages_show_submissions_out_of_kobo_count_with_rate_and_time_left(language, done, rate, left):
+def test_kobo_pages_show_submissions_out_of_kobo_count_with_rate_and_time_left(language, done, rate, left, read):
     with progress.live_progress(_Terminal(), language) as live:
         assert live and progress.is_live()
         progress.stage("protection_monitoring", "pages")
@@ -73,8 +73,9 @@ def test_kobo_pages_show_submissions_out_of_kobo_count_with_rate_and_time_left(l
         assert task.fields["done"] == done and task.total == 2500
         assert task.fields["rate"].endswith(rate) and left in task.fields["time"]
         pages.add(500, 500)
-        progress.finished("protection_monitoring", "loaded")
+        progress.finished("protection_monitoring", "loaded", 2500)
         assert task.description == ("chargée" if language == "fr" else "loaded") and not task.fields["rate"]
+        assert task.fields["done"] == read  # as the summary printed after it says
     assert not progress.is_live()
 
 
@@ -158,5 +159,5 @@ def test_run_on_a_terminal_shows_rows_done_rate_and_time_left_of_a_big_file(tmp_
     assert re.search(rf"fivew +lecture .* 2\u202f000/{total} lignes +[\d\u202f]+ lignes/s +reste \d+:\d\d:\d\d", screen)
     assert re.search(rf"fivew +harmonisation .* 2\u202f000/{total} lignes +[\d\u202f]+ lignes/s +reste \d+:\d\d:\d\d",
                      screen)
-    assert re.search(rf"fivew +chargée .* {total}/{total} lignes +en \d+:\d\d:\d\d", screen)
+    assert re.search(rf"fivew +chargée .* {total} lignes lues +en \d+:\d\d:\d\d", screen)
     assert "harmonise " not in screen  # the stage lines are for logs that are no terminal

@@ -147,7 +147,7 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
 def _run_source(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, full_refresh: bool
                 ) -> SourceSummary:
     outcome = summary_of(source_flow(config, name, run_id, from_raw, full_refresh, return_state=True))
-    progress.finished(name, outcome.status)
+    progress.finished(name, outcome.status, outcome.rows_read)
     return outcome
 
 

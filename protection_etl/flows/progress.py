@@ -33,13 +33,15 @@ class _Display:
     def __init__(self, language: str, stream) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+        from rich.table import Column
 
         tr = translations(language)
         self.gettext, self.language = tr.gettext, language
         # columns line up across sources (rich lays them out as a table); time: left while running, taken at the end
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.fields[source]}"), TextColumn("{task.description}"),
                                  BarColumn(bar_width=16), TextColumn("{task.fields[done]}"),
-                                 TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[time]}"),
+                                 TextColumn("{task.fields[rate]}", table_column=Column(min_width=18)),
+                                 TextColumn("{task.fields[time]}", table_column=Column(min_width=13)),
                                  console=Console(file=stream), transient=False)
         self.tasks: dict[str, int] = {}
         self.started: dict[str, float] = {}
@@ -75,14 +77,17 @@ class _Display:
         self.progress.update(task_id, done=shown, rate=rate, refresh=True,  # shown as told: a call is 1000 rows
                              time=_("{time} left").format(time=_clock(left)) if left is not None else "")
 
-    def done(self, source: str, status: str) -> None:
+    def done(self, source: str, status: str, rows_read: int | None) -> None:
         if source in self.tasks:
             from protection_etl.expectations.report.labels import status_label
 
             task_id = self.tasks[source]
             task = self.progress.tasks[task_id]
-            taken = self.gettext("in {time}").format(time=_clock(time.monotonic() - self.started[source]))
-            self.progress.update(task_id, description=status_label(translations(self.language), status),
+            tr = translations(self.language)
+            taken = tr.gettext("in {time}").format(time=_clock(time.monotonic() - self.started[source]))
+            done = task.fields["done"] if rows_read is None else tr.ngettext(  # as the summary says
+                "{n} row read", "{n} rows read", rows_read).format(n=self.number(rows_read))
+            self.progress.update(task_id, description=status_label(tr, status), done=done,
                                  total=task.completed or 1, completed=task.completed or 1, rate="", time=taken)
 
 
@@ -154,7 +159,7 @@ def rows_told(source: str) -> Told | None:
     return told
 
 
-def finished(source: str, status: str) -> None:
-    """A source has ended (loaded, failed…)."""
+def finished(source: str, status: str, rows_read: int | None = None) -> None:
+    """A source has ended (loaded, failed…), having read `rows_read` rows (or submissions)."""
     if _display is not None:
-        _display.done(source, status)
+        _display.done(source, status, rows_read)
