@@ -8,6 +8,7 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -149,8 +150,8 @@ def _read_workbook(name: str, data: bytes) -> list[Sheet]:
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         shown = xlsx_cells.hidden_cells(data) if data.startswith(_ZIP_MAGIC) else {}  # read as blank by calamine
-        return [Sheet(meta.name, xlsx_cells.apply(book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False),
-                                                  shown.get(meta.name, {})),
+        return [Sheet(meta.name, xlsx_cells.apply(shared_cells(book.get_sheet_by_name(meta.name).to_python(
+                          skip_empty_area=False)), shown.get(meta.name, {})),
                       meta.visible == python_calamine.SheetVisibleEnum.Visible)
                 for meta in book.sheets_metadata if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
     except python_calamine.PasswordError as exc:
@@ -178,9 +179,35 @@ def _read_delimited(name: str, data: bytes) -> list[list[object]]:
     text = _decode(name, data)
     delimiter = _delimiter(text)
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)]
+        return shared_cells(csv.reader(io.StringIO(text, newline=None), delimiter=delimiter))
     except csv.Error as exc:
         raise SourceReadError(name, msg("not a readable CSV file ({error})", error=exc)) from exc
+
+
+SHARED_CELLS = 100_000  # distinct values shared per sheet; beyond, a cell keeps its own object
+
+
+def shared_cells(rows: Iterable[Iterable[object]]) -> list[list[object]]:
+    """The rows as lists, a value repeated down the sheet (a place, a month, a count of 0) held once, not once a cell.
+
+    >>> grid = shared_cells([["Gao", 1.0], ["".join(["G", "ao"]), 1.0]])
+    >>> grid[0][0] is grid[1][0], grid == [["Gao", 1.0], ["Gao", 1.0]]
+    (True, True)
+    """
+    shared: dict[tuple[type, object], object] = {}
+    grid = []
+    for row in rows:
+        cells = []
+        for cell in row:
+            if cell is not None:
+                key = (type(cell), cell)
+                found = shared.get(key)
+                if found is None and len(shared) < SHARED_CELLS:
+                    shared[key] = found = cell
+                cell = cell if found is None else found
+            cells.append(cell)
+        grid.append(cells)
+    return grid
 
 
 def _delimiter(text: str) -> str:

@@ -205,7 +205,7 @@ def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, m
     stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels, layout.stamp_labels)
     labels, columns = table_labels(table), figure_columns(table)
     merged_down = {labels[name] for name in layout.fill_down if name in labels}
-    seen: dict[tuple, int] = {}
+    seen: dict[bytes, int] = {}
     origins: Counter[tuple[date, str]] = Counter()
     places = place_columns(matcher)
     headers_again: list[int] = []

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from protection_etl.transforms.problems import Problem
@@ -75,6 +76,8 @@ def merge_batches(batches: list[Batch]) -> Batch:
 def same_period_files(batches: list[tuple[str, Batch]], keys: dict[str, list[str]]) -> tuple[str, str, object] | None:
     """(first file, second file, period) when two inputs of a source give figures for the same period and the same
     rows of a table (its key in `keys`): loading both would count that month twice. None when they do not meet."""
+    if len(batches) < 2:  # one input meets no other (and a big file's keys are not copied to find it out)
+        return None
     for table, key in keys.items():
         seen: dict[tuple, str] = {}
         for file_name, batch in batches:
@@ -97,23 +100,44 @@ def records(frame: pd.DataFrame) -> Iterator[dict]:
         yield dict(zip(columns, values, strict=True))
 
 
-class FrameBuilder:
-    """Rows gathered into a frame a chunk at a time, so that a 200,000-line file never holds all its rows as dicts."""
+class ColumnBuilder:
+    """Rows gathered one list per column, equal values sharing one object, so that a 200,000-line file holds no dict
+    per line and no copy of a value repeated down a column (a place, a month, an organisation)."""
 
-    def __init__(self, build: Callable[[list[dict]], pd.DataFrame], chunk: int = 20_000) -> None:
-        self._build, self._chunk = build, chunk
-        self._rows: list[dict] = []
-        self._frames: list[pd.DataFrame] = []
+    SHARED = 1000  # distinct values shared per column; a column with more (an activity's text) keeps its own objects
 
-    def add(self, *rows: dict) -> None:
-        self._rows.extend(rows)
-        if len(self._rows) >= self._chunk:
-            self._frames.append(self._build(self._rows))
-            self._rows = []
+    def __init__(self, columns: list[str]) -> None:
+        self.columns: dict[str, list] = {name: [] for name in columns}
+        self._shared: dict[str, dict] = {name: {} for name in columns}
 
-    def frame(self) -> pd.DataFrame:
-        """Every row added, as one frame (the build of no rows when none was)."""
-        if self._rows or not self._frames:
-            self._frames.append(self._build(self._rows))
-            self._rows = []
-        return self._frames[0] if len(self._frames) == 1 else pd.concat(self._frames, ignore_index=True)
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+    def add(self, row: dict) -> None:
+        for name, values in self.columns.items():
+            values.append(self._share(name, row.get(name)))
+
+    def _share(self, name: str, value: object) -> object:
+        if value is None or isinstance(value, float):
+            return value
+        shared = self._shared[name]
+        key = (type(value), value)
+        found = shared.get(key)
+        if found is None and len(shared) < self.SHARED:
+            shared[key] = found = value
+        return value if found is None else found
+
+    def frame(self, integers: list[str]) -> pd.DataFrame:
+        """The rows as a frame (columns typed as a frame of the same dicts would be, `integers` as nullable ints);
+        the lists are handed over, not copied."""
+        columns = {}
+        for name in list(self.columns):  # one column at a time, each list let go once it is an array
+            values = pd.Series(self.columns.pop(name))
+            columns[name] = values.astype("Int64") if name in integers else values
+        self.columns = {name: [] for name in columns}
+        return pd.DataFrame(columns, copy=False)
+
+
+    def taken(self, name: str, rows: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+        """A column at those row positions (repeats allowed), typed as a frame of its values would be."""
+        return pd.Series(np.asarray(self.columns[name], dtype=object)[rows]).infer_objects().array

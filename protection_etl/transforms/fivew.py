@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
+import pandas as pd
+
 from protection_etl.transforms.admin import AdminMatcher, resolve_place
 from protection_etl.transforms.aggregates import frame_of
-from protection_etl.transforms.batch import Batch, FrameBuilder, fingerprint, records
+from protection_etl.transforms.batch import Batch, ColumnBuilder, fingerprint, records
 from protection_etl.transforms.cells import age_band, month_start, parse_date
 from protection_etl.transforms.labels import FieldSpec, field_specs
 from protection_etl.transforms.lines import repeated_header, repeated_header_notes, repeated_line
 from protection_etl.transforms.located import (
     PLACE,
+    PROVENANCE,
     RowContext,
     check_totals,
     clean_text,
@@ -98,8 +103,8 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
     if not tables:
         raise InputError(missing_columns_problem(sheets, layout.specs, source=source, file_name=file_name,
                                                  what="5W", scan=layout.scan))
-    presence = FrameBuilder(lambda rows: frame_of(rows, OPERATIONAL_PRESENCE_COLUMNS, ["reached_total"]))
-    reached = FrameBuilder(lambda rows: frame_of(rows, ACTIVITY_REACHED_COLUMNS, ["min_age", "max_age", "persons"]))
+    presence = ColumnBuilder([*OPERATIONAL_PRESENCE_COLUMNS, *PROVENANCE])
+    reached = ReachedCounts()
     problems, read = [], 0
     notes = skipped_sheet_notes(sheets, tables, layout.specs, source=source, file_name=file_name, scan=layout.scan)
     for table in tables:
@@ -109,7 +114,7 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
         seen: Counter[str] = Counter()
         origins: Counter[tuple[date, str]] = Counter()
         notes += header_notes(table, source, file_name)
-        copies: dict[tuple, int] = {}
+        copies: dict[bytes, int] = {}
         headers_again: list[int] = []
         for record in counted(records(table.data), told, "harmonise", len(table.data)):
             if repeated_header(record, labels):
@@ -128,20 +133,14 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
                                                     "admin3_pcode", "start_date", "end_date", "period_start")))
             seen[key] += 1
             line["activity_id"] = fingerprint(key, seen[key])
-            people = line.pop("_reached")
-            where = context.provenance()
-            presence.add({**line, "source": source, "load_id": load_id, **where})
-            reached.add(*({**_location(line), "source": source, "load_id": load_id, **person, **where}
-                          for person in people))
+            reached.add(len(presence), line.pop("_reached"))
+            presence.add({**line, "source": source, "load_id": load_id, **context.provenance()})
         totals = [r.field for r in layout.reached] + ["reached_total"]
         notes += repeated_header_notes(headers_again, source, file_name, table.sheet)
         problems += check_totals(table, context_for_totals(source, file_name, table), totals)
         notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet)
         notes += unloaded_notes(table, layout.people, source, file_name)
-    return Batch(source, load_id, {
-        "operational_presence": presence.frame(),
-        "activity_reached": reached.frame(),
-    }, problems, notes, read, "period_start")
+    return Batch(source, load_id, fivew_frames(presence, reached), problems, notes, read, "period_start")
 
 
 OPERATIONAL_PRESENCE_COLUMNS = [
@@ -155,10 +154,41 @@ ACTIVITY_REACHED_COLUMNS = [
 ]
 
 
-def _location(line: dict) -> dict:
-    keys = ("activity_id", "period_start", "admin1_pcode", "admin2_pcode", "provider_admin1_name",
-            "provider_admin2_name")
-    return {k: line[k] for k in keys}
+class ReachedCounts:
+    """The people reached of every line as typed arrays (line, sex × age band, persons), not a dict per figure."""
+
+    def __init__(self) -> None:
+        self.lines, self.bands, self.persons = array("q"), array("h"), array("q")
+        self.band_ids: dict[tuple, int] = {}
+
+    def add(self, line: int, people: list[dict]) -> None:
+        for person in people:
+            band = (person["sex"], person["age_range"], person["min_age"], person["max_age"])
+            self.lines.append(line)
+            self.bands.append(self.band_ids.setdefault(band, len(self.band_ids)))
+            self.persons.append(person["persons"])
+
+
+def fivew_frames(presence: ColumnBuilder, reached: ReachedCounts) -> dict[str, pd.DataFrame]:
+    """operational_presence, and activity_reached as its lines' place and provenance beside each figure."""
+    integers = ["min_age", "max_age", "persons"]
+    if not len(reached.lines):
+        return {"operational_presence": presence.frame(["reached_total"]) if len(presence) else
+                frame_of([], OPERATIONAL_PRESENCE_COLUMNS, ["reached_total"]),
+                "activity_reached": frame_of([], ACTIVITY_REACHED_COLUMNS, integers)}
+    lines, bands = np.frombuffer(reached.lines, dtype=np.int64), np.frombuffer(reached.bands, dtype=np.int16)
+    figures = dict(zip(("sex", "age_range", "min_age", "max_age"), zip(*reached.band_ids, strict=True), strict=True))
+    columns: dict[str, object] = {}
+    for name in [*ACTIVITY_REACHED_COLUMNS, *PROVENANCE]:  # one column at a time: no copy of the whole table
+        if name == "persons":
+            columns[name] = pd.array(np.frombuffer(reached.persons, dtype=np.int64), dtype="Int64")
+        elif name in figures:  # typed from the bands' values, then repeated by position
+            band = pd.Series(list(figures[name]), dtype="Int64" if name in integers else None)
+            columns[name] = (band if name in integers else band.infer_objects()).array.take(bands)
+        else:
+            columns[name] = presence.taken(name, lines)
+    activity_reached = pd.DataFrame(columns, copy=False)
+    return {"operational_presence": presence.frame(["reached_total"]), "activity_reached": activity_reached}
 
 
 def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: AdminMatcher,

@@ -217,7 +217,10 @@ def table_from_header(rows: list[list[object]], header: Header, total_markers: l
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(data rows, total rows) as frames of the mapped fields plus `_row_number` (1-based, as in the file);
     `told` hears how many lines are done (transforms.tally)."""
-    records, totals = [], []
+    columns = [*header.columns, *(other_field(name, n) for name, cols in header.others.items()
+                                  for n, _ in enumerate(cols, 2)), "_row_number"]
+    data: dict[str, list] = {c: [] for c in columns}  # a list per column, not a dict per line: a big sheet's
+    totals: dict[str, list] = {c: [] for c in columns}  # lines are held once, in the sheet's own cells
     width = max(header.columns.values()) + 1
     for index in counted(range(header.data_start, len(rows)), told, "read", len(rows) - header.data_start):
         cells = list(rows[index]) + [None] * max(0, width - len(rows[index]))
@@ -229,8 +232,7 @@ def table_from_header(rows: list[list[object]], header: Header, total_markers: l
         for name, cols in header.others.items():  # a field's next column serves where its first one is blank
             if is_blank(picked[name]):
                 picked[name] = next((cells[c] for c in cols if not is_blank(cells[c])), picked[name])
-        target = totals if is_total_row(cells, total_markers) else records
-        target.append({**picked, "_row_number": index + 1})
-    columns = [*header.columns, *(other_field(name, n) for name, cols in header.others.items()
-                                  for n, _ in enumerate(cols, 2)), "_row_number"]
-    return pd.DataFrame(records, columns=columns, dtype=object), pd.DataFrame(totals, columns=columns, dtype=object)
+        target = totals if is_total_row(cells, total_markers) else data
+        for name, value in (*picked.items(), ("_row_number", index + 1)):
+            target[name].append(value)
+    return pd.DataFrame(data, dtype=object), pd.DataFrame(totals, dtype=object)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from protection_etl.transforms.messages import msg, nmsg
@@ -28,13 +29,14 @@ def repeated_header_notes(rows: list[int], source: str, file_name: str, sheet: s
                                             len(rows), rows=shown), sheet, rows[0], severity="info")]
 
 
-def repeated_line(record: dict, ctx: RowContext, seen: dict[tuple, int], cells: list[object] | None = None
+def repeated_line(record: dict, ctx: RowContext, seen: dict[bytes, int], cells: list[object] | None = None
                   ) -> list[Problem]:
     """A line identical to an earlier one in every cell of the sheet (`cells`, else every mapped cell) is taken for a
     copy and kept aside. Two lines that differ only in columns no field reads (a beneficiary type, an ID) are two
     lines of the file, not a copy."""
     values = list(cells) if cells is not None else [v for k, v in sorted(record.items()) if k != "_row_number"]
-    signature = tuple(fold_text(v) if isinstance(v, str) else shown_value(v) for v in values)
+    folded = tuple(fold_text(v) if isinstance(v, str) else shown_value(v) for v in values)
+    signature = hashlib.blake2b(repr(folded).encode(), digest_size=16).digest()  # 16 bytes kept a line, not its cells
     if signature in seen:
         return [ctx.problem(None, None, msg("this line repeats row {row} cell for cell: it is counted once",
                                             row=seen[signature]))]

@@ -22,7 +22,10 @@ def clean_text(value: object) -> str | None:
     >>> clean_text("  Save the  Children "), clean_text("  ")
     ('Save the Children', None)
     """
-    return None if is_blank(value) else " ".join(str(value).split())
+    if is_blank(value):
+        return None
+    tidied = " ".join(str(value).split())
+    return value if tidied == value else tidied  # the cell's own text when tidy: a big file's texts are not copied
 
 
 def fold_text(value: object) -> str:
