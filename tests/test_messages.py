@@ -11,7 +11,17 @@ from protection_etl.expectations.report.model import QuarantineRow, group_quaran
 from protection_etl.expectations.verdicts import located_problem, nothing_loaded_headline
 from protection_etl.i18n import translations
 from protection_etl.transforms.batch import Batch
-from protection_etl.transforms.messages import Message, alternatives, from_stored, head, msg, nmsg, render, to_json
+from protection_etl.transforms.messages import (
+    Message,
+    alternatives,
+    from_stored,
+    head,
+    mapped,
+    msg,
+    nmsg,
+    render,
+    to_json,
+)
 from protection_etl.transforms.problems import InputError, Problem
 
 FR, EN = translations("fr"), translations("en")
@@ -94,3 +104,13 @@ def test_the_headline_of_a_source_that_loaded_nothing_counts_problems_by_kind_in
     assert headline == "none of the 2 rows read could be loaded: unknown place in column 'Cercle' (2 rows)"
     assert render(headline, FR) == ("aucune des 2 lignes lues n'a pu être chargée : lieu inconnu dans la colonne "
                                     "« Cercle » (2 lignes)")
+
+
+def test_a_kobo_error_names_source_and_asset_in_french_and_a_redacted_value_stays_redacted():
+    from protection_etl.sources.kobo import FINAL_ERRORS, KoboError
+
+    detail = mapped(msg(FINAL_ERRORS[401], detail="token abc123 invalid"), lambda t: t.replace("abc123", "***"))
+    error = KoboError("protection_monitoring", "aXYZ", detail, status=401)
+    assert "abc123" not in str(error) and "abc123" not in to_json(error.args[0])
+    assert render(error.args[0], FR).startswith("source « protection_monitoring », asset KoBo aXYZ : KoBo a refusé le "
+                                                "jeton d'API (HTTP 401 : token *** invalid)")

@@ -329,8 +329,8 @@ def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
 
 def failure_message(name: str, exc: Exception) -> str:
     """One line naming the source; an unexpected error also says its type."""
-    if isinstance(exc, InputError):
-        return reason(exc)  # located, from the source on
+    if isinstance(exc, InputError | KoboError):
+        return reason(exc)  # located, or naming the source and asset
     text = str(exc) if isinstance(exc, EXPECTED_ERRORS) else f"{type(exc).__name__}: {exc}"
     text = " ".join(text.split())
     return text if f"'{name}'" in text or f"source {name}" in text else f"source '{name}': {text}"

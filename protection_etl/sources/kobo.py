@@ -16,6 +16,7 @@ import requests
 from requests.auth import AuthBase
 
 from protection_etl.sources.kobo_pages import PARSE_ERRORS, Decode, decoder_for
+from protection_etl.transforms.messages import N_, Message, mapped, msg
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,20 @@ _COMPACT = (",", ":")
 _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 
 
+PAGES = {"data": N_("data page {number}{after}"), "ids": N_("ids page {number}{after}"),
+         "fetch": N_("fetch page {number}{after}")}
+FINAL_ERRORS = {  # what to do about an HTTP status that retrying cannot change
+    401: N_("KoBo refused the API token (HTTP 401: {detail}). Set a valid token for this source (KoBo: Account "
+            "settings > Security > API key) and re-run"),
+    403: N_("the token's account may not view this project's submissions (HTTP 403: {detail}). Share the project "
+            "with that account ('View submissions') or use the owner's token"),
+    404: N_("not found at {base} (HTTP 404 on {what}). Check asset_uid and url (the server the project is on, e.g. "
+            "https://kf.kobotoolbox.org)"),
+    410: N_("{base} answered 410 Gone on {what}: that API was removed. Set url to the KoBo server root (e.g. "
+            "https://kf.kobotoolbox.org); this client uses API v2"),
+}
+
+
 class KoboError(Exception):
     """A KoBo failure the run cannot get past: one line naming the source and the asset, and what to do."""
 
@@ -34,7 +49,8 @@ class KoboError(Exception):
         self.source = source
         self.asset_uid = asset_uid
         self.status = status
-        super().__init__(" ".join(f"source '{source}', KoBo asset {asset_uid}: {message}".split()))
+        super().__init__(msg("source '{source}', KoBo asset {asset}: {why}", source=source, asset=asset_uid,
+                             why=mapped(message, lambda text: " ".join(text.split()))))
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,7 @@ class KoboClient:
     # --- the form --------------------------------------------------------------------------------------------
     def asset(self) -> dict:
         """The asset: its current `content`, `deployed_version_id`, `version_id`, submission count, ..."""
-        return self._get(self._asset_path(""), partial(dict, format="json"), "the asset").body
+        return self._get(self._asset_path(""), partial(dict, format="json"), msg("the asset")).body
 
     def versions(self, *, deployed_only: bool = True) -> list[dict]:
         """Every (deployed) version of the form with its `content`, newest first as KoBo lists them."""
@@ -162,12 +178,12 @@ class KoboClient:
         url: str | None = self._asset_path("versions/")
         params: dict[str, str] = {"format": "json"}
         while url:
-            body = self._get(url, partial(dict, params), "the list of form versions").body
+            body = self._get(url, partial(dict, params), msg("the list of form versions")).body
             summaries.extend(body.get("results", []))
             url, params = body.get("next"), {}
         wanted = [s for s in summaries if s.get("date_deployed") or not deployed_only]
         return [self._get(self._asset_path(f"versions/{s['uid']}/"), partial(dict, format="json"),
-                          f"form version {s['uid']}").body for s in wanted]
+                          msg("form version {uid}", uid=s["uid"])).body for s in wanted]
 
     # --- submissions -----------------------------------------------------------------------------------------
     def iter_pages(self, after_id: int | None = None, *, keys: Iterable[str] | None = None) -> Iterator[Page]:
@@ -201,7 +217,8 @@ class KoboClient:
                 first_number: int, limit: int | None = None, decode: Decode | None = None) -> Iterator[Page]:
         last = after_id
         for number in _counter(first_number):
-            what = f"{kind} page {number}" + (f" after _id {last}" if last is not None else "")
+            after = msg(" after _id {id}", id=last) if last is not None else ""
+            what = Message(PAGES[kind], number=number, after=after)
             answer = self._get(self._asset_path("data/"), partial(self._data_params, query, fields, last, limit), what,
                                decode)
             results, count = self._page_body(answer.body, what)
@@ -226,15 +243,15 @@ class KoboClient:
 
     def _page_body(self, body: Any, what: str) -> tuple[list[dict], int]:
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-            raise self._error(f"the answer to the {what} request is not a KoBo data page "
-                              "({count, next, previous, results}); check that url is the KoBo server")
+            raise self._error(msg("the answer to the {what} request is not a KoBo data page "
+                                  "({{count, next, previous, results}}); check that url is the KoBo server", what=what))
         return body["results"], int(body.get("count") or 0)
 
     # --- HTTP with retries -----------------------------------------------------------------------------------
     def _asset_path(self, tail: str) -> str:
         return f"{self.endpoint.base_url.rstrip('/')}/api/v2/assets/{self.endpoint.asset_uid}/{tail}"
 
-    def _get(self, url: str, make_params: Callable[[], dict[str, str]], what: str,
+    def _get(self, url: str, make_params: Callable[[], dict[str, str]], what: Message,
              decode: Decode | None = None) -> _Answer:
         """GET with retries; `make_params` is called per attempt so a shrunken page size applies at once."""
         problem = ""
@@ -254,7 +271,7 @@ class KoboClient:
                     return _Answer(response.url, params, raw, self._json(raw, what, decode))
                 if response.status_code not in RETRY_STATUSES:
                     raise self._final_error(response.status_code, raw, what)
-                problem = f"HTTP {response.status_code}"
+                problem = f"HTTP {response.status_code}"  # a status code: no translation
                 if response.status_code in SHRINK_STATUSES:
                     self._shrink_page(problem)
                 wait = self._retry_after(response) or self._delay(attempt)
@@ -264,8 +281,9 @@ class KoboClient:
                         self.endpoint.source, self.endpoint.asset_uid, problem, what, attempt + 1,
                         self.retry.attempts, wait)
             self._sleep(wait)
-        raise self._error(f"gave up on {what} after {self.retry.attempts} attempts (last: {problem}). "
-                          "KoBo is down or overloaded: re-run later, or lower page_size for this source")
+        raise self._error(msg("gave up on {what} after {attempts} attempts (last: {problem}). KoBo is down or "
+                              "overloaded: re-run later, or lower page_size for this source", what=what,
+                              attempts=self.retry.attempts, problem=problem))
 
     def _delay(self, attempt: int) -> float:
         return self.retry.delays[min(attempt, len(self.retry.delays)) - 1]
@@ -301,30 +319,20 @@ class KoboClient:
             # json, not orjson: orjson parses faster but peaks at ~14x the page's size in memory (measured)
             return json.loads(raw)
         except ValueError:
-            raise self._error(f"the answer to the {what} request is not JSON; url should be the KoBo server "
-                              "itself, e.g. https://kf.kobotoolbox.org or https://eu.kobotoolbox.org") from None
+            raise self._error(msg("the answer to the {what} request is not JSON; url should be the KoBo server itself, "
+                                  "e.g. https://kf.kobotoolbox.org or https://eu.kobotoolbox.org", what=what)) from None
 
     def _final_error(self, status: int, raw: bytes, what: str) -> KoboError:
         detail = self._redact(_detail(raw))
         base = self.endpoint.base_url
-        if status == 401:
-            message = (f"KoBo refused the API token (HTTP 401: {detail}). Set a valid token for this source "
-                       "(KoBo: Account settings > Security > API key) and re-run")
-        elif status == 403:
-            message = (f"the token's account may not view this project's submissions (HTTP 403: {detail}). "
-                       "Share the project with that account ('View submissions') or use the owner's token")
-        elif status == 404:
-            message = (f"not found at {base} (HTTP 404 on {what}). Check asset_uid and url "
-                       "(the server the project is on, e.g. https://kf.kobotoolbox.org)")
-        elif status == 410:
-            message = (f"{base} answered 410 Gone on {what}: that API was removed. Set url to the KoBo server "
-                       "root (e.g. https://kf.kobotoolbox.org); this client uses API v2")
+        if status in FINAL_ERRORS:
+            message = msg(FINAL_ERRORS[status], detail=detail, base=base, what=what)
         else:
-            message = f"KoBo answered HTTP {status} on {what}: {detail}"
+            message = msg("KoBo answered HTTP {status} on {what}: {detail}", status=status, what=what, detail=detail)
         return self._error(message, status=status)
 
-    def _error(self, message: str, *, status: int | None = None) -> KoboError:
-        return KoboError(self.endpoint.source, self.endpoint.asset_uid, self._redact(message), status=status)
+    def _error(self, message: Message, *, status: int | None = None) -> KoboError:
+        return KoboError(self.endpoint.source, self.endpoint.asset_uid, mapped(message, self._redact), status=status)
 
     def _redact(self, text: str) -> str:
         return text.replace(self.endpoint.token, "***")
@@ -349,14 +357,16 @@ def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
         yield sorted(chunk)
 
 
-def _check_order(results: list[dict], after_id: int | None, error: Callable[[str], KoboError], what: str) -> None:
+def _check_order(results: list[dict], after_id: int | None, error: Callable[[Message], KoboError], what: Message
+                 ) -> None:
     """Keyset paging is only correct if KoBo applied the _id filter and sort; refuse to go on otherwise."""
     previous = after_id
     for record in results:
         current = record.get("_id")
         if not isinstance(current, int) or (previous is not None and current <= previous):
-            raise error(f"the {what} came back out of _id order (_id {current} after {previous}); "
-                        "the server ignored query/sort, so keyset paging would miss or repeat submissions")
+            raise error(msg("the {what} came back out of _id order (_id {current} after {previous}); the server "
+                            "ignored query/sort, so keyset paging would miss or repeat submissions", what=what,
+                            current=current, previous=previous))
         previous = current
 
 

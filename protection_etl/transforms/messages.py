@@ -11,6 +11,7 @@ whatever the language of the run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 Param = Any  # a Message (translated in turn), or a value shown as str() gives it
@@ -105,6 +106,17 @@ def head(text: Param) -> Message:
 
 def _before_colon(text: str) -> str:
     return text.split(":", 1)[0].strip()
+
+
+def mapped(text: Param, change: Callable[[str], str]) -> Param:
+    """The message with `change` applied to every value it shows (a secret redacted), nested ones included; a plain
+    text is changed as it is."""
+    if not isinstance(text, Message):
+        return change(text) if isinstance(text, str) else text
+    params = {k: mapped(v, change) for k, v in text.params.items()}
+    if text.head:
+        return head(params["text"])
+    return Message(text.template, text.plural, text.n, **params)
 
 
 def alternatives(parts: list[Param]) -> Message:
