@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import python_calamine
 import requests
 
-from protection_etl.sources import xlsx_cells
+from protection_etl.sources import error_cells
 from protection_etl.transforms.messages import N_, Message, msg
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -149,8 +149,8 @@ def _looks_utf16(sample: bytes) -> bool:
 def _read_workbook(name: str, data: bytes) -> list[Sheet]:
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        shown = xlsx_cells.hidden_cells(data) if data.startswith(_ZIP_MAGIC) else {}  # read as blank by calamine
-        return [Sheet(meta.name, xlsx_cells.apply(shared_cells(book.get_sheet_by_name(meta.name).to_python(
+        shown = error_cells.hidden_cells(data)  # read as blank by calamine
+        return [Sheet(meta.name, error_cells.apply(shared_cells(book.get_sheet_by_name(meta.name).to_python(
                           skip_empty_area=False)), shown.get(meta.name, {})),
                       meta.visible == python_calamine.SheetVisibleEnum.Visible)
                 for meta in book.sheets_metadata if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
