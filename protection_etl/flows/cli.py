@@ -144,7 +144,6 @@ def demo(config: ConfigOption = DEMO_CONFIG) -> None:
 @app.command()
 def serve(
     config: ConfigOption = Path("pipeline.toml"),
-    cron: Annotated[str | None, typer.Option(hidden=True, help="For tests only: replaces the configured cron.")] = None,
     ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the Prefect UI on this machine (loopback).")] = True,
 ) -> None:
     """Run the nightly flow on the cron and time zone of the schedule section, until Ctrl-C or SIGTERM."""
@@ -152,7 +151,7 @@ def serve(
 
     loaded = _load(config)
     try:
-        serving.serve(config, loaded, cron, ui)
+        serving.serve(config, loaded, ui)
     except serving.ScheduleError as exc:
         raise _fail(f"{config}: {exc}") from None
     except ServerError as exc:

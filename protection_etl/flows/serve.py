@@ -25,14 +25,14 @@ class ScheduleError(ValueError):
     """[schedule] holds a cron or a timezone that Prefect refuses."""
 
 
-def serve(config_path: Path, config: PipelineConfig, cron: str | None = None, ui: bool = True) -> None:
+def serve(config_path: Path, config: PipelineConfig, ui: bool = True) -> None:
     """Run the nightly flow on the schedule until Ctrl-C or SIGTERM; a failed run does not stop the schedule."""
     state_dir = config.warehouse.state_dir
     prepare_environment(state_dir)
     local = not os.environ.get("PREFECT_API_URL")
     if local:  # Prefect reads its settings when first imported, so the URL must be set before that
         os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{free_port()}/api"
-    api_url, cron, timezone = os.environ["PREFECT_API_URL"], cron or config.schedule.cron, config.schedule.timezone
+    api_url, cron, timezone = os.environ["PREFECT_API_URL"], config.schedule.cron, config.schedule.timezone
     deployment = nightly_deployment(config_path.resolve(), cron, timezone)
     with stop_on_sigterm(), local_server(state_dir, api_url, ui) if local else nullcontext():
         from prefect import serve as prefect_serve
