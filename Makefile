@@ -22,7 +22,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 demo: install
 	$(VENV)/bin/protection-etl demo --config demo/pipeline.toml
 
-# --dist loadgroup: the tests that start a Prefect server of their own share one worker (tests/conftest.py).
+# --dist loadgroup: the tests that start Prefect servers of their own share one worker (tests/conftest.py).
 # pytest exit 5 means it collected no test: said in one line, and still a failure.
 test: install
 	$(VENV)/bin/ruff check .

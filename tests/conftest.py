@@ -1,9 +1,12 @@
 """Shared fixtures: a temporary warehouse, the gazetteer matcher, a demo copy, and one Prefect server per session.
 
-Tests that start a Prefect server of their own (`serve`, a worker on a work pool) carry
-`@pytest.mark.xdist_group("own-prefect-server")`: `make test` runs with `--dist loadgroup`, so they share one
-worker and never start two servers at once. End-to-end tests that take more than a few seconds carry
-`@pytest.mark.slow` (`pytest -m "not slow"` for a quick pass; `make test` runs everything).
+The longest end-to-end tests, those that start Prefect servers or workers of their own (`serve`, a run with no API, a
+worker on a work pool), carry `@pytest.mark.xdist_group("own-prefect-server")`: `make test` runs with `--dist
+loadgroup`, so they share one worker and never start two servers at once; xdist hands out groups (several tests)
+before single tests, so the longest tests start early instead of ending the session on one worker. A module whose
+fixtures run flows once for all its tests has a group of its own, so that the other worker does not run them again.
+End-to-end tests that take more than a few seconds carry `@pytest.mark.slow` (`pytest -m "not slow"` for a quick pass;
+`make test` runs everything).
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ os.environ.update({
 
 from protection_etl.registry import admin_matcher  # noqa: E402
 from protection_etl.warehouse import db, loader  # noqa: E402
-from tests.support.prefect_server import shared_server, startup_note, stop_shared_server  # noqa: E402
+from tests.support.prefect_server import (  # noqa: E402
+    seed_prefect_database,
+    shared_server,
+    startup_note,
+    stop_shared_server,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
@@ -126,6 +134,13 @@ def prefect_harness(prefect_api_url):
 
     with temporary_settings(updates={PREFECT_API_URL: prefect_api_url}):
         yield prefect_api_url
+
+
+@pytest.fixture(scope="session")
+def prefect_database():
+    """`prefect_database(path)`: a migrated Prefect database at path, for a test whose command starts its own server
+    (it then skips the migrations, as on a machine that has run before; tests/support/prefect_server.py)."""
+    return lambda target: seed_prefect_database(_STATE, target)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,7 @@ from typer.testing import CliRunner
 from protection_etl.config import ScheduleConfig
 from protection_etl.flows.cli import app
 from protection_etl.flows.lock import RunInProgress, lock_path, read_holder, run_lock
+from protection_etl.warehouse.status import ConfiguredSource, source_status
 from tests.support.waiting import patience, wait_exit, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,8 +174,9 @@ def test_a_scheduled_run_is_refused_while_another_run_holds_the_lock(demo_copy):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("own-prefect-server")
 def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_the_next_run_completes(
-        demo_copy, tmp_path, prefect_harness):
+        demo_copy, tmp_path, prefect_harness, prefect_database):
     from protection_etl.flows.nightly import run_nightly
 
     # the reference: a clean run on the same inputs
@@ -189,7 +192,9 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
     with open(tmp_path / "killed.out", "wb") as out:
         seam = {"PYTHONPATH": os.pathsep.join(filter(None, [str(PAUSE_IN_LOAD), os.environ.get("PYTHONPATH")])),
                 "PROTECTION_ETL_PAUSE_IN_LOAD": f"cpims:{paused}"}
-        # no API given: the run starts a Prefect server of its own, which must not outlive it
+        # no API given: the run starts a Prefect server of its own (on a migrated database, as after a first run),
+        # which must not outlive it
+        prefect_database(tmp_path / "prefect-home" / "prefect.db")
         victim = subprocess.Popen(run, env=cli_env(tmp_path, **seam), stdout=out, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     try:
@@ -305,6 +310,23 @@ def test_status_after_a_run_shows_runs_and_each_source(demo_copy):
     for stage in STAGES:  # one line per stage, with its duration
         assert f"fivew: {stage} " in log and " s, " in log.split(f"fivew: {stage} ")[1].splitlines()[0]
     assert f"run {summary.run_id}: {summary.status}" in log
+
+
+FIVEW = ConfiguredSource(kind="5w", enabled=True, freshness_days=62)
+
+
+@pytest.mark.parametrize(("configured", "load", "reason"), [
+    (FIVEW, None, "no successful load"),
+    (FIVEW, {"last_success_at": datetime(2026, 11, 30), "latest_period": date(2026, 10, 1)}, None),
+    (FIVEW, {"last_success_at": datetime(2026, 11, 30), "latest_period": date(2026, 9, 1)},
+     "latest period 2026-09-01 is older than 62 days"),
+    (ConfiguredSource("5w", enabled=False, freshness_days=62), None, None),
+    (None, {"kind": "cmp", "last_success_at": None}, None),  # in the database only: no longer configured
+], ids=["never loaded", "fresh", "old period", "disabled", "not configured"])
+def test_a_source_is_stale_without_a_successful_load_or_with_an_old_period(configured, load, reason):
+    line = source_status("fivew", configured, load, {"operational_presence": 3}, date(2026, 12, 1))
+    assert (line["stale"], line["stale_reason"]) == (reason is not None, reason)
+    assert line["kind"] == (configured.kind if configured else "cmp") and line["rows_total"] == 3
 
 
 def test_the_operations_guide_names_only_commands_that_exist():

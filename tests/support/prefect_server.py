@@ -4,6 +4,11 @@ The first test that needs Prefect starts `prefect server start` on loopback (und
 state folder, so one worker starts it and the others reuse it) and polls `/api/health` until a deadline that scales
 with the machine (tests/support/waiting.py). The process that made the state folder (the xdist controller, or pytest
 without xdist) stops it at the end of the session.
+
+Once it answers, a copy of its database, migrated and nothing else, is kept: a test that starts a server of its own
+(`serve`, a work pool, a run with no API) seeds that server's database with it (`seed_prefect_database`), as a
+machine that has run before has one. Its server then skips the migrations, about half of a start on a busy machine;
+the shared server itself, and `make demo`, still start from no database at all.
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import suppress
+from contextlib import closing, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +35,7 @@ ATTEMPTS = 3  # a port taken between free_port() and the server's bind is retrie
 # Runs are driven by the tests in-process: the server's periodic services would only compete for the cores.
 QUIET_SERVICES = ("SCHEDULER", "LATE_RUNS", "FOREMAN", "CANCELLATION_CLEANUP", "PAUSE_EXPIRATIONS", "REPOSSESSOR",
                   "CLEANUP_RECONCILER")
+TEMPLATE = "prefect-template.db"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never goes through a proxy
 
 
@@ -52,6 +60,7 @@ def shared_server(state: Path) -> SharedServer:
             started, load = time.monotonic(), os.getloadavg()[0]
             try:
                 found = asdict(_start(state / "prefect-server"))
+                _copy_database(state / "prefect-server" / "server.db", state / TEMPLATE)
             except ServerError as exc:
                 found = {"error": str(exc)}
             found.update(startup_seconds=round(time.monotonic() - started, 1), load_average=load)
@@ -60,6 +69,20 @@ def shared_server(state: Path) -> SharedServer:
     if "error" in found:
         raise ServerError(found["error"])
     return SharedServer(found["api_url"], found["pid"])
+
+
+def seed_prefect_database(state: Path, target: Path) -> Path:
+    """A copy of the session server's freshly migrated database at `target` (the shared server is started first)."""
+    shared_server(state)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(state / TEMPLATE, target)
+    return target
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database that a running server has open (its journal included)."""
+    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
+        live.backup(copy)
 
 
 def startup_note(state: Path) -> str | None:
