@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from protection_etl.flows.nightly import run_nightly
+from protection_etl.flows.nightly import RunSummary, run_nightly
 from protection_etl.sources.landing import read_landed
 from protection_etl.transforms.messages import Message, from_stored
+from tests.conftest import DEMO
 from tests.support.smtp_server import running_smtp_server
 from tests.support.waiting import patience
 from tests.test_i18n import catalogued, templates
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# the module's fixtures run a site through several runs once: its tests share one worker, or each would run them
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.xdist_group("pipeline-5w")]
 
 FIVEW_ONLY = """
 [warehouse]
@@ -48,47 +51,98 @@ def fivew_site(demo_copy) -> Path:
     return demo_copy
 
 
-def test_demo_5w_loads_and_a_second_run_changes_no_row(fivew_site):
-    config = str(fivew_site / "pipeline.toml")
-    first = run_nightly(config)
+def demo_site(tmp_path_factory: pytest.TempPathFactory, config: str) -> Path:
+    """A module's own copy of the demo folder with this pipeline.toml (function-scoped demo_copy cannot be shared)."""
+    site = tmp_path_factory.mktemp("site") / "demo"
+    shutil.copytree(DEMO, site, ignore=shutil.ignore_patterns("warehouse", "__pycache__"))
+    write_config(site, config)
+    return site
+
+
+def with_email(config: str, server) -> str:
+    """The config, its report emailed to the loopback SMTP server when a run fails."""
+    notify = (f'[notify]\non = "failure"\nto = ["imo@example.org"]\nsender = "etl@example.org"\n'
+              f'smtp_host = "{server.host}"\nsmtp_port = {server.port}\nsecurity = "none"\n')
+    return config.replace('[notify]\non = "never"\n', notify)
+
+
+@dataclass
+class History:
+    """One 5W site through four runs, each tests' figures taken as they were: the demo sheet, the same sheet again,
+    a corrupt late file beside it, then a replay of the first run's raw copy with no inbox and no database."""
+
+    site: Path
+    first: RunSummary
+    presence: list[tuple]
+    reached: list[tuple]
+    quarantined: list[tuple]
+    stored: list[tuple]
+    emails_after_clean_runs: int
+    second: RunSummary
+    presence_after_second: list[tuple]
+    reached_after_second: list[tuple]
+    failed: RunSummary
+    presence_after_failed: list[tuple]
+    replay: RunSummary
+    presence_after_replay: list[tuple]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory, prefect_harness) -> History:
+    with running_smtp_server() as server:
+        site = demo_site(tmp_path_factory, with_email(FIVEW_ONLY, server))
+        config = str(site / "pipeline.toml")
+        first = run_nightly(config)
+        presence, reached = table_rows(site, "operational_presence"), table_rows(site, "activity_reached")
+        with duckdb.connect(str(site / "warehouse" / "protection.duckdb"), read_only=True) as con:
+            quarantined = con.execute(
+                "select distinct file, sheet, row_number, column_name, value from audit.quarantine where run_id = ? "
+                "and severity = 'warning' order by row_number, column_name", [first.run_id]).fetchall()
+            stored = con.execute("select file, sheet, row_number, column_name, value, reason, reason_i18n "
+                                 "from audit.quarantine where run_id = ?", [first.run_id]).fetchall()
+        second = run_nightly(config)
+        emails = len(server.messages)
+        after_second = table_rows(site, "operational_presence"), table_rows(site, "activity_reached")
+        (site / "inbox" / "5w" / "late.xlsx").write_bytes(BROKEN_INPUTS["corrupt.xlsx"])
+        failed = run_nightly(config)
+        after_failed = table_rows(site, "operational_presence")
+    shutil.rmtree(site / "inbox")
+    (site / "warehouse" / "protection.duckdb").unlink()
+    replay = run_nightly(config, from_raw=first.run_id)
+    return History(site, first, presence, reached, quarantined, stored, emails, second, *after_second, failed,
+                   after_failed, replay, table_rows(site, "operational_presence"))
+
+
+def test_demo_5w_loads_and_a_second_run_changes_no_row(history):
+    first = history.first
     assert first.ok and first.status == "succeeded with warnings"
     [outcome] = first.outcomes
     # the demo sheet has five deliberate bad lines: three the transform refuses, two the quality suites catch
     assert outcome.rows_loaded > 0 and outcome.rows_quarantined == 5
-    presence, reached = table_rows(fivew_site, "operational_presence"), table_rows(fivew_site, "activity_reached")
-    assert presence and reached
+    assert history.presence and history.reached
 
-    second = run_nightly(config)
-    assert second.ok
-    assert table_rows(fivew_site, "operational_presence") == presence
-    assert table_rows(fivew_site, "activity_reached") == reached
+    assert history.second.ok
+    assert history.presence_after_second == history.presence
+    assert history.reached_after_second == history.reached
 
 
-def test_quarantine_locates_each_deliberate_problem(fivew_site):
-    summary = run_nightly(str(fivew_site / "pipeline.toml"))
-    with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
-        rows = con.execute("select distinct file, sheet, row_number, column_name, value from audit.quarantine "
-                           "where run_id = ? and severity = 'warning' order by row_number, column_name",
-                           [summary.run_id]).fetchall()
+def test_quarantine_locates_each_deliberate_problem(history):
+    rows = history.quarantined
     assert [r[2:4] for r in rows] == [
         (65, "Cercle"), (66, "Date de début"), (67, "Garçons"),  # found by the transform, in the provider's words
         (69, "end_date, start_date"), (70, "persons"), (70, "reached_total"),  # found by the quality suites
     ]
     assert {(r[0], r[1]) for r in rows} == {("5W_Protection_Mali_2026-10.xlsx", "5W")}
-    with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
-        stored = con.execute("select file, sheet, row_number, column_name, value, reason, reason_i18n "
-                             "from audit.quarantine where run_id = ?", [summary.run_id]).fetchall()
+    stored = history.stored
     assert len(stored) == len(set(stored))  # row 70's four sex × age rows failing one check alike: stored once
     messages = [from_stored(r[5], r[6]) for r in stored]
     assert all(isinstance(m, Message) for m in messages)  # every reason can be shown in the reader's language
     assert [t for m in messages for t in templates(m) if t not in catalogued()] == []
-    csv = (summary.report_path.with_name(f"{summary.report_path.stem}-quarantine.csv")).read_text("utf-8-sig")
+    report = history.first.report_path
+    csv = (report.with_name(f"{report.stem}-quarantine.csv")).read_text("utf-8-sig")
     assert "lieu inconnu : pas de cercle de ce nom dans ML06 (Tombouctou)" in csv  # French, as the report is
     assert csv.count(";70;") == 1 and csv.count(" | persons") == 0  # row 70: once, its two failed cells listed
-    with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
-        kept_aside = con.execute("select count(*) from harmonised.operational_presence "
-                                 "where org_acronym = 'INTERSOS'").fetchone()[0]
-    assert kept_aside == 0  # both INTERSOS lines failed a warning check: neither was loaded
+    assert not [row for row in history.presence if "INTERSOS" in row]  # both its lines failed a warning: none loaded
 
 
 BROKEN_INPUTS = {
@@ -96,78 +150,80 @@ BROKEN_INPUTS = {
     "empty.csv": b"",
     "contacts.csv": "Nom;Prénom;Téléphone\nTraoré;Awa;+223 70 00 00 00\n".encode(),
 }
+BROKEN_MESSAGES = {"corrupt.xlsx": "not a readable Excel workbook", "empty.csv": "the file is empty",
+                   "contacts.csv": "none of the sheets has the expected 5W columns"}
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("corrupt.xlsx", "not a readable Excel workbook"),
-    ("empty.csv", "the file is empty"),
-    ("contacts.csv", "none of the sheets has the expected 5W columns"),
-])
-def test_a_broken_input_fails_its_source_only(fivew_site, name, message):
-    broken = fivew_site / "inbox" / "broken"
-    broken.mkdir()
-    (broken / name).write_bytes(BROKEN_INPUTS[name])
-    config = write_config(fivew_site, FIVEW_ONLY + '\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n')
-    summary = run_nightly(config)
+def partner(name: str) -> str:
+    """The source that reads only the broken file `name`."""
+    return "partner_" + name.split(".")[0]
+
+
+@dataclass
+class BrokenRun:
+    """The 5W beside one source per broken input, in one run that emails its report on failure."""
+
+    site: Path
+    summary: RunSummary
+    emails: list
+
+
+@pytest.fixture(scope="module")
+def broken_run(tmp_path_factory, prefect_harness) -> BrokenRun:
+    with running_smtp_server() as server:
+        sources = "".join(f'\n[sources.{partner(name)}]\nkind = "5w"\npath = "inbox/broken/{name}"\n'
+                          for name in BROKEN_INPUTS)
+        site = demo_site(tmp_path_factory, with_email(FIVEW_ONLY, server) + sources)
+        (site / "inbox" / "broken").mkdir()
+        for name, data in BROKEN_INPUTS.items():
+            (site / "inbox" / "broken" / name).write_bytes(data)
+        summary = run_nightly(str(site / "pipeline.toml"))
+        return BrokenRun(site, summary, list(server.messages))
+
+
+@pytest.mark.parametrize("name", list(BROKEN_INPUTS))
+def test_a_broken_input_fails_its_source_only(broken_run, name):
+    summary = broken_run.summary
     outcomes = {o.source: o for o in summary.outcomes}
     assert not summary.ok and summary.status == "failed"
     assert outcomes["fivew"].ok and outcomes["fivew"].rows_loaded > 0
-    assert outcomes["partner"].status == "failed"
-    assert message in outcomes["partner"].message and name in outcomes["partner"].message
-    landed = list((fivew_site / "warehouse" / "raw" / "partner").glob(f"*/{summary.run_id}"))
+    failed = outcomes[partner(name)]
+    assert failed.status == "failed"
+    assert BROKEN_MESSAGES[name] in failed.message and name in failed.message
+    landed = list((broken_run.site / "warehouse" / "raw" / partner(name)).glob(f"*/{summary.run_id}"))
     assert [f.name for f in read_landed(landed[0])] == [name]  # the raw copy is kept for the IMO to inspect
 
 
-def test_a_failed_source_leaves_its_tables_as_they_were(fivew_site):
-    config = str(fivew_site / "pipeline.toml")
-    assert run_nightly(config).ok
-    before = table_rows(fivew_site, "operational_presence")
-    (fivew_site / "inbox" / "5w" / "late.xlsx").write_bytes(BROKEN_INPUTS["corrupt.xlsx"])
-    summary = run_nightly(config)
-    assert summary.outcomes[0].status == "failed"
-    assert table_rows(fivew_site, "operational_presence") == before
+def test_a_failed_source_leaves_its_tables_as_they_were(history):
+    assert history.failed.outcomes[0].status == "failed"
+    assert history.presence_after_failed == history.presence
 
 
-def test_replay_from_raw_needs_no_source(fivew_site):
-    config = str(fivew_site / "pipeline.toml")
-    first = run_nightly(config)
-    before = table_rows(fivew_site, "operational_presence")
-    shutil.rmtree(fivew_site / "inbox")
-    (fivew_site / "warehouse" / "protection.duckdb").unlink()
-    replay = run_nightly(config, from_raw=first.run_id)
-    assert replay.ok
-    assert table_rows(fivew_site, "operational_presence") == before
+def test_replay_from_raw_needs_no_source(history):
+    assert history.replay.ok  # inbox and database were removed before it
+    assert history.presence_after_replay == history.presence
 
 
-def test_raw_zone_and_database_are_owner_only(fivew_site):
-    summary = run_nightly(str(fivew_site / "pipeline.toml"))
-    warehouse = fivew_site / "warehouse"
-    landed = next((warehouse / "raw" / "fivew").glob(f"*/{summary.run_id}"))
+def test_raw_zone_and_database_are_owner_only(history):
+    warehouse = history.site / "warehouse"
+    landed = next((warehouse / "raw" / "fivew").glob(f"*/{history.first.run_id}"))
     assert (warehouse / "protection.duckdb").stat().st_mode & 0o777 == 0o600
     for folder in (warehouse, warehouse / "raw", landed):
         assert folder.stat().st_mode & 0o777 == 0o700
     assert all(f.stat().st_mode & 0o777 == 0o600 for f in landed.iterdir())
 
 
-def test_the_run_emails_its_report_when_a_source_fails_and_records_it(fivew_site):
-    (fivew_site / "inbox" / "broken").mkdir()
-    (fivew_site / "inbox" / "broken" / "corrupt.xlsx").write_bytes(BROKEN_INPUTS["corrupt.xlsx"])
-    with running_smtp_server() as server:
-        notify = (f'[notify]\non = "failure"\nto = ["imo@example.org"]\nsender = "etl@example.org"\n'
-                  f'smtp_host = "{server.host}"\nsmtp_port = {server.port}\nsecurity = "none"\n')
-        config = FIVEW_ONLY.replace('[notify]\non = "never"\n', notify)
-        clean = run_nightly(write_config(fivew_site, config))
-        assert clean.ok and server.messages == []  # on = "failure": a run with warnings only sends nothing
-        partner = '\n[sources.partner]\nkind = "5w"\npath = "inbox/broken/*"\n'
-        failing = run_nightly(write_config(fivew_site, config + partner))
-        [received] = server.messages
+def test_the_run_emails_its_report_when_a_source_fails_and_records_it(history, broken_run):
+    assert history.emails_after_clean_runs == 0  # on = "failure": runs with warnings only send nothing
+    failing = broken_run.summary
+    [received] = broken_run.emails
     message = received.message()
-    assert "ÉCHEC" in message["Subject"] and "partner" in message["Subject"]  # French unless [notify] says "en"
+    assert "ÉCHEC" in message["Subject"] and "partner_corrupt" in message["Subject"]  # French unless "en"
     body = message.get_body(("plain",)).get_content()
-    assert "partner" in body and "fichier corrupt.xlsx : classeur Excel illisible" in body  # the located reason too
+    assert "partner_corrupt" in body and "fichier corrupt.xlsx : classeur Excel illisible" in body  # located reason
     attached = sorted(part.get_filename() for part in message.iter_attachments())
     assert attached == sorted([f"{failing.run_id}.html", f"{failing.run_id}-quarantine.csv"])
-    with duckdb.connect(str(fivew_site / "warehouse" / "protection.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(broken_run.site / "warehouse" / "protection.duckdb"), read_only=True) as con:
         recorded = con.execute("select status, notification, report_path from audit.runs where run_id = ?",
                                [failing.run_id]).fetchone()
     assert recorded == ("failed", "email sent", str(failing.report_path))
