@@ -15,12 +15,14 @@ from tests.fixtures.spreadsheets import csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-SOURCE = """
+SITE = """
 [warehouse]
 path = "warehouse/protection.duckdb"
 analyst_path = "warehouse/analyst.duckdb"
 [notify]
 on = "never"
+"""
+SOURCE = """
 [sources.{kind}]
 kind = "{kind}"
 path = "inbox/{kind}/*"
@@ -30,10 +32,10 @@ TABLES = {"cmp": ("displacement", "reference_date"), "gbvims": ("gbv_incident", 
           "cpims": ("child_protection", "period_start")}
 
 
-def only(site: Path, kind: str) -> str:
-    """A config with this one source, so that a test runs no more than it needs."""
+def only(site: Path, *kinds: str) -> str:
+    """A config with these sources alone, so that a test runs no more than it needs."""
     path = site / "pipeline.toml"
-    path.write_text(SOURCE.format(kind=kind), encoding="utf-8")
+    path.write_text(SITE + "".join(SOURCE.format(kind=kind) for kind in kinds), encoding="utf-8")
     return str(path)
 
 
@@ -94,24 +96,28 @@ RESENT = [  # kind, file name and bytes of: September, October as first sent, Oc
 SUMS = {"gbvims": "sum(incidents)", "cmp": "sum(persons) filter (where sex = 'all')"}
 
 
-@pytest.mark.parametrize(("kind", "suffix", "september", "october", "corrected"), RESENT,
-                         ids=[r[0] for r in RESENT])
-def test_a_month_sent_twice_replaces_that_month_only(demo_copy, kind, suffix, september, october, corrected):
-    inbox = demo_copy / "inbox" / kind
-    shutil.rmtree(inbox)
-    inbox.mkdir()
-    (inbox / f"{kind}_2026-09.{suffix}").write_bytes(september)
-    (inbox / f"{kind}_2026-10.{suffix}").write_bytes(october)
-    config = only(demo_copy, kind)
+def test_a_month_sent_twice_replaces_that_month_only(demo_copy):
+    # both kinds in one site and the same two runs: each source replaces by its own period column
+    for kind, suffix, september, october, _ in RESENT:
+        inbox = demo_copy / "inbox" / kind
+        shutil.rmtree(inbox)
+        inbox.mkdir()
+        (inbox / f"{kind}_2026-09.{suffix}").write_bytes(september)
+        (inbox / f"{kind}_2026-10.{suffix}").write_bytes(october)
+    config = only(demo_copy, *(r[0] for r in RESENT))
     assert run_nightly(config).ok
-    (inbox / f"{kind}_2026-10.{suffix}").unlink()
-    (inbox / f"{kind}_2026-10_corrigé.{suffix}").write_bytes(corrected)
-    (inbox / f"{kind}_2026-09.{suffix}").unlink()  # September is not sent again: its rows must stay
+    for kind, suffix, _, _, corrected in RESENT:
+        inbox = demo_copy / "inbox" / kind
+        (inbox / f"{kind}_2026-10.{suffix}").unlink()
+        (inbox / f"{kind}_2026-10_corrigé.{suffix}").write_bytes(corrected)
+        (inbox / f"{kind}_2026-09.{suffix}").unlink()  # September is not sent again: its rows must stay
     assert run_nightly(config).ok
-    table, period = TABLES[kind]
-    totals = query(demo_copy, f"select month({period}), {SUMS[kind]} from harmonised.{table} group by 1 order by 1")
-    expected = {"gbvims": [(9, 3), (10, 7)], "cmp": [(9, 200), (10, 350)]}[kind]  # 1 + 2; 5 + 2; individuals
-    assert totals == expected  # October is the corrected file's alone (not first + corrected), September kept
+    for kind, *_ in RESENT:
+        table, period = TABLES[kind]
+        totals = query(demo_copy, f"select month({period}), {SUMS[kind]} from harmonised.{table} "
+                                  "group by 1 order by 1")
+        expected = {"gbvims": [(9, 3), (10, 7)], "cmp": [(9, 200), (10, 350)]}[kind]  # 1 + 2; 5 + 2; individuals
+        assert totals == expected, kind  # October is the corrected file's alone (not first + corrected), September kept
 
 
 IDENTIFYING_VALUES = ["SURV-0042", "Aminata Traoré", "12/03/2011", "+223 76 00 00 00"]
@@ -130,19 +136,23 @@ def files_under(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()]
 
 
-@pytest.mark.parametrize("kind", ["gbvims", "cpims"])
-def test_an_identifying_export_is_refused_and_nothing_of_it_is_stored(demo_copy, kind):
-    name, data = EXPORTS[kind]
-    (demo_copy / "inbox" / kind / name).write_bytes(data)  # beside the clean demo export of the same source
-    summary = run_nightly(only(demo_copy, kind))
-    [outcome] = summary.outcomes
-    assert not summary.ok and outcome.status == "refused"
-    assert name in outcome.message and "'Nom'" in outcome.message and "refused and not stored" in outcome.message
+def test_an_identifying_export_is_refused_and_nothing_of_it_is_stored(demo_copy):
+    for kind, (name, data) in EXPORTS.items():
+        (demo_copy / "inbox" / kind / name).write_bytes(data)  # beside the clean demo export of the same source
+    summary = run_nightly(only(demo_copy, *EXPORTS))  # both sources in one run: each is refused on its own
+    outcomes = {o.source: o for o in summary.outcomes}
+    assert not summary.ok and set(outcomes) == set(EXPORTS)
+    for kind, (name, _) in EXPORTS.items():
+        outcome = outcomes[kind]
+        assert outcome.status == "refused", kind
+        assert name in outcome.message and "'Nom'" in outcome.message and "refused and not stored" in outcome.message
 
     warehouse = demo_copy / "warehouse"
-    assert not (warehouse / "raw" / kind).exists()  # neither file of the source was landed
+    for kind in EXPORTS:
+        assert not (warehouse / "raw" / kind).exists()  # neither file of the source was landed
+    names = {name for name, _ in EXPORTS.values()}
     for path in files_under(warehouse):
-        assert path.name != name
+        assert path.name not in names
         content = path.read_bytes()
         for value in IDENTIFYING_VALUES:
             for encoding in ("utf-8", "cp1252", "utf-16-le"):
@@ -151,10 +161,11 @@ def test_an_identifying_export_is_refused_and_nothing_of_it_is_stored(demo_copy,
                               "coalesce(column_name, '') from audit.quarantine union all "
                               "select coalesce(message, '') from audit.source_loads")
     assert not any(value in text for (text,) in stored for value in IDENTIFYING_VALUES)
-    table, _ = TABLES[kind]
-    assert query(demo_copy, f"select count(*) from harmonised.{table}") == [(0,)]
-    assert query(demo_copy, "select status, raw_path from audit.source_loads where run_id = ?",
-                 [summary.run_id]) == [("refused", None)]
+    for kind in EXPORTS:
+        table, _ = TABLES[kind]
+        assert query(demo_copy, f"select count(*) from harmonised.{table}") == [(0,)]
+    assert query(demo_copy, "select source, status, raw_path from audit.source_loads where run_id = ? order by 1",
+                 [summary.run_id]) == [(kind, "refused", None) for kind in sorted(EXPORTS)]
 
 
 def demo_incidents(site: Path, cercle: str) -> list[list[object]]:

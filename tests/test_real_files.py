@@ -11,6 +11,8 @@ import pytest
 
 from tests.support.real_files import Outcome, data_reason, outcome, real_files
 
+# each file is read once, by a module fixture: the module's tests share one worker, or both would read every file
+pytestmark = pytest.mark.xdist_group("real-files")
 FILES = real_files()
 SHARE = 0.95  # of the lines whose place names exist in the country's table, at least this share must land
 
