@@ -49,6 +49,7 @@ from protection_etl.warehouse.kobo_store import (
     changed_ids,
     mark_deleted,
     merge_page,
+    page_connection,
     read_watermark,
     start_sweep,
 )
@@ -274,7 +275,7 @@ def form_task(config: PipelineConfig, name: str, from_raw: str | None, raw_folde
 def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, full_refresh: bool,
                form: KoboForm, raw_folder: Path | None, started: datetime, progress: Progress) -> Progress:
     """Every page after the watermark (all with full_refresh), each merged with the watermark as it arrives."""
-    with db.connect(config.warehouse.path) as con:
+    with page_connection(config.warehouse.path) as con:
         run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
         after = None if full_refresh else read_watermark(con, name)
         run.progress = replace(run.progress, after_id=after, watermark=read_watermark(con, name))
@@ -298,7 +299,7 @@ def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
 def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, form: KoboForm,
                raw_folder: Path | None, started: datetime, progress: Progress) -> Progress:
     """List every (_id, _uuid) on KoBo; refetch the edited and quarantined submissions; mark the missing deleted."""
-    with db.connect(config.warehouse.path) as con:
+    with page_connection(config.warehouse.path) as con:
         run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
         feed = open_feed(config, name, from_raw, run.transform.record_keys())
         try:

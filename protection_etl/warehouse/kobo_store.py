@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -9,13 +11,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from protection_etl.transforms.batch import Batch
+from protection_etl.memory import return_large_buffers
 from protection_etl.transforms.aggregates import PROVENANCE
+from protection_etl.transforms.batch import Batch
 from protection_etl.warehouse import db, loader
 
 TABLE = "protection_incident"
 INTERVIEWS = "protection_interview"
 SQL_DIR = Path(__file__).parent / "sql"
+# DuckDB holds what a transaction wrote (and the primary keys' index) in memory until a checkpoint, by default
+# after 16 MB of WAL: a checkpoint every few pages keeps a run's memory flat instead (measured: ~0.3 MB per 1,000
+# submissions of index alone, 15 MB of table and 15 MB of index at 100,000 without it).
+PAGE_CHECKPOINT = "4MB"
 
 
 class EmptySweep(Exception):
@@ -24,6 +31,15 @@ class EmptySweep(Exception):
 
 def _sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+@contextmanager
+def page_connection(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, opened for a loop of page merges whose memory does not grow with the pages."""
+    return_large_buffers()
+    with db.connect(path) as con:
+        con.execute(f"set checkpoint_threshold = '{PAGE_CHECKPOINT}'")
+        yield con
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
