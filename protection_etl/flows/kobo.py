@@ -76,10 +76,7 @@ def run_logger() -> logging.Logger | logging.LoggerAdapter:
 # --- pages, live or recorded ---------------------------------------------------------------------------------
 
 def open_feed(config: PipelineConfig, name: str, from_raw: str | None, keys: Iterable[str] | None = None) -> Feed:
-    """The source's pages: a landed run, a recorded folder (`path`), or KoBo (`url`, token from its env var).
-
-    With `keys`, the submissions are parsed for those keys only (the answers the mapping reads).
-    """
+    """The source's pages (parsed for `keys` only): a landed run, a recorded folder, or KoBo (token from its env)."""
     source = config.sources[name]
     if from_raw:
         return landed_feed(name, config.warehouse.raw_dir, from_raw, keys)
@@ -287,7 +284,7 @@ def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
                 if records and not run.merge(con, page, records, advance=True):
                     break
                 count.add(len(page.results), page.count)
-                del page, records  # freed before the next page arrives: one page in memory at a time
+                del page, records  # freed now: this page and the one being fetched are all a run holds
         except Exception as exc:  # keep the counts of the pages merged before it
             run.progress = run.progress.failed(failure_message(name, exc))
         finally:
