@@ -11,7 +11,7 @@ from protection_etl.registry import default_mapping, refuse_identifying
 from protection_etl.sources.files import read_properties, read_sheets
 from protection_etl.transforms.problems import RefusedInput
 from protection_etl.warehouse.loader import read_gazetteer
-from tests.fixtures.identifying import CASES, Case
+from tests.fixtures.identifying import CASES, WORKBOOKS, Case
 
 ENCODINGS = ("utf-8", "cp1252", "utf-16-le")
 
@@ -32,6 +32,12 @@ def test_an_identifying_file_is_refused_without_echoing_what_it_holds(case):
     assert "refused and not stored" in str(refused.value)
     for value in case.planted:
         assert value not in str(refused.value)
+
+
+def test_an_xls_without_personal_properties_passes_the_guard():
+    """LibreOffice's 'Calc' as the saving user, and no author or title: nothing of a person."""
+    name = "gbvims_clean_2026-10.xls"
+    guard(Case("clean xls", "gbvims", name, (WORKBOOKS / name).read_bytes(), ()))
 
 
 def test_the_planted_values_are_not_places_of_the_gazetteer():

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import glob
 import io
 import os
 import re
+import struct
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
+import olefile
 import python_calamine
 import requests
+import xlrd
 
 from protection_etl.sources import error_cells
 from protection_etl.transforms.messages import N_, Message, msg
@@ -233,7 +238,9 @@ _PROPERTIES = {"creator": "author", "lastModifiedBy": "last modified by", "initi
 
 
 def read_properties(data: bytes) -> dict[str, str]:
-    """A workbook's document properties ('author', 'title', …) that hold text; empty for CSV and legacy .xls."""
+    """A workbook's document properties ('author', 'title', …) that hold text (.xlsx, .ods, .xls); empty for CSV."""
+    if data.startswith(_OLE_MAGIC):
+        return _ole_properties(data)
     if not data.startswith(_ZIP_MAGIC):
         return {}
     found: dict[str, str] = {}
@@ -249,3 +256,40 @@ def read_properties(data: bytes) -> dict[str, str]:
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError):
         return found  # a damaged package is said by the sheet reader
     return found
+
+
+_OLE_PROPERTIES = {"author": "author", "last_saved_by": "last modified by", "title": "title", "subject": "subject",
+                   "comments": "description", "keywords": "keywords", "category": "category", "manager": "manager",
+                   "company": "company"}
+
+
+def _ole_properties(data: bytes) -> dict[str, str]:
+    """A legacy .xls's summary information (olefile) and the user name Excel writes when it saves (xlrd)."""
+    found: dict[str, str] = {}
+    try:
+        with olefile.OleFileIO(data) as ole:
+            meta = ole.get_metadata()
+    except (OSError, ValueError, IndexError, struct.error):  # not an OLE container, or damaged: the reader says so
+        meta = None
+    codec = _codepage(meta.codepage if meta else None)
+    for attribute, key in _OLE_PROPERTIES.items():
+        value = getattr(meta, attribute, None)
+        text = (value.decode(codec, "replace") if isinstance(value, bytes) else str(value or "")).strip("\x00 ")
+        if text:
+            found[key] = text
+    with contextlib.suppress(Exception):  # xlrd raises its own and others for damaged files
+        saved_by = xlrd.open_workbook(file_contents=data, on_demand=True).user_name.strip()
+        if saved_by and saved_by not in found.get("last modified by", ""):
+            found["last modified by"] = f"{found['last modified by']} {saved_by}" if "last modified by" in found \
+                else saved_by
+    return found
+
+
+def _codepage(number: int | None) -> str:
+    """The Python codec of an OLE property set's code page (stored as a signed 16-bit number: -535 is UTF-8)."""
+    page = (number or 1252) & 0xFFFF
+    codec = "utf-8" if page == 65001 else "utf-16-le" if page == 1200 else f"cp{page}"
+    try:
+        return codecs.lookup(codec).name
+    except LookupError:  # a code page Python does not know: Windows' Western European is the likeliest
+        return "cp1252"
