@@ -202,7 +202,8 @@ def read_counts(sheets: Sheets, *, source: str, file_name: str, mapping: dict, m
 def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, matcher: AdminMatcher, *,
                 source: str, file_name: str, fill_commune_with_cercle: bool, told: Told | None = None
                 ) -> Iterator[CountLine]:
-    stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels, layout.stamp_labels)
+    stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels, layout.stamp_labels,
+                         table.rows[:table.header.row])
     labels, columns = table_labels(table), figure_columns(table)
     merged_down = {labels[name] for name in layout.fill_down if name in labels}
     seen: dict[bytes, int] = {}
@@ -231,7 +232,8 @@ def _read_table(table: FoundTable, reading: CountReading, layout: CountLayout, m
     reading.problems += check_totals(table, context_for_totals(source, file_name, table), checked,
                                      layout.total_severity)
     reading.notes += header_notes(table, source, file_name) + unplaced_notes(table, places, source, file_name)
-    reading.notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet, monthly=False)
+    reading.notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet, monthly=False,
+                                  stated=stated)
     reading.notes += unloaded_notes(table, layout.people, source, file_name)
 
 
@@ -268,7 +270,9 @@ def _line_period(record: dict, ctx: RowContext, stated: FilePeriod, setting: Per
     except ValueError as exc:
         problems.append(ctx.problem("period", record.get("period"), reason(exc)))
         return None, None
-    if period is None:
+    if period is None and stated.unread:
+        problems.append(ctx.problem("period", None, msg("no reporting period: {why}", why=stated.unread_reason())))
+    elif period is None:
         problems.append(ctx.problem("period", None, msg("no reporting period: put the date or month above the table "
                                                         "('octobre 2026') or in the file name (…_2026-10.xlsx), or "
                                                         "set the source's period in pipeline.toml")))

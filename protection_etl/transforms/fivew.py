@@ -108,7 +108,8 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
     problems, read = [], 0
     notes = skipped_sheet_notes(sheets, tables, layout.specs, source=source, file_name=file_name, scan=layout.scan)
     for table in tables:
-        stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels)
+        stated = file_period(file_name, table.sheet, table.title_cells, layout.period_labels,
+                             title_rows=table.rows[:table.header.row])
         labels = table_labels(table)
         with_elderly = any(r.field in table.header.columns for r in layout.reached if r.age_range == "60+")
         seen: Counter[str] = Counter()
@@ -138,7 +139,7 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
         totals = [r.field for r in layout.reached] + ["reached_total"]
         notes += repeated_header_notes(headers_again, source, file_name, table.sheet)
         problems += check_totals(table, context_for_totals(source, file_name, table), totals)
-        notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet)
+        notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet, stated=stated)
         notes += unloaded_notes(table, layout.people, source, file_name)
     return Batch(source, load_id, fivew_frames(presence, reached), problems, notes, read, "period_start")
 
@@ -223,7 +224,10 @@ def _harmonise_row(record: dict, ctx: RowContext, layout: FiveWLayout, matcher: 
                                     activity=dates.get("start_date") or dates.get("end_date"))
     except ValueError as exc:
         problems.append(ctx.problem("month", record.get("month"), msg("{why}, or a month name", why=reason(exc))))
-    if period is None and not any(p.column_name == ctx.labels.get("month") for p in problems):
+    if period is None and stated.unread and not any(p.column_name == ctx.labels.get("month") for p in problems):
+        problems.append(ctx.problem("month", record.get("month"), msg("no reporting month: {why}",
+                                                                      why=stated.unread_reason())))
+    elif period is None and not any(p.column_name == ctx.labels.get("month") for p in problems):
         problems.append(ctx.problem("month", record.get("month"), msg(
             "no reporting month: add a 'Mois' column, put the month in the file name (5W_2025-10.xlsx) or set the "
             "source's period in pipeline.toml")))

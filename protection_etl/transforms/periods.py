@@ -16,13 +16,15 @@ from pathlib import Path
 
 from protection_etl.transforms.cells import parse_count, parse_date
 from protection_etl.transforms.messages import msg, nmsg
-from protection_etl.transforms.problems import Problem
+from protection_etl.transforms.privacy_cells import column_letter
+from protection_etl.transforms.problems import Problem, shown_value
 from protection_etl.transforms.text import is_blank
 from protection_etl.transforms.titles import (
     dated_from_title,
     labelled_date,
     month_without_year,
     period_from_text,
+    unread_label,
     year_from_text,
 )
 
@@ -55,11 +57,23 @@ class FilePeriod:
     origin: str | None = None
     year: int | None = None
     year_origin: str | None = None
+    unread: tuple[int, int, str, object] | None = None  # a period label whose value is no date (titles.unread_label)
+
+    def unread_reason(self) -> str | None:
+        """What the unreadable labelled period holds, where, and what forms are read; None when there is none."""
+        if self.unread is None:
+            return None
+        row, column, label, value = self.unread
+        return msg("the period after '{label}' above the table (cell {cell}) reads '{value}', which is not a month "
+                   "or a date: write it as a month and year ('octobre 2026', 'oct-26', '10/2026', '2026-10') or a "
+                   "day ('31/10/2026')", label=label, cell=f"{column_letter(column)}{row + 1}",
+                   value=shown_value(value))
 
 
 def file_period(file_name: str, sheet: str | None, title_cells: list[object], labels: list[str] = (),
-                stamps: list[str] = ()) -> FilePeriod:
-    """The period stated by a labelled title cell, the file name, the sheet name or another title date."""
+                stamps: list[str] = (), title_rows: list[list[object]] = ()) -> FilePeriod:
+    """The period stated by a labelled title cell, the file name, the sheet name or another title date; with the
+    rows above the table (`title_rows`), a period label whose value cannot be read is kept to be said."""
     stem = Path(file_name).stem
     title = dated_from_title(title_cells, "", labels, stamps)
     by_file, by_sheet = msg("the file name '{file}'", file=file_name), msg("the sheet name '{sheet}'", sheet=sheet)
@@ -72,7 +86,19 @@ def file_period(file_name: str, sheet: str | None, title_cells: list[object], la
              (year_from_text(sheet) if sheet else None, by_sheet),
              (day.year if day else None, origin)]
     year, year_origin = next(((y, o) for y, o in years if y), (None, None))
-    return FilePeriod(day, origin, year, year_origin)
+    unread = unread_label(list(title_rows), list(labels)) if tiers[0][0] is None else None
+    return FilePeriod(day, origin, year, year_origin, unread)
+
+
+def unread_label_notes(stated: FilePeriod, *, source: str, file_name: str, sheet: str | None) -> list[Problem]:
+    """A note on the cell of a period label whose value cannot be read, when the period came from elsewhere (when
+    nothing gave it, each line's problem says so instead)."""
+    if stated.unread is None or stated.day is None:
+        return []
+    row, _, label, value = stated.unread
+    return [Problem(source, file_name, msg("{why}; the period was taken from {origin} instead",
+                                           why=stated.unread_reason(), origin=stated.origin),
+                    sheet, row + 1, label, shown_value(value), severity="info")]
 
 
 def row_period(value: object, label: str | None, *, year: object = None, year_label: str | None = None,
@@ -110,9 +136,10 @@ def _year(value: object) -> int | None:
 
 
 def period_notes(origins: Counter[tuple[date, str]], *, source: str, file_name: str, sheet: str | None,
-                 monthly: bool = True) -> list[Problem]:
-    """One info note per period and origin: where the file's period came from, for the report."""
-    notes = []
+                 monthly: bool = True, stated: FilePeriod | None = None) -> list[Problem]:
+    """One info note per period and origin: where the file's period came from, for the report; and one on the cell
+    of a period label above the table whose value could not be read (`stated`)."""
+    notes = unread_label_notes(stated, source=source, file_name=file_name, sheet=sheet) if stated else []
     for (day, origin), rows in sorted(origins.items()):
         shown = f"{day:%Y-%m}" if monthly else day.isoformat()
         notes.append(Problem(source, file_name, nmsg("reporting period {period} taken from {origin} ({n} row)",

@@ -87,6 +87,26 @@ def labelled_date(cells: list[object], labels: list[str]) -> date | None:
     return None
 
 
+def unread_label(rows: list[list[object]], labels: list[str]) -> tuple[int, int, str, object] | None:
+    """(0-based row, column, label, value) of the first cell above the table carrying a period label whose value is
+    there but is no date ('Mois de rapportage : T3 2026'); the value's cell when it is the next one. None otherwise."""
+    wanted = {fold_text(label) for label in labels}
+    for row, cells in enumerate(rows):
+        for column in range(len(cells)):
+            found = _label_and_value(list(cells), column)
+            if not found or fold_text(found[0]) not in wanted or is_blank(found[1]):
+                continue
+            try:
+                if parse_date(found[1]):
+                    continue
+            except ValueError:
+                pass
+            at = column if str(cells[column]).partition(":")[2].strip() else next(
+                i for i in range(column + 1, len(cells)) if cells[i] is found[1])
+            return row, at, str(found[0]).strip(), found[1]
+    return None
+
+
 def _without_stamps(cells: list[object], stamps: list[str]) -> list[object]:
     """The title cells without an export or print date ('Date d'extraction : 05/11/2026') and its label."""
     unwanted, kept, index = {fold_text(s) for s in stamps}, [], 0
