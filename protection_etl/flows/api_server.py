@@ -45,7 +45,11 @@ def run_server_command(port: int) -> tuple[list[str], dict[str, str]]:
     """What Prefect itself starts as the temporary server of a run (the API only, its in-process services)."""
     command = [sys.executable, "-c", PAUSED_GC_UVICORN, "--factory", "prefect.server.api.server:create_app",
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"]
-    return command, {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    # a run's own server has no automations and no subscribers to stream events or logs to: those services off
+    return command, {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
+                     "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+                     "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false",
+                     "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false"}
 
 
 def serve_server_command(port: int, home: Path, ui: bool) -> tuple[list[str], dict[str, str]]:
