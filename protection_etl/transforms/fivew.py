@@ -141,6 +141,8 @@ def harmonise_fivew(sheets: list[tuple[str | None, list[list[object]]]], *, sour
         problems += check_totals(table, context_for_totals(source, file_name, table), totals)
         notes += period_notes(origins, source=source, file_name=file_name, sheet=table.sheet, stated=stated)
         notes += unloaded_notes(table, layout.people, source, file_name)
+        seen.clear(), copies.clear()  # a big table's keys and line digests are let go before its frames are made
+    del tables, table  # and its cells as a frame: only the lists of the lines to load remain
     return Batch(source, load_id, fivew_frames(presence, reached), problems, notes, read, "period_start")
 
 
