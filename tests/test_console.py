@@ -89,3 +89,19 @@ def test_report_says_where_its_files_are_in_the_configured_language():
                                                         "CSV de quarantaine : r/run-quarantine.csv\n"
                                                         "notification : e-mail envoyé")
     assert format_report_files(files, "email sent", "en").startswith("quality report: r/run.html\n")
+
+
+def test_a_sources_outcome_line_in_the_run_log_is_in_the_configured_language():
+    from protection_etl.flows.console import outcome_line
+    from protection_etl.transforms.messages import msg, nmsg
+
+    loaded = SourceSummary("kobo", "kobo", "loaded with warnings", 251, 544, 4,
+                           message=nmsg("{n} page{since}, watermark {watermark}", "{n} pages{since}, watermark "
+                                        "{watermark}", 4, since="", watermark=9))
+    failed = SourceSummary("fivew", "5w", "failed", message=msg("source {source}", source="fivew"))
+    assert outcome_line(loaded) == ("kobo : chargée avec avertissements, 251 lignes lues, 544 chargées, 4 en "
+                                    "quarantaine ; 4 pages, repère 9")
+    assert outcome_line(loaded, "en") == "kobo: loaded with warnings, 251 read, 544 loaded, 4 quarantined; 4 pages, " \
+                                         "watermark 9"
+    assert outcome_line(failed) == "fivew : échec : source fivew"
+    assert outcome_line(failed, "en") == "fivew: failed: source fivew"

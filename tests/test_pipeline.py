@@ -264,7 +264,7 @@ def test_a_failed_source_makes_its_subflow_and_the_run_failed_in_prefect_with_lo
     assert parent.state.is_failed()
     assert {r.name: r.state.type.value for r in children} == {"fivew": "COMPLETED", "partner": "FAILED"}
     messages = "\n".join(entry.message for entry in logs)
-    assert "fivew: load " in messages and "partner: failed" in messages  # our stage lines and the failure
+    assert "fivew: load " in messages and "partner : échec : " in messages  # our stage lines, the failure in French
     assert secret not in messages and "***.xlsx" in messages
     by_key = {a.key: a for a in artifacts}
     assert str(summary.report_path) in by_key["quality-report"].data

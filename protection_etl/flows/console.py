@@ -41,6 +41,20 @@ def format_summary(summary, language: str = DEFAULT_LANGUAGE) -> str:
     return "\n".join(lines)
 
 
+def outcome_line(outcome, language: str = DEFAULT_LANGUAGE) -> str:
+    """A source's outcome as one line of the run log: its status and counts (and its sweep line), or why it failed."""
+    tr = translations(language)
+    status = status_label(tr, outcome.status)
+    if outcome.failed:
+        return tr.gettext("{source}: {status}: {why}").format(source=outcome.source, status=status,
+                                                             why=render(outcome.message, tr))
+    line = tr.gettext("{source}: {status}, {read} read, {loaded} loaded, {quarantined} quarantined").format(
+        source=outcome.source, status=status, read=outcome.rows_read, loaded=outcome.rows_loaded,
+        quarantined=outcome.rows_quarantined)
+    return tr.gettext("{line}; {detail}").format(line=line, detail=render(outcome.message, tr)) if outcome.message \
+        else line
+
+
 def format_report_files(files, notification: str, language: str = DEFAULT_LANGUAGE) -> str:
     """What `report` prints: where the report and the quarantine CSV are, and what became of the email."""
     tr = translations(language)

@@ -15,9 +15,9 @@ from protection_etl.config import PipelineConfig
 from protection_etl.expectations.report import SourceSummary
 from protection_etl.expectations.verdicts import CheckedBatch, check_batch
 from protection_etl.flows import progress
+from protection_etl.flows.console import outcome_line
 from protection_etl.flows.logs import is_expected, stage_log
 from protection_etl.flows.task_options import NO_RETRY, RETRY_TRANSIENT
-from protection_etl.i18n import translations
 from protection_etl.sources import files
 from protection_etl.sources.inputs import (
     RawInput,
@@ -30,7 +30,7 @@ from protection_etl.sources.inputs import (
 )
 from protection_etl.transforms.admin import AdminMatcher
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches, same_period_files
-from protection_etl.transforms.messages import msg, reason, render
+from protection_etl.transforms.messages import msg, reason
 from protection_etl.transforms.problems import InputError, Problem, RefusedInput
 from protection_etl.transforms.tally import Told
 from protection_etl.warehouse import db, loader
@@ -166,10 +166,10 @@ def load_file_source(config: PipelineConfig, name: str, run_id: str, from_raw: s
         with stage_log(name, "load") as counts:
             loaded = load_task(config.warehouse.path, batch, row, checked.quality)
             counts.update(rows_loaded=loaded)
-        logger.info("%s: %s, %d read, %d loaded, %d quarantined", name, status, batch.rows_read, loaded,
-                    batch.rows_quarantined)
-        return SourceSummary(name, source.kind, status, rows_read=batch.rows_read, rows_loaded=loaded,
-                             rows_quarantined=batch.rows_quarantined)
+        summary = SourceSummary(name, source.kind, status, rows_read=batch.rows_read, rows_loaded=loaded,
+                                rows_quarantined=batch.rows_quarantined)
+        logger.info("%s", outcome_line(summary, config.notify.language))
+        return summary
     except RefusedInput as exc:
         return _record_failure(config, run_id, name, source.kind, "refused", reason(exc), started, None)
     except InputError as exc:
@@ -186,14 +186,15 @@ def _record_failure(config: PipelineConfig, run_id: str, name: str, kind: str, s
                     started: datetime, raw_path: Path | None, checked: CheckedBatch | None = None) -> SourceSummary:
     """Record a source that loaded nothing: its audit row and, when the checks rejected its batch, the batch's
     problems and quality results."""
-    get_run_logger().error("%s: %s: %s", name, status, render(message, translations(config.notify.language)))
     batch = checked.batch if checked else None
     row = loader.source_load(run_id, name, kind, status, batch=batch, raw_path=raw_path, message=message,
                              started_at=started)
     with db.connect(config.warehouse.path) as con:
         loader.record_outcome(con, row, [*batch.problems, *batch.notes] if batch else [],
                               checked.quality if checked else None)
-    return SourceSummary(name, kind, status, rows_read=batch.rows_read if batch else 0,
-                         rows_quarantined=batch.rows_quarantined if batch else 0, message=message)
+    summary = SourceSummary(name, kind, status, rows_read=batch.rows_read if batch else 0,
+                            rows_quarantined=batch.rows_quarantined if batch else 0, message=message)
+    get_run_logger().error("%s", outcome_line(summary, config.notify.language))
+    return summary
 
 

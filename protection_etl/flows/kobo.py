@@ -29,17 +29,17 @@ from protection_etl.config import ConfigError, PipelineConfig
 from protection_etl.expectations.report import SourceSummary
 from protection_etl.expectations.verdicts import QUALITY_COLUMNS, CheckedBatch, check_batch, quality_frame, sum_quality
 from protection_etl.flows import progress as shown
+from protection_etl.flows.console import outcome_line
 from protection_etl.flows.kobo_messages import resumes_after, sweep_line
 from protection_etl.flows.logs import OFF_CONSOLE, stage_log
 from protection_etl.flows.task_options import NO_RETRY
-from protection_etl.i18n import translations
 from protection_etl.sources import landing
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
 from protection_etl.sources.kobo_feeds import Feed, LiveFeed, RawPage, landed_feed, recorded_feed
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
 from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, MappingError, read_form, scope_text
-from protection_etl.transforms.messages import Message, msg, reason, render
+from protection_etl.transforms.messages import Message, msg, reason
 from protection_etl.transforms.problems import InputError
 from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.kobo_store import (
@@ -388,11 +388,8 @@ def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Pro
     quality = pd.DataFrame(list(progress.quality), columns=QUALITY_COLUMNS)
     with db.connect(config.warehouse.path) as con:
         loader.record_outcome(con, row, quality=quality)
-    logger, tr = run_logger(), translations(config.notify.language)
-    if progress.error:
-        logger.error("%s: failed: %s", name, render(progress.error, tr))
-    else:
-        logger.info("%s: %s, %d read, %d loaded, %d quarantined; %s", name, row.status, progress.rows_read,
-                    progress.rows_loaded, progress.rows_quarantined, render(progress.summary(), tr))
-    return SourceSummary(name, KIND, row.status, rows_read=progress.rows_read, rows_loaded=progress.rows_loaded,
-                         rows_quarantined=progress.rows_quarantined, message=row.message)
+    summary = SourceSummary(name, KIND, row.status, rows_read=progress.rows_read, rows_loaded=progress.rows_loaded,
+                            rows_quarantined=progress.rows_quarantined, message=row.message)
+    run_logger().log(logging.ERROR if summary.failed else logging.INFO, "%s",
+                     outcome_line(summary, config.notify.language))
+    return summary
