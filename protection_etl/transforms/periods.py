@@ -66,7 +66,7 @@ class FilePeriod:
         row, column, label, value = self.unread
         return msg("the period after '{label}' above the table (cell {cell}) reads '{value}', which is not a month "
                    "or a date: write it as a month and year ('octobre 2026', 'oct-26', '10/2026', '2026-10') or a "
-                   "day ('31/10/2026')", label=label, cell=f"{column_letter(column)}{row + 1}",
+                   "day ('31/10/2026')", label=label, cell=column_letter(column) + str(row + 1),
                    value=shown_value(value))
 
 
