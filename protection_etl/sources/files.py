@@ -202,15 +202,15 @@ def shared_cells(rows: Iterable[Iterable[object]]) -> list[list[object]]:
     shared: dict[tuple[type, object], object] = {}
     grid = []
     for row in rows:
-        cells = []
-        for cell in row:
+        cells = row if isinstance(row, list) else list(row)  # a reader's own lists are kept: no second grid
+        for index, cell in enumerate(cells):
             if cell is not None:
                 key = (type(cell), cell)
                 found = shared.get(key)
                 if found is None and len(shared) < SHARED_CELLS:
                     shared[key] = found = cell
-                cell = cell if found is None else found
-            cells.append(cell)
+                if found is not None:
+                    cells[index] = found
         grid.append(cells)
     return grid
 
