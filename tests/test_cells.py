@@ -49,9 +49,15 @@ def test_parse_date(value, expected):
     assert parse_date(value) == expected
 
 
-@pytest.mark.parametrize("value", ["31/02/2025", "hier", "#VALUE!", "13/13/2025"], ids=repr)
-def test_parse_date_refuses(value):
-    with pytest.raises(ValueError, match="expected"):
+@pytest.mark.parametrize(("value", "why"), [
+    ("31/02/2025", "expected a real calendar date"), ("hier", "expected a date"), ("#VALUE!", "expected a date"),
+    ("13/13/2025", "expected a real calendar date"),
+    # a year alone is not Excel's day 2026 (1905-07-18), nor any other guessed day
+    ("2026", "the year 2026 alone"), (2026, "the year 2026 alone"), (2026.0, "the year 2026 alone"),
+    (512, "found a number"), ("9999", "found a number"),
+], ids=repr)
+def test_parse_date_refuses(value, why):
+    with pytest.raises(ValueError, match=re.escape(why)):
         parse_date(value)
 
 

@@ -9,6 +9,7 @@ from protection_etl.transforms.messages import msg
 from protection_etl.transforms.text import fold_text, is_blank
 
 EXCEL_EPOCH = date(1899, 12, 30)
+FIRST_PLAUSIBLE_SERIAL = 10_000  # 1927-05-18: protection data holds no earlier date
 _NUMBER_BLANKS = {"", "-", "--", "—", "–", "n a", "na", "nd", "n d", "neant", "none", "null"}
 MONTHS = {
     "janvier": 1, "january": 1, "jan": 1, "janv": 1,
@@ -109,7 +110,11 @@ def parse_date(value: object) -> date | None:
 
 
 def _from_serial(serial: float) -> date:
-    if not 1 <= serial < 2958466:
+    """An Excel day number as a date; a year alone (2026) or a number before 1927 is no date of this data."""
+    if serial.is_integer() and 1900 <= serial <= 2100:
+        raise ValueError(msg("expected a date, found the year {year} alone: write the month too (e.g. 'mars {year}')",
+                             year=int(serial)))
+    if not FIRST_PLAUSIBLE_SERIAL <= serial < 2958466:
         raise ValueError(msg("expected a date, found a number"))
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
