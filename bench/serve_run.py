@@ -1,6 +1,6 @@
 """A nightly run's cost under `protection-etl serve`, where the long-lived Prefect server is already up.
 
-`serve` starts on the folder's pipeline.toml (a cron that does not fire during the measure); once it serves, one
+`serve` starts on the folder's pipeline.toml (whose cron does not fire during the measure); once it serves, one
 run of its `nightly` deployment is created, as its schedule would, and followed until it ends. From the run's
 states: the wait for the runner's poll (scheduled -> pending) and the run itself (pending -> completed: the
 runner's subprocess, its imports, the flow). Used by kobo_bench.py --serve.
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SERVE_TIMEOUT = 600.0
-IDLE_CRON = "0 0 1 1 *"  # once a year: the measured run is the one created here
 API_LINE = re.compile(r"Prefect API: (\S+)")
 
 
@@ -32,7 +31,7 @@ def measure_served_run(cli: Path, folder: Path, env: dict[str, str]) -> ServedRu
     """Start `serve` in `folder`, run the nightly deployment once, stop `serve`; the run's two durations."""
     log = folder / "serve.out"
     with open(log, "wb") as out:
-        serve = subprocess.Popen([str(cli), "serve", "--config", "pipeline.toml", "--no-ui", "--cron", IDLE_CRON],
+        serve = subprocess.Popen([str(cli), "serve", "--config", "pipeline.toml", "--no-ui"],
                                  env={**env, "PREFECT_RUNNER_POLL_FREQUENCY": "2"}, cwd=folder, stdout=out,
                                  stderr=subprocess.STDOUT, start_new_session=True)
     try:
