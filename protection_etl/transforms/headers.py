@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -208,9 +209,16 @@ def other_field(name: str, rank: int) -> str:
 
 def is_total_row(cells: list[object], markers: list[str], *, lead: int = 4) -> bool:
     """True when one of the first text cells reads like 'Total' / 'Total général' / 'Grand total'."""
-    folded_markers = {fold_text(m) for m in markers}
+    folded_markers, prefixes = _folded_markers(tuple(markers))
     texts = [fold_text(c) for c in cells[:lead] if isinstance(c, str) and not is_blank(c)]
-    return any(t in folded_markers or t.startswith(tuple(f"{m} " for m in folded_markers)) for t in texts)
+    return any(t in folded_markers or t.startswith(prefixes) for t in texts)
+
+
+@functools.lru_cache(maxsize=64)
+def _folded_markers(markers: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The total markers folded, and as word prefixes: made once per mapping, not once per line."""
+    folded = frozenset(fold_text(m) for m in markers)
+    return folded, tuple(f"{m} " for m in folded)
 
 
 def table_from_header(rows: list[list[object]], header: Header, total_markers: list[str], told: Told | None = None
