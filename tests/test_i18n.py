@@ -80,7 +80,8 @@ def test_english_is_the_text_of_the_code_and_an_unknown_language_is_refused():
 # the place matcher's reasons and notes, and the ValueErrors a cell parser raises for a located problem
 REASON_ARGS = {"Problem": (2, "reason"), "problem": (2, "reason"), "Match": (None, "reason"),
                "Decision": (None, "note"), "SourceReadError": (1, "why")}
-SCANNED = ["transforms", "sources", "expectations/verdicts.py", "flows/files.py", "flows/kobo.py"]
+SCANNED = ["transforms", "sources", "expectations/verdicts.py", "flows/files.py", "flows/kobo.py",
+           "flows/kobo_merge.py", "flows/kobo_progress.py"]
 
 
 def _written_as_text(node: ast.AST) -> bool:

@@ -59,7 +59,7 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def merge_batches(batches: list[Batch]) -> Batch:
     """One batch from several inputs of the same source (e.g. one file per partner)."""
     first = batches[0]
-    names = {name for b in batches for name in b.tables}
+    names = dict.fromkeys(name for b in batches for name in b.tables)  # in order: checks and results follow it
     tables = {name: _concat([b.tables[name] for b in batches if name in b.tables]) for name in names}
     return Batch(
         source=first.source,
@@ -70,6 +70,7 @@ def merge_batches(batches: list[Batch]) -> Batch:
         rows_read=sum(b.rows_read for b in batches),
         replace_by=first.replace_by,
         replace_keys=first.replace_keys,
+        out_of_scope=[key for b in batches for key in b.out_of_scope],
     )
 
 

@@ -1,0 +1,184 @@
+"""How a KoBo run's pages are harmonised, checked and merged: a few pages at a time, each group with its watermark.
+
+Each page is harmonised as it arrives (its rows keep the page's file name, so problems stay located by page); the
+checks and the merge then run once per group of pages (GROUP_SUBMISSIONS), each group committed with its
+watermark. When a group would not load as a whole (a check rejects it, or a page of it loses every row to the
+checks), its pages are checked and merged one by one instead, so that what merges and what is refused is exactly
+what page-by-page merging gives.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
+
+from protection_etl import registry
+from protection_etl.config import ConfigError, PipelineConfig
+from protection_etl.expectations.verdicts import CheckedBatch, check_batch, quality_frame, sum_quality
+from protection_etl.flows.kobo_progress import INTERVIEWS, TABLE, Progress, outcome_row
+from protection_etl.flows.logs import OFF_CONSOLE
+from protection_etl.sources import landing
+from protection_etl.sources.kobo_feeds import RawPage
+from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
+from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
+from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, scope_text
+from protection_etl.transforms.messages import msg
+from protection_etl.warehouse import db, loader
+from protection_etl.warehouse.kobo_store import SetAside, merge_page
+
+# Submissions checked and merged together. Each check and merge costs DuckDB statements and a commit whatever
+# their size; a group of pages shares them (measured: see the README's benchmark section).
+GROUP_SUBMISSIONS = 5_000
+# Replay sources only (recorded pages, e.g. the demo): respondent keys made with it protect nothing.
+DEMO_PSEUDONYM_KEY = b"protection-etl demo pseudonym key, for recorded pages only"
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter:
+    """Prefect's run logger inside a run; the package logger when the stages run alone (the benchmark)."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("protection_etl.kobo")
+
+
+def pseudonym_key(config: PipelineConfig, name: str) -> tuple[bytes, bool]:
+    """The respondent pseudonym key from [privacy].pseudonym_key_env, and whether the demo key stands in for it."""
+    variable = config.privacy.pseudonym_key_env
+    value = os.environ.get(variable, "")
+    if value:
+        return value.encode("utf-8"), False
+    if config.sources[name].url:
+        raise ConfigError(f"source '{name}': [privacy].pseudonym_key_env names {variable}, which is not set; "
+                          "KoBo respondent pseudonyms need that secret key")
+    return DEMO_PSEUDONYM_KEY, True
+
+
+@dataclass(frozen=True)
+class HarmonisedPage:
+    """One page waiting for its group's checks: its harmonised rows and its (_id, _uuid) pairs."""
+
+    name: str
+    batch: Batch
+    pairs: list[tuple[int, str | None]]
+
+
+@dataclass
+class PageRun:
+    """What every page of one task is harmonised, checked and merged with, and the pages not merged yet."""
+
+    config: PipelineConfig
+    name: str
+    run_id: str
+    transform: KoboTransform
+    gazetteer: pd.DataFrame
+    raw_folder: Path | None
+    started: datetime
+    progress: Progress = field(default_factory=Progress)
+    mapping_rule: str = ""  # fingerprints of what sets a submission aside (kobo_store.SetAside)
+    scope_rule: str = ""
+    pending: list[HarmonisedPage] = field(default_factory=list)
+
+    def land(self, page: RawPage) -> None:
+        if self.raw_folder is not None:
+            landing.land_bytes(self.raw_folder, page.name, page.raw, page.origin)
+
+    def add(self, con: duckdb.DuckDBPyConnection, page: RawPage, records: list[dict], *, advance: bool) -> bool:
+        """Harmonise one page; check and merge the group once it is full. False (the error kept) on a rejection."""
+        if not self.transform.knows_versions(records):  # parsed for the known versions' keys: read it all
+            wanted = {r["_id"] for r in records}
+            records = [r for r in page.full_results() if r.get("_id") in wanted]
+        batch = harmonise_submissions(records, file_name=page.name, transform=self.transform)
+        self.pending.append(HarmonisedPage(page.name, batch, [(int(r["_id"]), r.get("_uuid")) for r in records]))
+        if sum(len(p.pairs) for p in self.pending) < GROUP_SUBMISSIONS:
+            return True
+        return self.flush(con, advance=advance)
+
+    def flush(self, con: duckdb.DuckDBPyConnection, *, advance: bool) -> bool:
+        """Check and merge the pages not merged yet: as one group, else one by one (see the module's docstring)."""
+        pages, self.pending = self.pending, []
+        if not pages:
+            return True
+        if len(pages) > 1:
+            checked = self.check(merge_batches([p.batch for p in pages]))
+            if not checked.rejected and not emptied_pages(pages, checked.batch):
+                self.merge(con, pages, checked, advance=advance)
+                return True
+        for page in pages:
+            checked = self.check(page.batch)
+            if checked.rejected:
+                self.reject(con, page, checked)
+                return False
+            self.merge(con, [page], checked, advance=advance)
+        return True
+
+    def check(self, batch: Batch) -> CheckedBatch:
+        return check_page(batch, self.gazetteer, self.run_id, self.config.sources[self.name].freshness_days)
+
+    def reject(self, con: duckdb.DuckDBPyConnection, page: HarmonisedPage, checked: CheckedBatch) -> None:
+        with db.transaction(con):
+            loader.record_problems(con, self.run_id, [*page.batch.problems, *page.batch.notes])
+        quality = sum_quality(self.progress.quality, checked.quality)
+        self.progress = replace(self.progress, quality=quality).failed(
+            msg("source '{source}': {page}: {why}", source=self.name, page=page.name, why=checked.message))
+
+    def merge(self, con: duckdb.DuckDBPyConnection, pages: list[HarmonisedPage], checked: CheckedBatch, *,
+              advance: bool) -> None:
+        """Merge checked pages in one transaction, with the watermark when `advance`."""
+        pairs = [pair for page in pages for pair in page.pairs]
+        watermark = max(i for i, _ in pairs) if advance else None
+        kept = checked.batch
+        after = self.progress.plus_pages([p.batch for p in pages], kept, checked.quality, watermark)
+        load = outcome_row(self.run_id, self.name, after, self.started, self.raw_folder)
+        merge_page(con, kept, [i for i, _ in pairs], load, watermark=watermark, set_aside=self.set_aside(pairs, kept))
+        self.progress = after
+        run_logger().info("%s: %s: %d submissions, %d rows merged, %d quarantined; watermark %s", self.name,
+                          ", ".join(p.name for p in pages), kept.rows_read, len(kept.tables[TABLE]),
+                          kept.rows_quarantined, after.watermark,
+                          extra=OFF_CONSOLE)  # the run log and Prefect have each group; a console, the stage's line
+
+    def set_aside(self, pairs: list[tuple[int, str | None]], kept: Batch) -> SetAside:
+        """The submissions that gave no row to load: out of scope, or set aside for a problem."""
+        loaded = set(kept.tables[INTERVIEWS]["kobo_id"].tolist())  # an interview without an incident is loaded
+        outside = set(kept.out_of_scope)
+        unloaded = [p for p in pairs if p[0] not in loaded]
+        return SetAside(self.run_id, [p for p in unloaded if p[0] in outside],
+                        [p for p in unloaded if p[0] not in outside], self.scope_rule, self.mapping_rule)
+
+
+def emptied_pages(pages: list[HarmonisedPage], kept: Batch) -> list[str]:
+    """The pages that had rows to check and kept none: alone, each would be refused (nothing loaded)."""
+    files = {str(f) for frame in kept.tables.values() if "_file" in frame for f in frame["_file"].unique()}
+    return [p.name for p in pages if any(len(f) for f in p.batch.tables.values()) and p.name not in files]
+
+
+def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> CheckedBatch:
+    """The quality suite on pages; pages whose submissions were all set aside have nothing to check."""
+    if all(frame.empty for frame in batch.tables.values()):
+        return CheckedBatch(batch, quality_frame([], run_id=run_id, source=batch.source), False)
+    return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days,
+                       runner="duckdb")
+
+
+def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw_folder: Path | None,
+             started: datetime, progress: Progress, con: duckdb.DuckDBPyConnection) -> PageRun:
+    """The mapping, the form, the places and the pseudonym key a task's pages are harmonised with."""
+    source = config.sources[name]
+    mapping = registry.source_mapping(source.kind, source.mapping)
+    layout = KoboLayout.from_mapping(mapping, name=source.mapping.name, personal_fields=source.personal_fields)
+    gazetteer = loader.gazetteer_frame(con)
+    key, _ = pseudonym_key(config, name)
+    transform = KoboTransform(name, layout, form, PlaceResolver(registry.admin_matcher(gazetteer)), key)
+    transform.check_versions()
+    progress = replace(progress, scope=scope_text(layout))
+    mapping_rule = fingerprint(json.dumps([mapping, sorted(source.personal_fields)], sort_keys=True, default=str))
+    return PageRun(config, name, run_id, transform, gazetteer, raw_folder, started, progress, mapping_rule,
+                   fingerprint(json.dumps(layout.keep_when, sort_keys=True)))
