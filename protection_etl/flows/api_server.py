@@ -23,51 +23,54 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from protection_etl.flows.prefect_server import APP
 from protection_etl.fsutil import private_dir, private_file
+from protection_etl.transforms.messages import Message, msg
 
 HEALTH_TIMEOUT_SECONDS = 120.0  # measured 4-11 s on two idle cores; a busy machine takes several times that
 STOP_GRACE_SECONDS = 20.0
 PR_SET_PDEATHSIG = 1
+LOOPBACK = "127.0.0.1"
 log = logging.getLogger("protection_etl.server")
+# the server is on this machine's loopback: never ask a proxy the environment may name (http_proxy) for it
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class ServerError(RuntimeError):
-    """The local Prefect server did not start."""
+    """The local Prefect server did not start, or stopped answering: the message names its log."""
 
 
-# uvicorn, with the garbage collector paused while Prefect's server modules are imported (a tenth less CPU: the
-# import makes many objects and frees almost none), then their objects set aside from later collections
-PAUSED_GC_UVICORN = ("import gc, sys; gc.disable(); import prefect.server.api.server; gc.enable(); gc.freeze(); "
-                     "from uvicorn.main import main; sys.argv[0] = 'uvicorn'; main()")
+def server_command(sock: socket.socket, log_level: str) -> list[str]:
+    """The server's process (flows/prefect_server.py), serving on `sock`, a socket this process bound."""
+    return [sys.executable, "-m", "protection_etl.flows.prefect_server", APP, str(sock.fileno()), log_level]
 
 
-def run_server_command(port: int) -> tuple[list[str], dict[str, str]]:
+def run_server_command(sock: socket.socket) -> tuple[list[str], dict[str, str]]:
     """What Prefect itself starts as the temporary server of a run (the API only, its in-process services)."""
-    command = [sys.executable, "-c", PAUSED_GC_UVICORN, "--factory", "prefect.server.api.server:create_app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"]
     # a run's own server has no automations and no subscribers to stream events or logs to: those services off
-    return command, {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-                     "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
-                     "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false",
-                     "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false"}
+    return server_command(sock, "error"), {
+        "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
+        "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false", "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false",
+        "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false"}
 
 
-def serve_server_command(port: int, home: Path, ui: bool) -> tuple[list[str], dict[str, str]]:
-    """`prefect server start` on loopback, with its scheduler, and the UI unless told not to."""
-    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-               "--analytics-off", *(() if ui else ("--no-ui",))]
+def serve_server_command(sock: socket.socket, home: Path, ui: bool) -> tuple[list[str], dict[str, str]]:
+    """What `prefect server start` runs, on loopback: the API with its scheduler, and the UI unless told not to."""
     # its own database: a `run` started by hand uses the temporary server's, in the same home
-    return command, {"PREFECT_UI_ENABLED": "true" if ui else "false",
-                     "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'server.db'}"}
+    return server_command(sock, "warning"), {
+        "PREFECT_UI_ENABLED": "true" if ui else "false", "PREFECT__SERVER_FINAL": "1",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'server.db'}"}
 
 
 @contextmanager
-def owned_server(state_dir: Path, role: str, command: list[str], extra_env: dict[str, str], api_url: str,
+def owned_server(state_dir: Path, role: str, sock: socket.socket, command: list[str], extra_env: dict[str, str],
                  timeout: float = HEALTH_TIMEOUT_SECONDS, while_starting: Callable[[], object] | None = None
                  ) -> Iterator[str]:
-    """Start the server for the block, stop it after; `role` names its pid file (`run` or `serve`).
+    """Start the server on `sock` for the block and yield its API URL; stop it after. `role` names its pid file
+    (`run` or `serve`). The socket passes to the server: this process keeps no copy, and no port is ever free.
 
     `while_starting` runs in this process while the server starts (on another core), before its health check.
+    If the block fails because the API stopped answering, ServerError says so with the server log's path.
     """
     home = private_dir(state_dir / "prefect")
     pid_file = home / f"{role}-server.json"
@@ -75,20 +78,59 @@ def owned_server(state_dir: Path, role: str, command: list[str], extra_env: dict
     env = {**os.environ, "PREFECT_HOME": str(home), **extra_env}
     env.pop("PREFECT_API_URL", None)
     log_path = home / f"{role}-server.log"
-    with open(private_file(log_path), "ab") as server_log:
+    api_url = loopback_url(sock)
+    with open(private_file(log_path), "ab") as server_log, sock:
         # its own process group, so that stopping it also stops whatever it started
         process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=server_log,
-                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(sock.fileno(),),
                                    preexec_fn=die_with_parent(os.getpid()))
     write_pid_file(pid_file, process.pid)
     try:
         if while_starting is not None:
             while_starting()
         wait_until_healthy(api_url, process, timeout, log_path)
-        yield api_url
+        try:
+            yield api_url
+        except Exception as exc:
+            if process.poll() is not None or api_unreachable(exc):
+                raise ServerError(stopped_answering(api_url, process, log_path)) from exc
+            raise
     finally:
         stop_process_group(process)
         pid_file.unlink(missing_ok=True)
+
+
+def loopback_socket() -> socket.socket:
+    """A TCP socket bound to a free loopback port and not listening yet: the server it is given listens on it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((LOOPBACK, 0))
+    return sock
+
+
+def loopback_url(sock: socket.socket) -> str:
+    """The Prefect API URL of a server on `sock`."""
+    return f"http://{LOOPBACK}:{sock.getsockname()[1]}/api"
+
+
+def api_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is a Prefect client that could not reach its API."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RuntimeError) and str(seen).startswith("Failed to reach API"):
+            return True
+        if type(seen).__module__.startswith("httpx") and type(seen).__name__ in {"ConnectError", "ConnectTimeout"}:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def stopped_answering(api_url: str, process: subprocess.Popen, log_path: Path) -> Message:
+    """One line for people: the server stopped answering, whether it exited, and where its log is."""
+    if process.poll() is None:
+        return msg("the Prefect server of this run stopped answering at {url} (it is still running); see {log}",
+                   url=api_url, log=log_path)
+    return msg("the Prefect server of this run exited with code {code} while the run used it; see {log}",
+               code=process.returncode, log=log_path)
 
 
 def die_with_parent(parent: int):
@@ -162,27 +204,22 @@ def _is_prefect_server(pid: int) -> bool:
     return "prefect" in command and ("server" in command or "create_app" in command)
 
 
-def free_port() -> int:
-    """A TCP port free on the loopback interface right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until_healthy(api_url: str, process: subprocess.Popen, timeout: float, log_path: Path) -> None:
     """Poll /api/health until it answers, the server exits, or the timeout passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServerError(f"the Prefect server exited with code {process.returncode}; see {log_path}")
+            raise ServerError(msg("the Prefect server exited with code {code} while starting; see {log}",
+                                  code=process.returncode, log=log_path))
         try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+            with DIRECT.open(f"{api_url}/health", timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.5)
-    raise ServerError(f"the Prefect server did not answer {api_url}/health within {timeout:.0f} s; see {log_path}")
+    raise ServerError(msg("the Prefect server did not answer {url}/health within {seconds} s; see {log}",
+                          url=api_url, seconds=round(timeout), log=log_path))
 
 
 def stop_process_group(process: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
@@ -212,11 +249,10 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
         while_starting()
         yield configured
         return
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    command, env = run_server_command(port)
-    with _api_url_set(api_url), owned_server(state_dir, "run", command, env, api_url,
-                                             while_starting=while_starting):
+    sock = loopback_socket()
+    command, env = run_server_command(sock)
+    with _api_url_set(loopback_url(sock)), owned_server(state_dir, "run", sock, command, env,
+                                                        while_starting=while_starting) as api_url:
         try:
             yield api_url
         finally:

@@ -107,8 +107,10 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
                                           trigger)
     except RunInProgress as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except (MigrationChanged, ServerError) as exc:
+    except MigrationChanged as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
+    except ServerError as exc:  # one line naming the server's log, never a traceback
+        raise _fail(_in_language(exc, config.notify.language), EXIT_FAILED) from None
     typer.echo(format_summary(summary, config.notify.language))
     return EXIT_OK if summary.ok else EXIT_FAILED
 
@@ -155,7 +157,15 @@ def serve(
     except serving.ScheduleError as exc:
         raise _fail(f"{config}: {exc}") from None
     except ServerError as exc:
-        raise _fail(str(exc), EXIT_FAILED) from None
+        raise _fail(_in_language(exc, loaded.notify.language), EXIT_FAILED) from None
+
+
+def _in_language(exc: Exception, language: str) -> str:
+    """An error's message (a msg() it carries) in the language [notify] sets."""
+    from protection_etl.i18n import translations
+    from protection_etl.transforms.messages import render
+
+    return render(exc.args[0] if exc.args else str(exc), translations(language))
 
 
 @app.command()

@@ -35,3 +35,15 @@ def prepare_environment(state_dir: Path) -> None:
         private_files(home, "*.db*")  # a database made before this rule
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
+    bypass_proxies_for_loopback()
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def bypass_proxies_for_loopback() -> None:
+    """The Prefect server of a run or of `serve` is on loopback: a proxy the environment names (an office's
+    http_proxy) must not be asked for it, by Prefect's client (httpx) or by urllib."""
+    for name in ("no_proxy", "NO_PROXY"):
+        hosts = [h.strip() for h in os.environ.get(name, "").split(",") if h.strip()]
+        os.environ[name] = ",".join([*hosts, *(h for h in LOOPBACK_HOSTS if h not in hosts)])

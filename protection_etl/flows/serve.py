@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from protection_etl.config import PipelineConfig
-from protection_etl.flows.api_server import free_port, owned_server, serve_server_command
+from protection_etl.flows.api_server import loopback_socket, loopback_url, owned_server, serve_server_command
 from protection_etl.flows.runtime import prepare_environment
 from protection_etl.fsutil import private_dir
 
@@ -30,11 +31,13 @@ def serve(config_path: Path, config: PipelineConfig, ui: bool = True) -> None:
     state_dir = config.warehouse.state_dir
     prepare_environment(state_dir)
     local = not os.environ.get("PREFECT_API_URL")
-    if local:  # Prefect reads its settings when first imported, so the URL must be set before that
-        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{free_port()}/api"
+    # the server's socket is bound now: Prefect reads its settings when first imported, so the URL is set first
+    sock = loopback_socket() if local else None
+    if sock is not None:
+        os.environ["PREFECT_API_URL"] = loopback_url(sock)
     api_url, cron, timezone = os.environ["PREFECT_API_URL"], config.schedule.cron, config.schedule.timezone
     deployment = nightly_deployment(config_path.resolve(), cron, timezone)
-    with stop_on_sigterm(), local_server(state_dir, api_url, ui) if local else nullcontext():
+    with stop_on_sigterm(), local_server(state_dir, sock, ui):
         from prefect import serve as prefect_serve
 
         typer.echo(serving_message(cron, timezone, api_url, ui and local))
@@ -87,9 +90,11 @@ def stop_on_sigterm() -> Iterator[None]:
 
 
 @contextmanager
-def local_server(state_dir: Path, api_url: str, ui: bool) -> Iterator[str]:
-    """`prefect server start` on loopback for the block, its database and log under the state folder."""
-    port = int(api_url.rsplit(":", 1)[1].split("/")[0])
-    command, env = serve_server_command(port, private_dir(state_dir / "prefect"), ui)
-    with owned_server(state_dir, "serve", command, env, api_url) as url:
-        yield url
+def local_server(state_dir: Path, sock: socket.socket | None, ui: bool) -> Iterator[None]:
+    """Prefect's server on `sock` for the block, its database and log under the state folder (none: no server)."""
+    if sock is None:
+        yield
+        return
+    command, env = serve_server_command(sock, private_dir(state_dir / "prefect"), ui)
+    with owned_server(state_dir, "serve", sock, command, env):
+        yield
