@@ -92,7 +92,9 @@ def measure(count: int, noop: bool, primer: Path, served: bool = False) -> dict[
             folder = Path(name)
             (folder / "pipeline.toml").write_text(CONFIG.format(key_env=KEY_ENV, source=SOURCE, url=url,
                                                                 asset=ASSET_UID, token_env=TOKEN_ENV))
-            env = {**os.environ, TOKEN_ENV: token, KEY_ENV: "bench pseudonym key", "NO_PROXY": "127.0.0.1",
+            # no PREFECT_API_URL: each run starts its own server, as a cron run does (one given would be used)
+            inherited = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+            env = {**inherited, TOKEN_ENV: token, KEY_ENV: "bench pseudonym key", "NO_PROXY": "127.0.0.1",
                    "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(folder / "prefect")}
             run = [str(REPO / ".venv" / "bin" / "protection-etl"), "run", "--config", "pipeline.toml"]
             if not (primer / PREFECT_STATE).exists():  # the first, unmeasured run creates Prefect's database

@@ -59,10 +59,11 @@ def _wait_for_api(log: Path, serve: subprocess.Popen) -> str:
 
 
 def _run_deployment(api_url: str) -> ServedRun:
-    os.environ["PREFECT_API_URL"] = api_url  # read when Prefect is first imported, just below
-    from prefect.client.orchestration import get_client
+    # serve's URL for this client only: left in os.environ, it reached the bench's later runs, which took it for a
+    # configured API (stopped with serve) instead of starting their own server, and failed at once
+    from prefect.client.orchestration import SyncPrefectClient
 
-    with get_client(sync_client=True) as client:
+    with SyncPrefectClient(api_url) as client:
         deployment = _deployment(client)
         created = client.create_flow_run_from_deployment(deployment.id)
         deadline = time.monotonic() + SERVE_TIMEOUT

@@ -92,3 +92,13 @@ def _connect_error() -> Exception:
 ], ids=["prefect-version-check", "httpx-connect", "version-mismatch", "other"])
 def test_what_counts_as_the_api_not_answering(exc, unreachable):
     assert api_unreachable(exc) is unreachable
+
+
+def test_a_configured_api_that_does_not_answer_is_one_line_saying_what_to_do(tmp_path, monkeypatch):
+    from protection_etl.flows import api_server
+
+    monkeypatch.setattr(api_server, "_configured_api_url", lambda: "http://127.0.0.1:9/api")
+    with pytest.raises(ServerError, match=r"^the Prefect API given by PREFECT_API_URL does not answer "
+                                          r"\(http://127\.0\.0\.1:9/api\): start that server, or unset"), \
+            api_server.api_for_run(tmp_path):
+        raise _connect_error()

@@ -247,7 +247,14 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
     configured = _configured_api_url()
     if configured:
         while_starting()
-        yield configured
+        try:
+            yield configured
+        except Exception as exc:
+            if api_unreachable(exc):  # e.g. `serve`'s server, stopped, named in the environment of a cron run
+                raise ServerError(msg("the Prefect API given by PREFECT_API_URL does not answer ({url}): start that "
+                                      "server, or unset PREFECT_API_URL so that the run starts its own",
+                                      url=configured)) from exc
+            raise
         return
     sock = loopback_socket()
     command, env = run_server_command(sock)
