@@ -32,9 +32,13 @@ from tests.support.waiting import patience
 
 STARTUP_SECONDS = 120  # about 10 s on an idle machine
 ATTEMPTS = 3  # a port taken between free_port() and the server's bind is retried on another port
-# Runs are driven by the tests in-process: the server's periodic services would only compete for the cores.
+# Runs are driven by the tests in-process: the server's periodic services would only compete for the cores. No test
+# reads events, task runs or automations: the services that consume each run's event stream (triggers, the event
+# persister, the task run recorder, about two thirds of the server's CPU per run) are off too, and so are the event
+# and log streams to subscribers. Flow runs, their states, logs, artifacts, deployments and work pools are kept.
 QUIET_SERVICES = ("SCHEDULER", "LATE_RUNS", "FOREMAN", "CANCELLATION_CLEANUP", "PAUSE_EXPIRATIONS", "REPOSSESSOR",
-                  "CLEANUP_RECONCILER")
+                  "CLEANUP_RECONCILER", "TRIGGERS", "EVENT_PERSISTER", "TASK_RUN_RECORDER")
+QUIET_STREAMS = ("PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED", "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED")
 TEMPLATE = "prefect-template.db"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never goes through a proxy
 
@@ -118,6 +122,7 @@ def _start(home: Path) -> SharedServer:
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'server.db'}",
         "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
         **{f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in QUIET_SERVICES},
+        **dict.fromkeys(QUIET_STREAMS, "false"),
     })
     log_path = home / "server.log"
     for _ in range(ATTEMPTS):
