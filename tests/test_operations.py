@@ -179,13 +179,8 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
         demo_copy, tmp_path, prefect_harness, prefect_database):
     from protection_etl.flows.nightly import run_nightly
 
-    # the reference: a clean run on the same inputs
-    reference = tmp_path / "reference"
+    reference = tmp_path / "reference"  # a clean run on the same inputs, made while the killed run starts
     shutil.copytree(demo_copy, reference)
-    assert run_nightly(str(write_site(reference, ["fivew", "cpims"]))).ok
-    expected = harmonised_rows(reference)
-    assert all(any(of_source(expected, reference, s).values()) for s in ("fivew", "cpims"))
-
     config = write_site(demo_copy, ["fivew", "cpims"])
     paused, started = tmp_path / "paused-in-cpims-load", set()
     run = [str(CLI), "run", "--config", str(config)]
@@ -198,6 +193,10 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
         victim = subprocess.Popen(run, env=cli_env(tmp_path, **seam), stdout=out, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     try:
+        assert run_nightly(str(write_site(reference, ["fivew", "cpims"]))).ok
+        expected = harmonised_rows(reference)
+        assert all(any(of_source(expected, reference, s).values()) for s in ("fivew", "cpims"))
+
         wait_for(paused.exists, 180, "pause inside the cpims load", victim)
         running = read_holder(lock_path(demo_copy / "warehouse" / "state"))
         assert running.pid == victim.pid and list((demo_copy / "warehouse" / "raw" / "cpims").glob(

@@ -49,11 +49,11 @@ def test_a_worker_of_a_process_pool_runs_the_deployment_of_prefect_yaml(demo_cop
     env = cli_env(tmp_path, prefect_api_url, PROTECTION_ETL_HOME=str(demo_copy),
                   PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_WORKER_PREFETCH_SECONDS="0")
     prefect("work-pool", "create", "protection", "--type", "process", env=env, cwd=demo_copy)
-    prefect("deploy", "--name", "nightly", env=env, cwd=demo_copy)
-    with open(tmp_path / "worker.out", "wb") as out:
+    with open(tmp_path / "worker.out", "wb") as out:  # the worker starts polling the pool while prefect.yaml deploys
         worker = subprocess.Popen([str(PREFECT), "worker", "start", "--pool", "protection"], env=env,
                                   cwd=demo_copy, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
+        prefect("deploy", "--name", "nightly", env=env, cwd=demo_copy)
         with SyncPrefectClient(prefect_api_url) as client:  # what `prefect deployment run` does
             deployment = client.read_deployment_by_name("nightly/nightly")
             flow_run_id = client.create_flow_run_from_deployment(deployment.id).id
