@@ -19,9 +19,7 @@ import typer
 
 from protection_etl.config import ConfigError, PipelineConfig, load_config
 from protection_etl.flows.api_server import ServerError, api_for_run
-from protection_etl.flows.console import format_report_files, format_status, format_summary
 from protection_etl.flows.lock import RunInProgress, lock_path, read_holder, run_lock
-from protection_etl.flows.progress import live_progress
 from protection_etl.flows.runtime import prepare_environment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -101,6 +99,7 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
             # imported while it starts, on the other core
             with api_for_run(state_dir, while_starting=partial(_import_flows, config, sources)):
                 from protection_etl.flows.nightly import run_nightly
+                from protection_etl.flows.progress import live_progress
 
                 with live_progress(language=config.notify.language):  # a terminal; cron, systemd: stage lines
                     summary = run_nightly(str(config_path.resolve()), sources or None, from_raw, full_refresh,
@@ -111,12 +110,19 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
         raise _fail(str(exc), EXIT_FAILED) from None
     except ServerError as exc:  # one line naming the server's log, never a traceback
         raise _fail(_in_language(exc, config.notify.language), EXIT_FAILED) from None
+    from protection_etl.flows.console import format_summary
+
     typer.echo(format_summary(summary, config.notify.language))
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
 def _import_flows(config: PipelineConfig, sources: list[str]) -> None:
-    """Import what the run will: the flows, and KoBo's stages when a selected source is KoBo."""
+    """Import what the run will: the flows, what Prefect imports at the first flow call, once the server is up (its
+    run engines, FastAPI's encoder of flow parameters), and KoBo's stages when a selected source is KoBo."""
+    import fastapi.encoders  # noqa: F401
+    import prefect.flow_engine
+    import prefect.task_engine  # noqa: F401
+
     import protection_etl.flows.nightly
     from protection_etl import registry
 
@@ -181,6 +187,8 @@ def status(
         found = read_status(loaded, date.today())
     except duckdb.IOException as exc:  # another process has the database open for writing (e.g. `publish`)
         raise _fail(f"{loaded.warehouse.path} is busy: {exc}", EXIT_BUSY) from None
+    from protection_etl.flows.console import format_status
+
     language = loaded.notify.language
     typer.echo(json.dumps(found, indent=2, default=_json_value) if as_json else format_status(found, language))
 
@@ -234,6 +242,8 @@ def report(
                                             loaded.export.csv, run_id, force_send=send)
     except RunNotFound as exc:  # a run id that does not exist is a usage error
         raise _fail(str(exc), EXIT_USAGE) from None
+    from protection_etl.flows.console import format_report_files
+
     typer.echo(format_report_files(files, describe_delivery(delivery), loaded.notify.language))
 
 
