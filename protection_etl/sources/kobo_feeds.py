@@ -52,7 +52,7 @@ def _raw_page(page: Page) -> RawPage:
 
 
 class LiveFeed:
-    """Pages straight from the KoBo API, each next data page fetched while the caller handles this one."""
+    """Pages straight from the KoBo API, each next page fetched while the caller handles this one."""
 
     def __init__(self, client: KoboClient, keys: Iterable[str] | None = None) -> None:
         self.client = client
@@ -71,7 +71,7 @@ class LiveFeed:
 
     def ids(self) -> Iterator[RawPage]:
         # iter_ids() yields pairs; the pages themselves are needed to land the sweep as KoBo sent it.
-        return map(_raw_page, self.client.iter_id_pages())
+        return map(_raw_page, read_ahead(self.client.iter_id_pages()))
 
     def fetch(self, ids: list[int]) -> Iterator[RawPage]:
         return map(_raw_page, read_ahead(self.client.fetch_ids(ids, keys=self.keys)))

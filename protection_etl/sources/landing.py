@@ -53,11 +53,11 @@ def land_bytes(folder: Path, name: str, data: bytes, origin: str) -> LandedFile:
     """Write bytes into the landing folder (0600) and add them to its manifest."""
     target = folder / _unique_name(folder, Path(name).name)
     write_private_file(target, data)
-    return _record(folder, target, origin)
+    # hashed from the bytes in hand: reading a 5 MB KoBo page back from disk was half of its landing (measured)
+    return _record(folder, LandedFile(target.name, target, hashlib.sha256(data).hexdigest(), len(data), origin))
 
 
-def _record(folder: Path, target: Path, origin: str) -> LandedFile:
-    landed = LandedFile(target.name, target, sha256_of(target), target.stat().st_size, origin)
+def _record(folder: Path, landed: LandedFile) -> LandedFile:
     entries = [e for e in _manifest_entries(folder) if e["name"] != landed.name]
     entries.append({**asdict(landed), "path": landed.name})
     manifest = folder / MANIFEST

@@ -33,13 +33,25 @@ def _sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+# What DuckDB may hold at once during the page loop: the blocks it read or wrote stay cached up to this (by default
+# most of the machine's memory, so a run's memory grew with the table), with one worker thread (each holds buffers
+# of its own). A merge that needs more (a far larger warehouse) runs without the cap rather than fails.
+PAGE_LIMITS = {"memory_limit": "64MB", "threads": "1"}
+
+
 @contextmanager
 def page_connection(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse, opened for a loop of page merges whose memory does not grow with the pages."""
     return_large_buffers()
     with db.connect(path) as con:
-        con.execute(f"set checkpoint_threshold = '{PAGE_CHECKPOINT}'")
-        yield con
+        settings = {"checkpoint_threshold": PAGE_CHECKPOINT, **PAGE_LIMITS}
+        for name, value in settings.items():
+            con.execute(f"set {name} = '{value}'")
+        try:
+            yield con
+        finally:  # the database may stay open in this process after this connection (settings are the database's)
+            for name in settings:
+                con.execute(f"reset {name}")
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
@@ -79,6 +91,16 @@ def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: lis
     frame = batch.tables[TABLE].drop(columns=list(PROVENANCE))
     # the page's ids as one bound list, not a staged frame: registering a frame costs ~15 ms whatever its size
     page = {"source": batch.source, "ids": [int(i) for i in submission_ids]}
+    try:
+        _merge(con, batch, frame, page, load, watermark, set_aside)
+    except duckdb.OutOfMemoryException:  # rolled back: a warehouse larger than PAGE_LIMITS was made for
+        con.execute("reset memory_limit")
+        _merge(con, batch, frame, page, load, watermark, set_aside)
+    return len(frame)
+
+
+def _merge(con: duckdb.DuckDBPyConnection, batch: Batch, frame: pd.DataFrame, page: dict, load: loader.SourceLoad,
+           watermark: int | None, set_aside: SetAside | None) -> None:
     with db.transaction(con):
         for table in (TABLE, INTERVIEWS, "kobo_set_aside"):
             schema = "audit" if table == "kobo_set_aside" else "harmonised"
@@ -93,7 +115,6 @@ def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: lis
         if watermark is not None:
             advance_watermark(con, batch.source, watermark, load.run_id)
         loader.record_source_load(con, load)
-    return len(frame)
 
 
 def advance_watermark(con: duckdb.DuckDBPyConnection, source: str, last_id: int, run_id: str) -> None:
