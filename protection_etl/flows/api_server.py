@@ -260,7 +260,7 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
     command, env = run_server_command(sock)
     with (_api_url_set(loopback_url(sock)),
           owned_server(state_dir, "run", sock, command, env, while_starting=while_starting) as api_url,
-          _without_heartbeats()):
+          _own_server_settings()):
         try:
             yield api_url
         finally:
@@ -268,13 +268,14 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
 
 
 @contextmanager
-def _without_heartbeats() -> Iterator[None]:
-    """No flow run heartbeats to a run's own server. They let a long-lived server tell a crashed run from a slow
-    one; this server dies with the run, so nobody reads them, and the end of each flow run (the nightly flow and
-    one per source) waits for the heartbeat thread to wake from its one-second sleep."""
+def _own_server_settings() -> Iterator[None]:
+    """Prefect's client settings for a run's own server. No flow run heartbeats: they let a long-lived server tell
+    a crashed run from a slow one; this server dies with the run, so nobody reads them, and the end of each flow run
+    (the nightly flow and one per source) waited for the heartbeat thread to wake from its one-second sleep. No
+    version check: the server is this interpreter's own Prefect, so the versions match by construction."""
     from prefect.settings import temporary_settings
 
-    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+    with temporary_settings(updates={"flows.heartbeat_frequency": None, "client.server_version_check_enabled": False}):
         yield
 
 
