@@ -5,10 +5,12 @@ state folder, so one worker starts it and the others reuse it) and polls `/api/h
 with the machine (tests/support/waiting.py). The process that made the state folder (the xdist controller, or pytest
 without xdist) stops it at the end of the session.
 
-Once it answers, a copy of its database, migrated and nothing else, is kept: a test that starts a server of its own
-(`serve`, a work pool, a run with no API) seeds that server's database with it (`seed_prefect_database`), as a
-machine that has run before has one. Its server then skips the migrations, about half of a start on a busy machine;
-the shared server itself, and `make demo`, still start from no database at all.
+The shared server starts on a database made from the migrated schema of the pinned Prefect
+(tests/fixtures/prefect/; `python -m tests.support.prefect_server` writes it again after a Prefect upgrade): Prefect's
+own migrations of an empty database are more than half of a start's CPU. With another Prefect version installed the
+server migrates from no database, as `make demo` always does. Once it answers, a copy of its database is kept: a test
+that starts a server of its own (`serve`, a run with no API) seeds that server's database with it
+(`seed_prefect_database`), as a machine that has run before has one.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from contextlib import closing, suppress
 from dataclasses import asdict, dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from tests.support.waiting import patience
@@ -40,6 +44,7 @@ QUIET_SERVICES = ("SCHEDULER", "LATE_RUNS", "FOREMAN", "CANCELLATION_CLEANUP", "
                   "CLEANUP_RECONCILER", "TRIGGERS", "EVENT_PERSISTER", "TASK_RUN_RECORDER")
 QUIET_STREAMS = ("PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED", "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED")
 TEMPLATE = "prefect-template.db"
+SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "prefect" / "server-schema.json"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never goes through a proxy
 
 
@@ -112,10 +117,38 @@ def stop_shared_server(state: Path) -> None:
     _signal_group(found["pid"], signal.SIGKILL)
 
 
-def _start(home: Path) -> SharedServer:
+def schema_for_this_prefect() -> str | None:
+    """The fixture's SQL script, if it was made with the installed Prefect, else None."""
+    with suppress(FileNotFoundError):
+        found = json.loads(SCHEMA.read_text(encoding="utf-8"))
+        if found["prefect"] == version("prefect"):
+            return ";\n".join(found["statements"]) + ";\n"
+    return None
+
+
+def write_schema(target: Path = SCHEMA) -> None:
+    """The schema (tables, indexes, alembic revision) of a database the installed Prefect migrated from none, as SQL
+    statements in JSON: what the shared server starts from (it registers its block documents again at each start)."""
+    with tempfile.TemporaryDirectory() as state:
+        server = _start(Path(state) / "server", seeded=False)
+        try:
+            with closing(sqlite3.connect(Path(state) / "server" / "server.db")) as con:
+                statements = [line.removesuffix(";") for line in con.iterdump()
+                              if not line.startswith("INSERT") or line.startswith('INSERT INTO "alembic_version"')]
+        finally:
+            _signal_group(server.pid, signal.SIGTERM)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    found = {"prefect": version("prefect"), "statements": statements}
+    target.write_text(json.dumps(found, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _start(home: Path, seeded: bool = True) -> SharedServer:
     from tests.support.smtp_server import LOOPBACK, free_port  # only when a server is started
 
     home.mkdir(parents=True, exist_ok=True)
+    if seeded and (schema := schema_for_this_prefect()):
+        with closing(sqlite3.connect(home / "server.db")) as con:
+            con.executescript(schema)
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update({
         "PREFECT_HOME": str(home),
@@ -174,3 +207,8 @@ def _exists(pid: int) -> bool:
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+if __name__ == "__main__":
+    write_schema()
+    print(f"wrote {SCHEMA}")
