@@ -129,10 +129,13 @@ def prefect_api_url() -> str:
 
 @pytest.fixture(scope="session")
 def prefect_harness(prefect_api_url):
-    """Flows in this process report to the session's Prefect server."""
+    """Flows in this process report to the session's Prefect server, with the client settings of a `run` on its own
+    server: no flow run heartbeats (each flow run's end waited up to a second for the heartbeat thread) and no version
+    check (the server is this interpreter's Prefect)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url}):
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url, "flows.heartbeat_frequency": None,
+                                     "client.server_version_check_enabled": False}):
         yield prefect_api_url
 
 
