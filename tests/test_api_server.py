@@ -66,7 +66,7 @@ def test_a_server_that_exits_after_its_health_check_is_one_line_naming_its_log(t
         wait_for(lambda: exited(server), 60, "the stand-in's exit after its one answer")
         raise RuntimeError(f"Failed to reach API at {api_url}/")  # what Prefect's client then raises
     log = tmp_path / "prefect" / "run-server.log"
-    assert str(raised.value) == f"the Prefect server of this run exited with code 3 while the run used it; see {log}"
+    assert str(raised.value) == f"the Prefect server exited with code 3 while in use; see {log}"
 
 
 def exited(pid: int) -> bool:

@@ -127,9 +127,9 @@ def api_unreachable(exc: BaseException) -> bool:
 def stopped_answering(api_url: str, process: subprocess.Popen, log_path: Path) -> Message:
     """One line for people: the server stopped answering, whether it exited, and where its log is."""
     if process.poll() is None:
-        return msg("the Prefect server of this run stopped answering at {url} (it is still running); see {log}",
+        return msg("the Prefect server stopped answering at {url} while in use (it is still running); see {log}",
                    url=api_url, log=log_path)
-    return msg("the Prefect server of this run exited with code {code} while the run used it; see {log}",
+    return msg("the Prefect server exited with code {code} while in use; see {log}",
                code=process.returncode, log=log_path)
 
 
