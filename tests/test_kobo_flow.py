@@ -225,7 +225,9 @@ def table(site: Site) -> list[tuple]:
     return site.query("select * from harmonised.protection_incident order by kobo_id, item_index")
 
 
-def test_an_interrupted_run_resumes_and_429_502_mid_paging_change_nothing(tmp_path, monkeypatch):
+def test_an_interrupted_run_resumes_429_502_change_nothing_and_a_sweep_listing_nothing_deletes_nothing(tmp_path,
+                                                                                                     monkeypatch):
+    # three runs on one site: interrupted, resumed through faults, then KoBo lists no submission at all
     waits = use_loopback_kobo(monkeypatch)
     end_of_page_1, end_of_page_2 = forms.submission_id(199), forms.submission_id(399)  # pages of 200
     unknown_cercle = forms.submission_id(50)
@@ -244,7 +246,10 @@ def test_an_interrupted_run_resumes_and_429_502_mid_paging_change_nothing(tmp_pa
         second = run_nightly(site.config)
         resumed_from = data_page_requests(server.data_requests())[0].params["query"]["_id"]["$gt"]
         statuses = [r.status for r in server.data_requests()]
-        truth = server_truth(server)
+        truth, backoffs = server_truth(server), list(waits)
+        for submission_id in server.submission_ids(ASSET):  # e.g. the token lost its access to the submissions
+            server.delete_submission(ASSET, submission_id)
+        emptied = run_nightly(site.config)
     outcome = only(first)
     assert not first.ok and (outcome.status, outcome.rows_read, outcome.rows_quarantined) == ("failed", 200, 1)
     assert "\n" not in outcome.message and f"source '{SOURCE}'" in outcome.message and "gave up" in outcome.message
@@ -255,8 +260,12 @@ def test_an_interrupted_run_resumes_and_429_502_mid_paging_change_nothing(tmp_pa
     assert only(second).rows_read == 400 + 1  # ...but the submission set aside by run 1, corrected since
     assert "sweep: 0 edited, 1 set aside earlier, 0 deleted; 1 refetched" in only(second).message
     assert statuses[1:4] == [429, 502, 502]  # right after the page that holds submission 399, then success
-    assert waits == [1.0, 2.0, 4.0]  # Retry-After: 1 for the 429, then the policy's back-off (recorded, not slept)
+    assert backoffs == [1.0, 2.0, 4.0]  # Retry-After: 1 for the 429, then the policy's back-off (recorded, not slept)
     assert site.state() == truth  # as without faults: every _id once with its _uuid, every victim a row
+
+    outcome = only(emptied)  # a sweep that lists nothing marks nothing deleted
+    assert outcome.status == "failed" and "listed no submission at all" in outcome.message
+    assert site.state() == truth and site.deleted() == set()
 
 
 def test_a_bad_token_fails_in_one_line_and_is_kept_nowhere(tmp_path, monkeypatch, caplog, capsys):
@@ -344,18 +353,3 @@ def test_the_demo_replays_its_recorded_pages_with_no_secret_and_a_second_run_cha
     assert [v for v, _ in reasons] == ["boujbeha", "31/09/2026", "foum_elba", "achouratt"]
     assert len(site.deleted()) == 1 and len(site.state()) == 250 - 4 - 1
     assert second.ok and table(site) == rows  # idempotent: the recorded pages are already merged
-
-
-def test_a_sweep_that_lists_nothing_marks_nothing_deleted(tmp_path, monkeypatch):
-    use_loopback_kobo(monkeypatch)
-    with KoboServer() as server:
-        forms.install_protection_form(server, 50)
-        site = make_site(tmp_path, server, page_size=100)
-        assert run_nightly(site.config).ok
-        stored = site.state()
-        for submission_id in server.submission_ids(ASSET):  # e.g. the token lost its access to the submissions
-            server.delete_submission(ASSET, submission_id)
-        emptied = run_nightly(site.config)
-    outcome = only(emptied)
-    assert outcome.status == "failed" and "listed no submission at all" in outcome.message
-    assert site.state() == stored and site.deleted() == set()
