@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from protection_etl.flows import kobo as kobo_flow
+from protection_etl.flows.kobo_merge import HarmonisedPage, emptied_pages
 from protection_etl.flows.nightly import RunSummary, run_nightly
 from protection_etl.sources.kobo import RetryPolicy
+from protection_etl.transforms.batch import Batch
 from tests.support import kobo_forms as forms
 from tests.support.kobo_server import DEFAULT_TOKEN, KoboServer
 
@@ -353,3 +356,21 @@ def test_the_demo_replays_its_recorded_pages_with_no_secret_and_a_second_run_cha
     assert [v for v, _ in reasons] == ["boujbeha", "31/09/2026", "foum_elba", "achouratt"]
     assert len(site.deleted()) == 1 and len(site.state()) == 250 - 4 - 1
     assert second.ok and table(site) == rows  # idempotent: the recorded pages are already merged
+
+
+# --- pages checked together ------------------------------------------------------------------------------------
+
+def _harmonised(name: str, rows: int) -> HarmonisedPage:
+    frame = pd.DataFrame({"kobo_id": range(rows), "_file": [name] * rows})
+    return HarmonisedPage(name, Batch(SOURCE, name, {"protection_incident": frame}), [])
+
+
+@pytest.mark.parametrize(("kept_from", "emptied"), [
+    (["data-00000.json", "data-00001.json"], []),
+    (["data-00000.json"], ["data-00001.json"]),
+], ids=["each page keeps rows", "a page lost every row to the checks"])
+def test_a_page_of_a_group_that_keeps_no_row_is_found_so_that_it_is_refused_as_alone(kept_from, emptied):
+    # data-00002 had no row to check (its submissions out of scope): alone it is not refused, so it is never named
+    pages = [_harmonised("data-00000.json", 3), _harmonised("data-00001.json", 2), _harmonised("data-00002.json", 0)]
+    kept = pd.concat([p.batch.tables["protection_incident"] for p in pages if p.name in kept_from])
+    assert emptied_pages(pages, Batch(SOURCE, "group", {"protection_incident": kept})) == emptied

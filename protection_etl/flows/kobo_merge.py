@@ -36,7 +36,8 @@ from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.kobo_store import SetAside, merge_page
 
 # Submissions checked and merged together. Each check and merge costs DuckDB statements and a commit whatever
-# their size; a group of pages shares them (measured: see the README's benchmark section).
+# their size; a group of pages shares them (measured on 20,000 submissions: checks 3.0 -> 0.9 s and merges
+# 3.1 -> 1.1 s against pages of 1,000; the group's frames cost ~10 MB more at the peak).
 GROUP_SUBMISSIONS = 5_000
 # Replay sources only (recorded pages, e.g. the demo): respondent keys made with it protect nothing.
 DEMO_PSEUDONYM_KEY = b"protection-etl demo pseudonym key, for recorded pages only"
