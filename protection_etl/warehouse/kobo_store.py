@@ -34,8 +34,9 @@ def _sql(name: str) -> str:
 
 
 # What DuckDB may hold at once during the page loop: the blocks it read or wrote stay cached up to this (by default
-# most of the machine's memory, so a run's memory grew with the table), with one worker thread (each holds buffers
-# of its own). A merge that needs more (a far larger warehouse) runs without the cap rather than fails.
+# most of the machine's memory, so the cache may grow with the table), with one worker thread (each holds buffers
+# of its own). Measured: DuckDB held under 10 MB after 60,000 submissions (duckdb_memory()), and the cap changed
+# neither the time (40,000) nor the peak (100,000): it bounds larger warehouses. A merge needing more runs uncapped.
 PAGE_LIMITS = {"memory_limit": "64MB", "threads": "1"}
 
 
