@@ -21,12 +21,10 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 from prefect import task
 
 from protection_etl.config import ConfigError, PipelineConfig
 from protection_etl.expectations.report import SourceSummary
-from protection_etl.expectations.verdicts import QUALITY_COLUMNS
 from protection_etl.flows import progress as shown
 from protection_etl.flows.console import outcome_line
 from protection_etl.flows.kobo_merge import PageRun, page_run, pseudonym_key, run_logger
@@ -230,9 +228,8 @@ def record_outcome(config: PipelineConfig, name: str, run_id: str, progress: Pro
                    raw_folder: Path | None) -> SourceSummary:
     """Write the final audit row and the quality results summed over pages; log and return the outcome."""
     row = outcome_row(run_id, name, progress, started, raw_folder)
-    quality = pd.DataFrame(list(progress.quality), columns=QUALITY_COLUMNS)
     with db.connect(config.warehouse.path) as con:
-        loader.record_outcome(con, row, quality=quality)
+        loader.record_outcome(con, row, quality=progress.quality_frame())
     summary = SourceSummary(name, KIND, row.status, rows_read=progress.rows_read, rows_loaded=progress.rows_loaded,
                             rows_quarantined=progress.rows_quarantined, message=row.message)
     run_logger().log(logging.ERROR if summary.failed else logging.INFO, "%s",

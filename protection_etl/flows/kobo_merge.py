@@ -9,21 +9,21 @@ what page-by-page merging gives.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
 
 from protection_etl import registry
 from protection_etl.config import ConfigError, PipelineConfig
-from protection_etl.expectations.verdicts import CheckedBatch, check_batch, quality_frame, sum_quality
 from protection_etl.flows.kobo_progress import INTERVIEWS, TABLE, Progress, outcome_row
 from protection_etl.flows.logs import OFF_CONSOLE
 from protection_etl.sources import landing
@@ -34,6 +34,12 @@ from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, scope_te
 from protection_etl.transforms.messages import msg
 from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.kobo_store import SetAside, merge_page
+
+if TYPE_CHECKING:  # pandas and the checks are imported where a page is checked: a no-op run imports neither
+    import pandas as pd
+
+    from protection_etl.expectations.verdicts import CheckedBatch
+    from protection_etl.transforms.admin import AdminMatcher
 
 # Submissions checked and merged together. Each check and merge costs DuckDB statements and a commit whatever
 # their size; a group of pages shares them (measured on 20,000 submissions: checks 3.0 -> 0.9 s and merges
@@ -80,7 +86,7 @@ class PageRun:
     name: str
     run_id: str
     transform: KoboTransform
-    gazetteer: pd.DataFrame
+    places: Places
     raw_folder: Path | None
     started: datetime
     progress: Progress = field(default_factory=Progress)
@@ -122,9 +128,11 @@ class PageRun:
         return True
 
     def check(self, batch: Batch) -> CheckedBatch:
-        return check_page(batch, self.gazetteer, self.run_id, self.config.sources[self.name].freshness_days)
+        return check_page(batch, self.places.gazetteer, self.run_id, self.config.sources[self.name].freshness_days)
 
     def reject(self, con: duckdb.DuckDBPyConnection, page: HarmonisedPage, checked: CheckedBatch) -> None:
+        from protection_etl.expectations.verdicts import sum_quality
+
         with db.transaction(con):
             loader.record_problems(con, self.run_id, [*page.batch.problems, *page.batch.notes])
         quality = sum_quality(self.progress.quality, checked.quality)
@@ -155,6 +163,21 @@ class PageRun:
                         [p for p in unloaded if p[0] not in outside], self.scope_rule, self.mapping_rule)
 
 
+@dataclass
+class Places:
+    """harmonised.admin and its admin matcher, read on first use: a run with no page to harmonise reads neither."""
+
+    con: duckdb.DuckDBPyConnection
+
+    @functools.cached_property
+    def gazetteer(self) -> pd.DataFrame:
+        return loader.gazetteer_frame(self.con)
+
+    @functools.cached_property
+    def matcher(self) -> AdminMatcher:
+        return registry.admin_matcher(self.gazetteer)
+
+
 def emptied_pages(pages: list[HarmonisedPage], kept: Batch) -> list[str]:
     """The pages that had rows to check and kept none: alone, each would be refused (nothing loaded)."""
     files = {str(f) for frame in kept.tables.values() if "_file" in frame for f in frame["_file"].unique()}
@@ -163,6 +186,8 @@ def emptied_pages(pages: list[HarmonisedPage], kept: Batch) -> list[str]:
 
 def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> CheckedBatch:
     """The quality suite on pages; pages whose submissions were all set aside have nothing to check."""
+    from protection_etl.expectations.verdicts import CheckedBatch, check_batch, quality_frame
+
     if all(frame.empty for frame in batch.tables.values()):
         return CheckedBatch(batch, quality_frame([], run_id=run_id, source=batch.source), False)
     return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days,
@@ -175,11 +200,11 @@ def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw
     source = config.sources[name]
     mapping = registry.source_mapping(source.kind, source.mapping)
     layout = KoboLayout.from_mapping(mapping, name=source.mapping.name, personal_fields=source.personal_fields)
-    gazetteer = loader.gazetteer_frame(con)
+    places = Places(con)  # the task's connection: open as long as its pages are added
     key, _ = pseudonym_key(config, name)
-    transform = KoboTransform(name, layout, form, PlaceResolver(registry.admin_matcher(gazetteer)), key)
+    transform = KoboTransform(name, layout, form, PlaceResolver(lambda: places.matcher), key)
     transform.check_versions()
     progress = replace(progress, scope=scope_text(layout))
     mapping_rule = fingerprint(json.dumps([mapping, sorted(source.personal_fields)], sort_keys=True, default=str))
-    return PageRun(config, name, run_id, transform, gazetteer, raw_folder, started, progress, mapping_rule,
+    return PageRun(config, name, run_id, transform, places, raw_folder, started, progress, mapping_rule,
                    fingerprint(json.dumps(layout.keep_when, sort_keys=True)))

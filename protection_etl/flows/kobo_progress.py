@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from protection_etl.expectations.verdicts import sum_quality
 from protection_etl.flows.kobo_messages import resumes_after, sweep_line
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.messages import Message
 from protection_etl.warehouse import loader
+
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 KIND = "kobo"
 TABLE = "protection_incident"
@@ -42,6 +43,10 @@ class Progress:
 
     def plus_pages(self, pages: list[Batch], kept: Batch, quality: pd.DataFrame, watermark: int | None) -> Progress:
         """The progress once these pages (harmonised each, `kept` once checked together) are merged."""
+        import pandas as pd
+
+        from protection_etl.expectations.verdicts import sum_quality
+
         frame = kept.tables[TABLE]
         latest = frame["incident_date"].max() if not frame.empty else None
         dates = [d for d in (self.latest_date, None if pd.isna(latest) else latest.date()) if d is not None]
@@ -54,6 +59,16 @@ class Progress:
                        watermark=watermark if watermark is not None else self.watermark,
                        latest_date=max(dates) if dates else None, load_id=load_id,
                        quality=sum_quality(self.quality, quality))
+
+    def quality_frame(self) -> pd.DataFrame | None:
+        """The quality results summed over pages (audit.quality_results columns); None when no page was checked."""
+        if not self.quality:
+            return None
+        import pandas as pd
+
+        from protection_etl.expectations.verdicts import QUALITY_COLUMNS
+
+        return pd.DataFrame(list(self.quality), columns=QUALITY_COLUMNS)
 
     def failed(self, message: str) -> Progress:
         """The progress with its error; when pages were merged, say where the next run resumes."""

@@ -19,7 +19,6 @@ from protection_etl.config import PipelineConfig, load_config, paths_outside
 from protection_etl.expectations.report import SourceSummary, run_file_stem
 from protection_etl.flows import progress
 from protection_etl.flows.artifacts import attach_run_artifacts
-from protection_etl.flows.files import load_file_source
 from protection_etl.flows.lock import run_lock
 from protection_etl.flows.logs import run_log, secret_values
 from protection_etl.flows.task_options import NO_RETRY
@@ -64,6 +63,8 @@ def source_flow(config: PipelineConfig, name: str, run_id: str, from_raw: str | 
         from protection_etl.flows.kobo import load_kobo_source  # KoBo streams pages: its own stages
 
         return source_state(load_kobo_source(config, name, run_id, from_raw=from_raw, full_refresh=full_refresh))
+    from protection_etl.flows.files import load_file_source  # pandas and the checks: not for a KoBo-only run
+
     return source_state(load_file_source(config, name, run_id, from_raw))
 
 

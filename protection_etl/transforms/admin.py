@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 from rapidfuzz import fuzz, process
 
 from protection_etl.transforms.messages import N_, Message, msg, nmsg
 from protection_etl.transforms.pcodes import PcodeStyle, style_of
 from protection_etl.transforms.text import fold_text, is_blank
+
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 Method = Literal["alias", "pcode", "exact", "fuzzy", "unspecified"]
 

@@ -6,8 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from protection_etl.transforms.admin import AdminMatcher, Place, PlaceColumns, resolve_place
 from protection_etl.transforms.batch import Batch, records
@@ -46,6 +45,9 @@ from protection_etl.transforms.sheets import (
 from protection_etl.transforms.tally import Told, counted
 from protection_etl.transforms.text import fold_text, is_blank
 from protection_etl.transforms.victim_labels import VictimLabels
+
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 # re-exported: the KoBo transform, the KoBo store and the privacy guard import them from here
 __all__ = ["PLACE", "PROVENANCE", "RowContext", "Sheets", "count_cell", "place_notes", "place_problems"]
@@ -325,6 +327,8 @@ def _add(a: int | None, b: int | None) -> int | None:
 
 def frame_of(rows: list[dict], columns: list[str], integers: list[str]) -> pd.DataFrame:
     """Rows as a frame of the harmonised columns (plus provenance when the rows carry it), counts as nullable ints."""
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=columns + [c for c in PROVENANCE if rows and c in rows[0]])
     for name in integers:
         if name in frame:

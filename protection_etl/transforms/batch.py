@@ -6,11 +6,13 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from protection_etl.transforms.problems import Problem
+
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import numpy as np
+    import pandas as pd
 
 
 @dataclass
@@ -53,6 +55,8 @@ def fingerprint(*parts: object) -> str:
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The frames one after the other; a single frame as it is (a copy of a big file's rows costs its size again)."""
+    import pandas as pd
+
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
@@ -131,6 +135,8 @@ class ColumnBuilder:
     def frame(self, integers: list[str]) -> pd.DataFrame:
         """The rows as a frame (columns typed as a frame of the same dicts would be, `integers` as nullable ints);
         the lists are handed over, not copied."""
+        import pandas as pd
+
         columns = {}
         for name in list(self.columns):  # one column at a time, each list let go once it is an array
             values = pd.Series(self.columns.pop(name))
@@ -141,4 +147,7 @@ class ColumnBuilder:
 
     def taken(self, name: str, rows: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
         """A column at those row positions (repeats allowed), typed as a frame of its values would be."""
+        import numpy as np
+        import pandas as pd
+
         return pd.Series(np.asarray(self.columns[name], dtype=object)[rows]).infer_objects().array

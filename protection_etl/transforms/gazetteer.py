@@ -4,8 +4,10 @@ harmonised.admin rows, with one 'unspecified admin 2' row per region for figures
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 COD_COLUMNS = ["Location", "Admin Level", "P-Code", "Name", "Parent P-Code"]
 ADMIN_COLUMNS = ["pcode", "name", "level", "parent_pcode", "admin1_pcode", "is_unspecified", "valid_from"]
@@ -24,6 +26,7 @@ def countries_of(cod: pd.DataFrame) -> list[str]:
 def gazetteer_from_cod(cod: pd.DataFrame, country: str) -> pd.DataFrame:
     """harmonised.admin rows for `country` (ISO3) from a COD table read as text.
 
+    >>> import pandas as pd
     >>> cod = pd.DataFrame({"Location": ["NER"] * 3, "Admin Level": ["1", "2", "2"],
     ...                     "P-Code": ["NE004", "NE004007", "NE004008"],
     ...                     "Name": ["Maradi", "Ville de Maradi", "Mayahi"],
@@ -31,6 +34,8 @@ def gazetteer_from_cod(cod: pd.DataFrame, country: str) -> pd.DataFrame:
     >>> gazetteer_from_cod(cod, "NER")[["pcode", "name", "is_unspecified"]].values.tolist()[:2]
     [['NE004', 'Maradi', False], ['NE004000', 'Maradi (admin 2 non précisé)', True]]
     """
+    import pandas as pd
+
     missing = [c for c in COD_COLUMNS if c not in cod.columns]
     if missing:
         raise GazetteerError(f"the P-code table lacks the column(s) {', '.join(missing)}; expected {COD_COLUMNS}")
@@ -85,6 +90,8 @@ def _regions_of(units: pd.DataFrame) -> list[str]:
 
 def _unspecified_rows(units: pd.DataFrame, country: str) -> pd.DataFrame:
     """One admin 2 row per region: the region's code and zeros (nines when zeros are a real code: BF1300 Kadiogo)."""
+    import pandas as pd
+
     regions = units[units["level"] == 1]
     districts = units[units["level"] == 2]
     widths = Counter(len(c) - len(p) for c, p in zip(districts["pcode"], districts["parent_pcode"], strict=True))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from protection_etl.transforms.cells import band_label
 from protection_etl.transforms.labels import (
@@ -21,6 +20,9 @@ from protection_etl.transforms.labels import (
 from protection_etl.transforms.messages import N_, Message, msg
 from protection_etl.transforms.tally import Told, counted
 from protection_etl.transforms.text import fold_text, is_blank
+
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 LABEL_WON = N_("column '{column}': its label names {field} but its HXL tag '{tag}' names {tag_field}; the label was "
                "used")
@@ -225,6 +227,8 @@ def table_from_header(rows: list[list[object]], header: Header, total_markers: l
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(data rows, total rows) as frames of the mapped fields plus `_row_number` (1-based, as in the file);
     `told` hears how many lines are done (transforms.tally)."""
+    import pandas as pd
+
     columns = [*header.columns, *(other_field(name, n) for name, cols in header.others.items()
                                   for n, _ in enumerate(cols, 2)), "_row_number"]
     data: dict[str, list] = {c: [] for c in columns}  # a list per column, not a dict per line: a big sheet's

@@ -6,10 +6,10 @@ import functools
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from protection_etl.transforms.admin import AdminMatcher, Place, PlaceColumns, resolve_place
 from protection_etl.transforms.aggregates import PROVENANCE, RowContext, count_cell, place_notes, place_problems
@@ -30,6 +30,9 @@ from protection_etl.transforms.messages import msg, reason
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.text import clean_text, is_blank
 
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
+
 TABLE = "protection_incident"
 INTERVIEW_TABLE = "protection_interview"
 INTERVIEW_COLUMNS = ["source", "load_id", "kobo_id", "submission_uuid", "submitted_at", "admin1_pcode", "admin2_pcode",
@@ -47,14 +50,18 @@ _STRINGS = ["source", "load_id", "submission_uuid", "admin1_pcode", "admin2_pcod
 
 @dataclass
 class PlaceResolver:
-    """Region and cercle answers to P-codes through the admin matcher, each distinct answer pair matched once."""
+    """Region and cercle answers to P-codes through the admin matcher, each distinct answer pair matched once.
 
-    matcher: AdminMatcher
+    `matcher` is the matcher, or what builds it on the first answer (a run with no submission builds none)."""
+
+    matcher: AdminMatcher | Callable[[], AdminMatcher]
     _seen: dict[tuple, Place] = field(default_factory=dict)
 
     def resolve(self, record: dict, columns: PlaceColumns) -> Place:
         key = (columns.region, columns.cercle, record.get(columns.region or ""), record.get(columns.cercle or ""))
         if key not in self._seen:
+            if not isinstance(self.matcher, AdminMatcher):
+                self.matcher = self.matcher()
             self._seen[key] = resolve_place(self.matcher, record, columns)
         return self._seen[key]
 
@@ -272,6 +279,8 @@ def _count_note(victims: int | None, people: list[dict], paths: FieldPaths, ctx:
 
 def interview_frame(rows: list[dict]) -> pd.DataFrame:
     """Interview rows as a protection_interview frame with the suite's types."""
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=[*INTERVIEW_COLUMNS, *PROVENANCE])
     frame["kobo_id"] = frame["kobo_id"].astype("int64")
     frame["_row_number"] = frame["_row_number"].astype("int64")
@@ -286,6 +295,8 @@ def interview_frame(rows: list[dict]) -> pd.DataFrame:
 
 def incident_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows as a protection_incident frame with the suite's types (dates as datetime64, counts as Int64)."""
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=[*INCIDENT_COLUMNS, *PROVENANCE])
     for column in ("kobo_id", "item_index", "_row_number"):
         frame[column] = frame[column].astype("int64")

@@ -13,8 +13,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 _SHAPE = re.compile(r"^([A-Z]{2,3})[\s\-_./]*(\d{1,12})$")
 

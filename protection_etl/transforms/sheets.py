@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from protection_etl.transforms.cells import parse_count
 from protection_etl.transforms.headers import Header, SexAgeLabels, locate_header, table_from_header
@@ -15,6 +14,9 @@ from protection_etl.transforms.messages import msg
 from protection_etl.transforms.problems import Problem
 from protection_etl.transforms.tally import Told
 from protection_etl.transforms.text import is_blank
+
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 
 @dataclass(frozen=True)

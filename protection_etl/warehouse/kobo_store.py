@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,12 +11,14 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from protection_etl.memory import return_large_buffers
 from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.transforms.batch import Batch
 from protection_etl.warehouse import db, loader
+
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 TABLE = "protection_incident"
 INTERVIEWS = "protection_interview"
@@ -72,6 +76,7 @@ class SetAside:
     mapping_rule: str
 
     def frame(self, source: str) -> pd.DataFrame:
+        import pandas as pd
         rows = ([(i, u, "out_of_scope", self.scope_rule) for i, u in self.out_of_scope]
                 + [(i, u, "problem", self.mapping_rule) for i, u in self.problems])
         return pd.DataFrame({
@@ -132,10 +137,10 @@ def start_sweep(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def add_to_sweep(con: duckdb.DuckDBPyConnection, results: list[dict]) -> None:
-    """One sweep page into the temporary kobo_sweep table: the id diff runs in DuckDB, not in Python memory."""
-    page = pd.DataFrame({"kobo_id": pd.array([r["_id"] for r in results], dtype="int64"),
-                         "submission_uuid": pd.array([r.get("_uuid") for r in results], dtype="str")})
-    db.insert_frame(con, "kobo_sweep", page)
+    """One sweep page into the temporary kobo_sweep table: the id diff runs in DuckDB, not in Python memory (the
+    page's two columns go in as lists: a sweep that finds nothing to fetch never imports pandas)."""
+    con.execute("insert into kobo_sweep select unnest($ids::bigint[]), unnest($uuids::varchar[])",
+                {"ids": [r["_id"] for r in results], "uuids": [r.get("_uuid") for r in results]})
 
 
 def changed_ids(con: duckdb.DuckDBPyConnection, source: str, watermark: int, *, scope_rule: str, mapping_rule: str

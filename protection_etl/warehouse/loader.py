@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.gazetteer import GazetteerError, gazetteer_from_cod
 from protection_etl.transforms.messages import to_json
 from protection_etl.transforms.problems import Problem, problems_frame
 from protection_etl.warehouse.db import insert_frame, staged, transaction
+
+if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
+    import pandas as pd
 
 SQL_DIR = Path(__file__).parent / "sql"
 GAZETTEER_CSV = Path(__file__).parent / "reference" / "mli_admin.csv"
@@ -59,6 +63,8 @@ def source_load(run_id: str, source: str, kind: str, status: str, *, started_at:
 
 def read_gazetteer(path: Path = GAZETTEER_CSV) -> pd.DataFrame:
     """The gazetteer CSV as a harmonised.admin frame."""
+    import pandas as pd
+
     frame = pd.read_csv(path, dtype=GAZETTEER_DTYPES, keep_default_na=False, na_values={"valid_from": [""]})
     frame["valid_from"] = pd.to_datetime(frame["valid_from"]).dt.date
     return frame
@@ -67,6 +73,8 @@ def read_gazetteer(path: Path = GAZETTEER_CSV) -> pd.DataFrame:
 def read_cod_gazetteer(path: Path, country: str) -> pd.DataFrame:
     """One country's units of a COD P-code table (Location, Admin Level, P-Code, Name, Parent P-Code) as a
     harmonised.admin frame, with an unspecified admin 2 per region."""
+    import pandas as pd
+
     try:
         cod = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, ValueError) as exc:
