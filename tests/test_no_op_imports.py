@@ -1,4 +1,5 @@
-"""A nightly KoBo run that finds nothing to fetch never imports pandas or Great Expectations (issue 14: its memory).
+"""A nightly KoBo run that finds nothing to fetch never imports pandas, Great Expectations or
+rapidfuzz (issue 14: its memory).
 
 One fresh interpreter imports what `protection-etl run` imports for a KoBo source (cli._import_flows) and runs the
 parts of a no-op run that used to build frames: a sweep page into DuckDB, the task's places, the outcome's
@@ -28,7 +29,7 @@ add_to_sweep(con, [{"_id": 7, "_uuid": "a"}, {"_id": 9}])
 print(con.execute("select kobo_id, submission_uuid from kobo_sweep order by 1").fetchall())
 Places(con)  # the gazetteer and its matcher wait for a submission to place
 print(Progress().quality_frame())
-print(sorted(name for name in ("pandas", "numpy", "great_expectations") if name in sys.modules))
+print(sorted(name for name in ("pandas", "numpy", "great_expectations", "rapidfuzz") if name in sys.modules))
 """
 
 

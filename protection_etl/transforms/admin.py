@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from rapidfuzz import fuzz, process
-
 from protection_etl.transforms.messages import N_, Message, msg, nmsg
 from protection_etl.transforms.pcodes import PcodeStyle, style_of
 from protection_etl.transforms.text import fold_text, is_blank
@@ -193,6 +191,8 @@ class AdminMatcher:
 
     def _by_fuzzy(self, provided: str, key: str, candidates: dict[str, set[str]], level: int,
                   parent: str | None) -> Match:
+        from rapidfuzz import fuzz, process  # a run that matches no name never loads it
+
         scored = process.extract(key, list(candidates), scorer=fuzz.token_sort_ratio, limit=3) if candidates else []
         passing = [(name, score) for name, score, _ in scored
                    if (bar := self._bar(key, name)) is not None and score >= bar]
