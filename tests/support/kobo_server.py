@@ -86,10 +86,27 @@ class _Asset:
     date_created: str
     ids: list[int] = field(default_factory=list)  # sorted
     records: dict[int, dict | Callable[[int], dict]] = field(default_factory=dict)
+    # KoBo answers a sweep's `fields=["_id", "_uuid"]` from its database; a lazily made submission is made whole,
+    # so its sweep fields are kept once made (made submissions never change: an edit stores a dict instead)
+    sweep_fields: dict[int, dict] = field(default_factory=dict)
 
     def get(self, submission_id: int) -> dict:
         value = self.records[submission_id]
-        return value if isinstance(value, dict) else value(submission_id)
+        if isinstance(value, dict):
+            return value
+        made = value(submission_id)
+        self.sweep_fields[submission_id] = _project(made, [])
+        return made
+
+    def projected(self, submission_id: int, fields: list[str]) -> dict:
+        """The submission with only `fields` (and the keys KoBo always adds); all of it when `fields` is empty."""
+        if not fields:
+            return self.get(submission_id)
+        if set(fields) <= SWEEP_FIELDS and not isinstance(self.records[submission_id], dict):
+            kept = self.sweep_fields.get(submission_id)
+            if kept is not None:
+                return dict(kept)
+        return _project(self.get(submission_id), fields)
 
 
 _ASSET = re.compile(r"^/api/v2/assets/(?P<uid>[^/.]+)/?$")
@@ -456,7 +473,7 @@ class _Handler(BaseHTTPRequestHandler):
         except UnsupportedQuery as exc:
             return _Reply.json(400, [str(exc) or "Unsupported query"])
         page_ids = ordered[request.start:request.start + request.limit]
-        results = [_project(asset.get(i), request.fields) for i in page_ids]
+        results = [asset.projected(i, request.fields) for i in page_ids]
         raw_url = f"{self._root()}{self.path}"
         count = len(ordered)
         return _Reply.json(200, {"count": count, "next": _next_link(raw_url, request, count),
@@ -734,10 +751,12 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (5, bool(value))
 
 
+SWEEP_FIELDS = {"_id", "_uuid"}  # what `fields` always includes: asked alone, the page of a sweep
+
+
 def _project(document: dict, fields: list[str]) -> dict:
-    if not fields:
-        return document
-    wanted = {"_id", "_uuid", *fields}
+    """`fields` of a submission and the keys KoBo always adds; `[]` gives just those keys."""
+    wanted = {*SWEEP_FIELDS, *fields}
     projected = {k: v for k, v in document.items() if k in wanted}
     for key in ("meta/rootUuid", "_validation_status"):
         if key in document and key not in projected:
