@@ -15,8 +15,10 @@ import gc
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 # Before Prefect or GX are imported anywhere: local state only, telemetry off. The xdist controller makes the
@@ -39,12 +41,14 @@ os.environ.update({
 
 from protection_etl.registry import admin_matcher  # noqa: E402
 from protection_etl.warehouse import db, loader  # noqa: E402
+from protection_etl.warehouse.db import connect, migrate  # noqa: E402
 from tests.support.prefect_server import (  # noqa: E402
     seed_prefect_database,
     shared_server,
     startup_note,
     stop_shared_server,
 )
+from tests.support.report_audit import add_failing_night, add_quiet_nights  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
@@ -159,3 +163,31 @@ def demo_copy(tmp_path) -> Path:
     target = tmp_path / "demo"
     shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("warehouse", "__pycache__"))
     return target
+
+
+# The quality report's audit tables (tests/test_report_*.py, tests/support/report_audit.py).
+
+
+@pytest.fixture(scope="session")
+def migrated_file(tmp_path_factory) -> Path:
+    """An empty IMO database with every migration applied, built once and copied for each test."""
+    path = tmp_path_factory.mktemp("warehouse") / "protection.duckdb"
+    with connect(path) as con:
+        migrate(con)
+    return path
+
+
+@pytest.fixture
+def con(migrated_file, tmp_path) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = tmp_path / "protection.duckdb"
+    shutil.copyfile(migrated_file, path)
+    con = connect(path)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def failing_night(con) -> duckdb.DuckDBPyConnection:
+    add_quiet_nights(con, 3)
+    add_failing_night(con)
+    return con
