@@ -1,8 +1,10 @@
-"""The analysis views, computed on a small hand-built warehouse whose answers are worked out here."""
+"""The analysis views, computed on a small hand-built warehouse whose answers are worked out here (`fill`).
+
+The rules that a few rows of their own show (creation, age groups, case totals) are in test_views_rules.py.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -11,97 +13,20 @@ import duckdb
 import pytest
 
 from protection_etl.warehouse import db
-from protection_etl.warehouse.views import create_views, view_files, view_name
-
-JAN, FEB, MAR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
-
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "protection_incident": {"source": "protection_monitoring", "load_id": "l1", "item_index": 0},
-    "gbv_incident": {"source": "gbvims", "load_id": "l1"},
-    "child_protection": {"source": "cpims", "load_id": "l1"},
-    "displacement": {"source": "cmp", "load_id": "l1", "origin_admin1_pcode": "unknown"},
-    "operational_presence": {"source": "fivew", "load_id": "l1"},
-    "activity_reached": {"source": "fivew", "load_id": "l1"},
-}
-
-# two regions, each with named cercles and its "unspecified" cercle (<region>00)
-ADMIN = [
-    ("ML01", "Kayes", 1, "MLI", "ML01", False),
-    ("ML0100", "Kayes (cercle non precise)", 2, "ML01", "ML01", True),
-    ("ML0101", "Bafoulabe", 2, "ML01", "ML01", False),
-    ("ML0102", "Diema", 2, "ML01", "ML01", False),
-    ("ML06", "Tombouctou", 1, "MLI", "ML06", False),
-    ("ML0600", "Tombouctou (cercle non precise)", 2, "ML06", "ML06", True),
-    ("ML0605", "Tombouctou", 2, "ML06", "ML06", False),
-]
-
-
-def band(age_range: str) -> dict[str, Any]:
-    """The age band columns of a text band: '18-25' -> 18..25, '60+' -> 60..NULL, 'all'/'unknown' -> NULLs."""
-    if match := re.fullmatch(r"(\d+)-(\d+)", age_range):
-        return {"age_range": age_range, "min_age": int(match[1]), "max_age": int(match[2])}
-    if match := re.fullmatch(r"(\d+)\+", age_range):
-        return {"age_range": age_range, "min_age": int(match[1]), "max_age": None}
-    return {"age_range": age_range, "min_age": None, "max_age": None}
-
-
-def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
-    """Insert rows into harmonised.<table>, filling the bookkeeping columns tests do not care about."""
-    # one transaction: a commit per row on a file database costs a sync each
-    with db.transaction(con):
-        for row in rows:
-            values = {**DEFAULTS.get(table, {}), **row}
-            columns = ", ".join(values)
-            marks = ", ".join("?" for _ in values)
-            con.execute(f"insert into harmonised.{table} ({columns}) values ({marks})", list(values.values()))
-
-
-def insert_admin(con: duckdb.DuckDBPyConnection) -> None:
-    """The gazetteer rows of ADMIN."""
-    insert(con, "admin", [
-        {"pcode": pcode, "name": name, "level": level, "parent_pcode": parent, "admin1_pcode": admin1,
-         "is_unspecified": unspecified, "source": "test"}
-        for pcode, name, level, parent, admin1, unspecified in ADMIN
-    ])
-
-
-def incident(kobo_id: int, day: date, admin2: str | None, violation: str, sex: str, age: str, victims: int | None,
-             submitted: datetime, **extra: Any) -> dict[str, Any]:
-    """One protection monitoring row."""
-    admin1 = extra.pop("admin1", admin2[:4] if admin2 else None)
-    return {"kobo_id": kobo_id, "incident_date": day, "submitted_at": submitted, "admin1_pcode": admin1,
-            "admin2_pcode": admin2, "violation": violation, "sex": sex, **band(age), "disability": "no",
-            "victims": victims, **extra}
-
-
-def cell(period: date, admin2: str, category: str, sex: str, age: str, count: int, *, table: str) -> dict[str, Any]:
-    """One GBVIMS (gbv_type, incidents) or CPIMS (concern, cases) row."""
-    if table == "gbv_incident":
-        kind, figure = {"gbv_type": category}, {"incidents": count}
-    else:
-        kind, figure = {"concern": category}, {"cases": count}
-    return {"period_start": period, "admin1_pcode": admin2[:4], "admin2_pcode": admin2, **kind,
-            "sex": sex, **band(age), **figure}
-
-
-def displaced(day: date, admin3: str, group: str, sex: str, age: str, disability: str, persons: int) -> dict[str, Any]:
-    """One CMP row."""
-    return {"reference_date": day, "admin1_pcode": admin3[:4], "admin2_pcode": admin3[:6], "admin3_pcode": admin3,
-            "population_group": group, "sex": sex, **band(age), "disability": disability, "persons": persons}
-
-
-def activity(activity_id: str, period: date, org: str, sector: str, text: str, admin2: str, status: str,
-             reached_total: int | None = None) -> dict[str, Any]:
-    """One 5W activity line."""
-    return {"activity_id": activity_id, "period_start": period, "org_name": org, "sector": sector,
-            "activity": text, "admin1_pcode": admin2[:4], "admin2_pcode": admin2, "status": status,
-            "reached_total": reached_total}
-
-
-def reached(activity_id: str, period: date, admin2: str, sex: str, age: str, persons: int) -> dict[str, Any]:
-    """People reached by a 5W line, by sex and age band."""
-    return {"activity_id": activity_id, "period_start": period, "admin1_pcode": admin2[:4], "admin2_pcode": admin2,
-            "sex": sex, **band(age), "persons": persons}
+from protection_etl.warehouse.views import create_views
+from tests.support.view_rows import (
+    FEB,
+    JAN,
+    MAR,
+    activity,
+    cell,
+    displaced,
+    incident,
+    insert,
+    insert_admin,
+    reached,
+    rows,
+)
 
 
 def fill(con: duckdb.DuckDBPyConnection) -> None:
@@ -174,15 +99,6 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
     ])
 
 
-@pytest.fixture
-def empty(tmp_path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = db.connect(tmp_path / "w.duckdb")
-    db.migrate(con)
-    create_views(con)
-    yield con
-    con.close()
-
-
 @pytest.fixture(scope="module")
 def con(tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
     """The shared warehouse, built once: the tests using it only read."""
@@ -194,40 +110,10 @@ def con(tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    """Query results as dicts."""
-    result = con.execute(sql, params or [])
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-
-
 @pytest.fixture(scope="module")
 def cercle_month(con) -> dict[tuple[str, date], dict[str, Any]]:
     """The shared warehouse's analysis.cercle_month rows keyed by (cercle, month)."""
     return {(r["admin2_pcode"], r["month"]): r for r in rows(con, "select * from analysis.cercle_month")}
-
-
-# --- creation ---------------------------------------------------------------------------------------------
-
-
-def test_each_file_defines_the_view_its_name_says(empty):
-    for path in view_files():
-        sql = path.read_text(encoding="utf-8")
-        assert f"create or replace view {view_name(path)} as" in sql, path.name
-        assert len(re.findall(r"create or replace view", sql)) == 1, f"{path.name}: one view per file"
-
-
-def test_create_views_is_repeatable(empty):
-    names = create_views(empty)
-    found = {r[0] for r in empty.execute(
-        "select 'analysis.' || view_name from duckdb_views() where schema_name = 'analysis'").fetchall()}
-    assert set(names) <= found
-    assert "analysis.cercle_month" in names
-
-
-def test_views_are_empty_on_an_empty_warehouse(empty):
-    for name in create_views(empty):
-        assert empty.execute(f"select count(*) from {name}").fetchone()[0] == 0, name
 
 
 # --- cercle_month -------------------------------------------------------------------------------------------
@@ -384,21 +270,6 @@ def test_indicator_share_reported_within_48_hours(con):
 
 # --- age groups ---------------------------------------------------------------------------------------------
 
-# (band, group): a band straddling 17/18 or 59/60 is never split; an open adult band (18+) is adult
-AGE_BANDS = [
-    ("0-4", "child"), ("0-17", "child"), ("12-17", "child"), ("15-24", "unknown"), ("18-25", "adult"),
-    ("18-59", "adult"), ("18+", "adult"), ("41-60", "unknown"), ("60+", "elderly"), ("61+", "elderly"),
-    ("0+", "unknown"), ("unknown", "unknown"),
-]
-
-
-def test_age_bands_roll_up_exactly(empty):
-    insert_admin(empty)
-    insert(empty, "gbv_incident", [cell(FEB, "ML0101", "rape", "f", age, 9, table="gbv_incident")
-                                   for age, _ in AGE_BANDS])
-    found = dict(empty.execute("select age_range, age_group from analysis.age_band_groups").fetchall())
-    assert found == dict(AGE_BANDS)
-
 
 def test_by_age_group_rolls_bands_up_per_sex(con):
     gbv = {(r["category"], r["sex"], r["age_group"]): r["value"] for r in rows(
@@ -416,52 +287,3 @@ def test_by_age_group_rolls_bands_up_per_sex(con):
         ("victims", "killing", "m", "child"): 1, ("incidents", "killing", "m", "child"): 1,
         ("victims", "explosive_ordnance", "m", "child"): 1, ("incidents", "explosive_ordnance", "m", "child"): 1,
     }
-
-
-def test_by_age_group_counts_a_victim_without_age_as_unknown(empty):
-    insert_admin(empty)
-    insert(empty, "protection_incident", [
-        incident(7, date(2025, 1, 3), "ML0101", "injury", "f", "x", 2, datetime(2025, 1, 4)) | {"age_range": None},
-    ])
-    found = empty.execute("select measure, age_group, value from analysis.by_age_group order by measure").fetchall()
-    assert found == [("incidents", "unknown", 1), ("victims", "unknown", 2)]
-
-
-def test_by_age_group_keeps_a_straddling_band_unknown(empty):
-    insert_admin(empty)
-    # 18-25 is adult; 41-60 straddles 59/60 and stays unknown instead of being split
-    insert(empty, "gbv_incident", [
-        cell(FEB, "ML0101", "rape", "f", "18-25", 8, table="gbv_incident"),
-        cell(FEB, "ML0101", "rape", "f", "41-60", 5, table="gbv_incident"),
-    ])
-    found = {r[0]: r[1] for r in empty.execute(
-        "select age_group, value from analysis.by_age_group").fetchall()}
-    assert found == {"adult": 8, "unknown": 5}
-
-
-# --- case totals: a source's own totals are used, never added to its detail ---------------------------------
-
-TOTALS_CASES = [
-    # (rows as (sex, age, count), expected total)
-    ([("f", "0-11", 2), ("m", "0-11", 3)], 2 + 3),
-    ([("f", "0-11", 2), ("m", "0-11", 3), ("all", "all", 5)], 5),
-    # totals by band only: the band totals 5 and 7 replace the detail
-    ([("f", "0-11", 2), ("m", "0-11", 3), ("all", "0-11", 5), ("f", "12-17", 7), ("all", "12-17", 7)], 5 + 7),
-    # totals by sex only: the sex totals replace the detail
-    ([("f", "0-11", 2), ("f", "12-17", 7), ("f", "all", 9), ("m", "0-11", 3)], 9 + 3),
-    # both kinds of margins without a grand total: the band totals are used, the sex totals are not added
-    ([("f", "0-11", 2), ("m", "0-11", 3), ("all", "0-11", 5), ("f", "all", 2), ("m", "all", 3)], 5),
-]
-
-
-@pytest.mark.parametrize(("cells", "expected"), TOTALS_CASES,
-                         ids=["detail", "grand-total", "band-totals", "sex-totals", "both-margins"])
-def test_case_totals_count_each_person_once(empty, cells, expected):
-    insert_admin(empty)
-    insert(empty, "child_protection", [
-        cell(JAN, "ML0101", "separated_child", sex, age, count, table="child_protection")
-        for sex, age, count in cells
-    ])
-    assert empty.execute("select cases from analysis.case_totals").fetchall() == [(expected,)]
-    assert empty.execute("select cp_cases from analysis.cercle_month where admin2_pcode = 'ML0101'").fetchall() == [
-        (expected,)]
