@@ -145,8 +145,9 @@ def prefect_harness(prefect_api_url):
     check (the server is this interpreter's Prefect)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url, "flows.heartbeat_frequency": None,
-                                     "client.server_version_check_enabled": False}):
+    from protection_etl.flows.api_server import OWN_SERVER_SETTINGS
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url, **OWN_SERVER_SETTINGS}):
         yield prefect_api_url
 
 

@@ -267,15 +267,19 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
             _drain_prefect()
 
 
+# Prefect's client settings for a server this interpreter owns. No flow run heartbeats: they let a long-lived server
+# tell a crashed run from a slow one; this server dies with the run, so nobody reads them, and the end of each flow
+# run (the nightly flow and one per source) waited for the heartbeat thread to wake from its one-second sleep. No
+# version check: the server is this interpreter's own Prefect, so the versions match by construction.
+OWN_SERVER_SETTINGS = {"flows.heartbeat_frequency": None, "client.server_version_check_enabled": False}
+
+
 @contextmanager
 def _own_server_settings() -> Iterator[None]:
-    """Prefect's client settings for a run's own server. No flow run heartbeats: they let a long-lived server tell
-    a crashed run from a slow one; this server dies with the run, so nobody reads them, and the end of each flow run
-    (the nightly flow and one per source) waited for the heartbeat thread to wake from its one-second sleep. No
-    version check: the server is this interpreter's own Prefect, so the versions match by construction."""
+    """OWN_SERVER_SETTINGS for the block."""
     from prefect.settings import temporary_settings
 
-    with temporary_settings(updates={"flows.heartbeat_frequency": None, "client.server_version_check_enabled": False}):
+    with temporary_settings(updates=OWN_SERVER_SETTINGS):
         yield
 
 
