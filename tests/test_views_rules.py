@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from protection_etl.warehouse import db
-from protection_etl.warehouse.views import create_views, view_files, view_name
+from protection_etl.warehouse.views import create_views, table_sql, view_files, view_name
 from tests.support.view_rows import FEB, JAN, cell, incident, insert, insert_admin
 
 
@@ -31,6 +31,16 @@ def test_each_file_defines_the_view_its_name_says(empty):
         sql = path.read_text(encoding="utf-8")
         assert f"create or replace view {view_name(path)} as" in sql, path.name
         assert len(re.findall(r"create or replace view", sql)) == 1, f"{path.name}: one view per file"
+        as_table = table_sql(path)  # how the analyst snapshot stores it
+        assert f"create table {view_name(path)} as" in as_table, path.name
+        assert not re.search(r"create or replace view|comment on view", as_table, re.IGNORECASE), path.name
+
+
+def test_a_file_whose_view_line_is_not_found_is_refused(tmp_path):
+    path = tmp_path / "100_cercle_month.sql"
+    path.write_text("create view analysis.cercle_month as select 1 as x;\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="100_cercle_month.sql: expected one 'create or replace view"):
+        table_sql(path)
 
 
 def test_create_views_is_repeatable(empty):

@@ -16,7 +16,7 @@ import duckdb
 from protection_etl import registry
 from protection_etl.fsutil import share_file
 from protection_etl.warehouse.db import connect, transaction
-from protection_etl.warehouse.views import create_views
+from protection_etl.warehouse.views import create_views, table_sql, view_files
 
 STAGE = "publish_stage"
 SNAPSHOT = "publish_snapshot"
@@ -118,8 +118,7 @@ def _write_snapshot(imo_path: Path, temporary: Path, min_cell: int, storage_vers
         cells = _mark_withheld_cells(con, imo, min_cell)
         _attach_snapshot(con, temporary, storage_version)
         _copy_harmonised(con, imo, cells)
-        names = _create_analysis_views(con)
-        _materialise_analysis(con, names)
+        _materialise_analysis(con)
         with transaction(con):
             _write_snapshot_info(con, published_at, min_cell)
         row_counts = _count_rows(con)
@@ -185,9 +184,10 @@ def _mark_withheld_cells(con: duckdb.DuckDBPyConnection, imo: str, min_cell: int
 
 
 def _copy_harmonised(con: duckdb.DuckDBPyConnection, imo: str, cells: dict[str, str]) -> None:
-    """Copy every harmonised table with its comments, the withheld counts NULL."""
+    """Copy every harmonised table, the withheld counts NULL, then their comments."""
     specs = suppressed_counts()
-    for table in _tables(con, imo, "harmonised"):
+    tables = _tables(con, imo, "harmonised")
+    for table in tables:
         declared = registry.table(table)  # an undeclared table stops the publish: nothing is shared by omission
         with transaction(con):
             if table in specs:
@@ -198,10 +198,8 @@ def _copy_harmonised(con: duckdb.DuckDBPyConnection, imo: str, cells: dict[str, 
                 columns = f"* exclude ({', '.join(withheld)})" if withheld else "*"
                 con.execute(f"create table {SNAPSHOT}.harmonised.{table} as "
                             f"select {columns} from {imo}.harmonised.{table} {where}")
-            _copy_comments(con, (imo, "harmonised", table), (SNAPSHOT, "harmonised", table))
-            if table in specs:
-                con.execute(f"comment on column {SNAPSHOT}.harmonised.{table}.suppressed is "
-                            f"{_literal(SUPPRESSED_COMMENT)}")
+    with transaction(con):
+        _copy_comments(con, imo, suppressed=[table for table in tables if table in specs])
 
 
 def _copy_with_suppression(con: duckdb.DuckDBPyConnection, imo: str, table: str, rule: registry.Suppress,
@@ -234,25 +232,20 @@ def _suppress_one_pass(con: duckdb.DuckDBPyConnection, cells: str, group: tuple[
     return con.execute(_sql("suppress_secondary", cells=cells, partition=", ".join(group))).fetchone()[0]
 
 
-def _create_analysis_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The analysis views, in the scratch catalog, over the snapshot's (withheld) harmonised tables."""
-    con.execute("create schema harmonised")
-    for table in _tables(con, SNAPSHOT, "harmonised"):
-        con.execute(f"create view harmonised.{table} as select * from {SNAPSHOT}.harmonised.{table}")
-    con.execute("create schema analysis")
-    return create_views(con)
-
-
-def _materialise_analysis(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
-    """Store each analysis view as a table of the snapshot, with its comments.
+def _materialise_analysis(con: duckdb.DuckDBPyConnection) -> None:
+    """Store each analysis view as a table of the snapshot, with its comments, computed from the snapshot's own
+    (withheld) harmonised tables: each view file run as a table (views.table_sql), in file order, inside the
+    snapshot's catalog, so that a view reads the tables stored before it rather than recomputing them.
 
     Tables, not views, so that any client able to open the file can read them, whatever SQL it understands.
     """
-    for name in names:
-        schema, _, view = name.partition(".")
-        with transaction(con):
-            con.execute(f"create table {SNAPSHOT}.{name} as select * from {STAGE}.{name}")
-            _copy_comments(con, (STAGE, schema, view), (SNAPSHOT, schema, view))
+    con.execute(f"use {SNAPSHOT}")
+    try:
+        for path in view_files():
+            with transaction(con):  # each table committed on its own, as the harmonised ones
+                con.execute(table_sql(path))
+    finally:
+        con.execute(f"use {STAGE}")
 
 
 def _write_snapshot_info(con: duckdb.DuckDBPyConnection, published_at: datetime, min_cell: int) -> None:
@@ -269,37 +262,23 @@ def _write_snapshot_info(con: duckdb.DuckDBPyConnection, published_at: datetime,
 
 def _count_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows per snapshot table, as schema.table."""
-    counts = {}
-    for schema in SNAPSHOT_SCHEMAS:
-        for table in _tables(con, SNAPSHOT, schema):
-            counts[f"{schema}.{table}"] = con.execute(
-                f"select count(*) from {SNAPSHOT}.{schema}.{table}").fetchone()[0]
-    return counts
+    names = [f"{schema}.{table}" for schema in SNAPSHOT_SCHEMAS for table in _tables(con, SNAPSHOT, schema)]
+    counts = " union all ".join(f"select {_literal(name)}, count(*) from {SNAPSHOT}.{name}" for name in names)
+    return dict(con.execute(counts).fetchall())
 
 
-def _copy_comments(con: duckdb.DuckDBPyConnection, source: tuple[str, str, str], target: tuple[str, str, str]) -> None:
-    """Copy the comment of a table or view and of its columns onto a table of the same shape."""
-    catalog, schema, name = source
-    target_name = ".".join(target)
-    [(comment,)] = con.execute(
-        "select comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ? "
-        "union all "
-        "select comment from duckdb_views() where database_name = ? and schema_name = ? and view_name = ?",
-        [catalog, schema, name] * 2,
-    ).fetchall()
-    if comment:
-        con.execute(f"comment on table {target_name} is {_literal(comment)}")
-    columns = con.execute(
-        "select column_name, comment from duckdb_columns() "
-        "where database_name = ? and schema_name = ? and table_name = ? and comment is not null",
-        [catalog, schema, name],
-    ).fetchall()
-    present = {row[0] for row in con.execute(
-        "select column_name from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ?",
-        list(target)).fetchall()}
-    for column, column_comment in columns:
-        if column in present:  # withheld columns are not in the snapshot
-            con.execute(f'comment on column {target_name}."{column}" is {_literal(column_comment)}')
+def _copy_comments(con: duckdb.DuckDBPyConnection, imo: str, suppressed: list[str]) -> None:
+    """Copy the comments of the IMO's harmonised tables and of their columns onto their snapshot copies, in one
+    batch (the withheld columns are not in the snapshot), and explain the `suppressed` flag."""
+    statements = [
+        f"comment on table {SNAPSHOT}.harmonised.{table} is {_literal(comment)}" if column is None else
+        f'comment on column {SNAPSHOT}.harmonised.{table}."{column}" is {_literal(comment)}'
+        for table, column, comment in con.execute(_sql("harmonised_comments"), [imo, SNAPSHOT]).fetchall()
+    ]
+    statements += [f"comment on column {SNAPSHOT}.harmonised.{table}.suppressed is {_literal(SUPPRESSED_COMMENT)}"
+                   for table in suppressed]
+    if statements:
+        con.execute(";\n".join(statements))
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:

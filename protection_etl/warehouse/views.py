@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
 
 from protection_etl.warehouse.db import VIEWS_DIR, transaction
+
+# the one statement of a view file that creates its view, and those that comment on it
+CREATE_VIEW = re.compile(r"^create or replace view (analysis\.\w+) as$", re.IGNORECASE | re.MULTILINE)
+COMMENT_ON_VIEW = re.compile(r"^comment on view ", re.IGNORECASE | re.MULTILINE)
 
 
 def view_files(directory: Path = VIEWS_DIR) -> list[Path]:
@@ -24,5 +29,22 @@ def create_views(con: duckdb.DuckDBPyConnection, directory: Path = VIEWS_DIR) ->
     files = view_files(directory)
     with transaction(con):
         for path in files:
-            con.execute(path.read_text(encoding="utf-8"))
+            con.execute(_view_sql(path))
     return [view_name(path) for path in files]
+
+
+def table_sql(path: Path) -> str:
+    """A view file's statements made to store the view's rows as a table of that name, with the same comments.
+
+    Run in file order, each file reads the tables stored before it instead of recomputing the views they hold.
+    """
+    sql = _view_sql(path)
+    created = CREATE_VIEW.findall(sql)
+    if created != [view_name(path)]:
+        raise ValueError(f"{path.name}: expected one 'create or replace view {view_name(path)} as' line, "
+                         f"found {created or 'none'}")
+    return COMMENT_ON_VIEW.sub("comment on table ", CREATE_VIEW.sub(r"create table \1 as", sql))
+
+
+def _view_sql(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
