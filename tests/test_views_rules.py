@@ -39,7 +39,7 @@ def test_each_file_defines_the_view_its_name_says(empty):
 def test_a_file_whose_view_line_is_not_found_is_refused(tmp_path):
     path = tmp_path / "100_cercle_month.sql"
     path.write_text("create view analysis.cercle_month as select 1 as x;\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="100_cercle_month.sql: expected one 'create or replace view"):
+    with pytest.raises(ValueError, match=r"100_cercle_month\.sql: expected one 'create or replace view"):
         table_sql(path)
 
 
