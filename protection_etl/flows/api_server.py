@@ -47,11 +47,16 @@ def server_command(sock: socket.socket, log_level: str) -> list[str]:
 
 def run_server_command(sock: socket.socket) -> tuple[list[str], dict[str, str]]:
     """What Prefect itself starts as the temporary server of a run (the API only, its in-process services)."""
-    # a run's own server has no automations and no subscribers to stream events or logs to: those services off
+    # a run's own server has no automations and no subscribers to stream events or logs to: those services off.
+    # Nor does it register Prefect's block types in its database at start: a run saves no block (its results stay
+    # in memory), and the registration cost 0.7 s of the server's start whenever its memo (memo_store.toml) did not
+    # match: a first run, a new Prefect, a state folder moved or copied. No CSRF protection on loopback, said
+    # explicitly so that a setting inherited from the environment cannot turn it on (the client asks no token).
     return server_command(sock, "error"), {
         "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
         "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false", "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false",
-        "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false"}
+        "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false", "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+        "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false", "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "false"}
 
 
 def serve_server_command(sock: socket.socket, home: Path, ui: bool) -> tuple[list[str], dict[str, str]]:
@@ -270,8 +275,10 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
 # Prefect's client settings for a server this interpreter owns. No flow run heartbeats: they let a long-lived server
 # tell a crashed run from a slow one; this server dies with the run, so nobody reads them, and the end of each flow
 # run (the nightly flow and one per source) waited for the heartbeat thread to wake from its one-second sleep. No
-# version check: the server is this interpreter's own Prefect, so the versions match by construction.
-OWN_SERVER_SETTINGS = {"flows.heartbeat_frequency": None, "client.server_version_check_enabled": False}
+# version check: the server is this interpreter's own Prefect, so the versions match by construction. No CSRF token
+# asked of it (one round trip per client, answered 422): its protection is off (run_server_command).
+OWN_SERVER_SETTINGS = {"flows.heartbeat_frequency": None, "client.server_version_check_enabled": False,
+                       "client.csrf_support_enabled": False}
 
 
 @contextmanager

@@ -95,9 +95,9 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     try:
         with run_lock(state_dir, trigger):  # refused here, at once, before Prefect is imported
             prepare_environment(state_dir)
-            # a server of its own unless one is configured (it dies with the run); Prefect and the flows are
-            # imported while it starts, on the other core
-            with api_for_run(state_dir, while_starting=partial(_import_flows, config, sources)):
+            # a server of its own unless one is configured (it dies with the run); while it starts, on the other
+            # core, this process imports Prefect and the flows and prepares the warehouse
+            with api_for_run(state_dir, while_starting=partial(_while_server_starts, config, sources)):
                 from protection_etl.flows.nightly import run_nightly
                 from protection_etl.flows.progress import live_progress
 
@@ -114,6 +114,25 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
 
     typer.echo(format_summary(summary, config.notify.language))
     return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _while_server_starts(config: PipelineConfig, sources: list[str]) -> None:
+    """What the run does before it needs its Prefect server: its imports, then the warehouse prepared."""
+    _import_flows(config, sources)
+    _prepare_warehouse(config)
+
+
+def _prepare_warehouse(config: PipelineConfig) -> None:
+    """Migrate the IMO database and load the gazetteer when it changed (the first DuckDB open, pandas then), under
+    the run lock this process holds. The nightly flow prepares it again, finding nothing left to do; whatever fails
+    here fails there too, and is reported there as before."""
+    from protection_etl.warehouse import db, loader
+
+    try:
+        with db.connect(config.warehouse.path) as con:
+            loader.prepare(con, config.gazetteer_path(), config.reference.country)
+    except Exception as exc:  # the flow meets it again and reports it
+        logging.getLogger("protection_etl.flows").debug("the warehouse is left for the flow to prepare: %s", exc)
 
 
 def _import_flows(config: PipelineConfig, sources: list[str]) -> None:

@@ -126,8 +126,7 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
     trigger = trigger or run_trigger()
     with exclusive_run(config, trigger) as run_id:
         with db.connect(config.warehouse.path) as con:
-            db.migrate(con)
-            loader.load_gazetteer(con, config.gazetteer_path(), config.reference.country)
+            loader.prepare(con, config.gazetteer_path(), config.reference.country)  # done already by `run`: no-op
             loader.start_run(con, run_id, trigger, selected)
         outcomes = [_run_source(config, name, run_id, from_raw, full_refresh) for name in selected]
         status, message = run_status(outcomes), _run_message(outcomes)

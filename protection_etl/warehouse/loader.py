@@ -14,7 +14,7 @@ from protection_etl.transforms.batch import Batch, fingerprint
 from protection_etl.transforms.gazetteer import GazetteerError, gazetteer_from_cod
 from protection_etl.transforms.messages import to_json
 from protection_etl.transforms.problems import Problem, problems_frame
-from protection_etl.warehouse.db import insert_frame, staged, transaction
+from protection_etl.warehouse.db import insert_frame, migrate, staged, transaction
 
 if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
     import pandas as pd
@@ -109,6 +109,13 @@ def load_gazetteer(con: duckdb.DuckDBPyConnection, path: Path | None = None, cou
         con.execute("delete from harmonised.admin")
         insert_frame(con, "harmonised.admin", frame)
     return True
+
+
+def prepare(con: duckdb.DuckDBPyConnection, gazetteer: Path | None = None, country: str = BUNDLED_COUNTRY) -> None:
+    """What every run needs before its sources: the schema migrated, the country's gazetteer current. Idempotent: a
+    second call finds nothing to do (a few queries)."""
+    migrate(con)
+    load_gazetteer(con, gazetteer, country)
 
 
 def gazetteer_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
