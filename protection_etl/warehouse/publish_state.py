@@ -19,6 +19,7 @@ from protection_etl import registry
 from protection_etl.fsutil import private_dir, write_private_file
 from protection_etl.warehouse import publish, views
 from protection_etl.warehouse.db import VIEWS_DIR, connect
+from protection_etl.warehouse.views import create_views
 
 CODE_FILES = (Path(publish.__file__), Path(views.__file__), Path(registry.__file__))
 
@@ -36,29 +37,34 @@ class Published:
 
 def inputs_fingerprint(imo_path: Path, **settings: object) -> str:
     """A fingerprint of everything a publish of `imo_path` reads, with the publish settings."""
+    with connect(imo_path) as con:
+        return _fingerprint(con, settings)
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, settings: dict[str, object]) -> str:
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
     for path in [*CODE_FILES, *views.view_files(VIEWS_DIR), *sorted(publish.SQL_DIR.glob("*.sql"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    with connect(imo_path) as con:
-        for row in _harmonised_state(con):
-            digest.update(repr(row).encode())
+    for row in _harmonised_state(con):
+        digest.update(repr(row).encode())
     return digest.hexdigest()
 
 
 def _harmonised_state(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """Per harmonised table: its comment, its columns with their types and comments, its row count and a sum of
-    its rows' hashes (a sum, not a XOR, so that two equal rows do not cancel out)."""
+    its rows' hashes (a sum, not a XOR, so that two equal rows do not cancel out). Three queries in all."""
     catalog = con.execute("select current_database()").fetchone()[0]
     tables = con.execute("select table_name, comment from duckdb_tables() where database_name = ? and "
                          "schema_name = 'harmonised' order by table_name", [catalog]).fetchall()
-    found = []
-    for table, comment in tables:
-        columns = con.execute("select column_name, data_type, comment from duckdb_columns() where database_name = ? "
-                              "and schema_name = 'harmonised' and table_name = ? order by column_index",
-                              [catalog, table]).fetchall()
-        rows = con.execute(f'select count(*), sum(hash(t)::hugeint)::varchar from harmonised."{table}" t').fetchone()
-        found.append((table, comment, columns, rows))
-    return found
+    columns: dict[str, list[tuple]] = {table: [] for table, _ in tables}
+    for table, *column in con.execute(
+            "select table_name, column_name, data_type, comment from duckdb_columns() where database_name = ? "
+            "and schema_name = 'harmonised' order by table_name, column_index", [catalog]).fetchall():
+        columns[table].append(tuple(column))
+    rows = {table: (count, hashes) for table, count, hashes in con.execute(" union all ".join(
+        f"select '{table}', count(*), sum(hash(t)::hugeint)::varchar from harmonised.\"{table}\" t"
+        for table, _ in tables)).fetchall()} if tables else {}
+    return [(table, comment, columns[table], rows[table]) for table, comment in tables]
 
 
 def still_current(record: Path, snapshot: Path, fingerprint: str) -> Published | None:
@@ -84,11 +90,13 @@ def publish_if_changed(imo_path: Path, analyst_path: Path, record: Path, *, min_
                        group: str | None = None) -> publish.PublishResult | Published:
     """Publish as `publish.refresh_and_publish` does, unless nothing it reads changed since the snapshot in place
     was written: then return what was recorded of that publish."""
-    fingerprint = inputs_fingerprint(imo_path, min_cell=min_cell, storage_version=storage_version, group=group)
-    current = still_current(record, analyst_path, fingerprint)
-    if current is not None:
-        return current
-    result = publish.refresh_and_publish(imo_path, analyst_path, min_cell=min_cell, storage_version=storage_version,
-                                         group=group)
+    with connect(imo_path) as con:  # one connection for the fingerprint and, when it changed, the IMO's views
+        fingerprint = _fingerprint(con, {"min_cell": min_cell, "storage_version": storage_version, "group": group})
+        current = still_current(record, analyst_path, fingerprint)
+        if current is not None:
+            return current
+        create_views(con)
+    result = publish.publish_snapshot(imo_path, analyst_path, min_cell=min_cell, storage_version=storage_version,
+                                      group=group)
     remember(record, result, fingerprint)
     return result
