@@ -10,6 +10,7 @@ from protection_etl.expectations.report import (
     HistoryPoint,
     history_chart,
     load_run_report,
+    render,
     render_summary_text,
 )
 from tests.support.report_audit import (
@@ -38,6 +39,23 @@ def test_the_page_shows_status_sources_failures_and_quarantine(failing_night):
     assert "crashed" in html
     assert "cmp_mopti_2026-10.xlsx" in html and "Données" in html
     assert f"{TONIGHT.replace(':', '-')}-quarantine.csv" in html
+
+
+def test_pages_from_compiled_templates_kept_between_runs_are_the_same(failing_night, tmp_path, monkeypatch):
+    night = load_run_report(failing_night)
+    monkeypatch.setattr(render, "_compiled_templates", lambda: None)
+    render._environment.cache_clear()
+    cache = tmp_path / "compiled"
+    cache.mkdir()
+    compiled_here = {language: render.render_report_html(night, language) for language in ("fr", "en")}
+    monkeypatch.setattr(render, "_compiled_templates", lambda: render._CompiledTemplates(str(cache)))
+    try:
+        for _ in ("written", "read"):  # one language's compiled template serves the other
+            render._environment.cache_clear()
+            assert {language: render.render_report_html(night, language) for language in ("fr", "en")} == compiled_here
+    finally:
+        render._environment.cache_clear()
+    assert len(list(cache.iterdir())) == 1
 
 
 def test_failures_are_grouped_by_source_failing_sources_first(failing_night):
