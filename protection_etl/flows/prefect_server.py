@@ -21,14 +21,14 @@ def serve(app: str, fd: int, log_level: str) -> None:
     # Prefect's server modules imported with the young generations collected as usual (with the collector paused,
     # the import's cycles were never freed: 10 MB more at the peak of a nightly) but no full collection until the
     # import is done (five of them took 0.7-0.9 s of the import's 4 s of CPU, for the same memory after it), then
-    # collected once and their objects set aside from later collections
+    # their objects set aside from later collections. No full collection after the import either: it took 0.22 s
+    # to find 94 unreachable objects, and the no-op nightly's peak (this process) was the same without it
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], IMPORT_FULL_COLLECTION_THRESHOLD)
     import prefect.server.api.server  # noqa: F401
     import uvicorn
 
     gc.set_threshold(*thresholds)
-    gc.collect()
     gc.freeze()
     config = uvicorn.Config(app, factory=True, lifespan="on", log_level=log_level)
     uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
