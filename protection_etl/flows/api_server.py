@@ -8,7 +8,6 @@ next start stops a server whose owner is gone.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from protection_etl.flows.prefect_server import APP
@@ -140,8 +139,8 @@ def stopped_answering(api_url: str, process: subprocess.Popen, log_path: Path) -
 
 def die_with_parent(parent: int):
     """A preexec function: the child gets SIGTERM when its parent dies (Linux), and exits if it already has."""
-    libc_name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
-    libc = ctypes.CDLL(libc_name, use_errno=True) if libc_name else None
+    # this process's own symbols, libc's among them: find_library would run `ldconfig -p` before each start
+    libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
     def preexec() -> None:
         if libc is not None:
@@ -263,13 +262,16 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
         return
     sock = loopback_socket()
     command, env = run_server_command(sock)
-    with (_api_url_set(loopback_url(sock)),
-          owned_server(state_dir, "run", sock, command, env, while_starting=while_starting) as api_url,
-          _own_server_settings()):
-        try:
-            yield api_url
-        finally:
-            _drain_prefect()
+    with _api_url_set(loopback_url(sock)), ExitStack() as own_settings:
+        def starting() -> None:  # the client settings too (0.1 s) are made while the server starts
+            while_starting()
+            own_settings.enter_context(_own_server_settings())
+
+        with owned_server(state_dir, "run", sock, command, env, while_starting=starting) as api_url:
+            try:
+                yield api_url
+            finally:
+                _drain_prefect()
 
 
 # Prefect's client settings for a server this interpreter owns. No flow run heartbeats: they let a long-lived server
