@@ -35,8 +35,9 @@ SUPPRESSED_COMMENT = (
 PUBLISH_LIMITS: dict[str, object] = {"memory_limit": "64MB", "threads": 1}
 # Memory the allocator keeps for reuse is handed back to the system as soon as a query frees more than this at once:
 # the publish runs many short queries whose freed memory would otherwise stay in the process until its peak.
-# Measured on 2,000 KoBo submissions: the publish's peak 107 MB instead of 112-116 MB in a process of 87 MB.
-ALLOCATOR: dict[str, object] = {"allocator_bulk_deallocation_flush_threshold": "1MB"}
+# Measured on a full load of 2,000 KoBo submissions: the run's peak 251-253 MiB (set in the publish) without it,
+# 245-248 MiB with 1MB, 243-244 MiB with 256KB (set before the publish, which now stays below it).
+ALLOCATOR: dict[str, object] = {"allocator_bulk_deallocation_flush_threshold": "256KB"}
 
 # with a rule's public_totals, a category's total row is published as it is and is no cell to withhold
 TOTALS_FILTER = "where not (sex = 'all' and age_range = 'all')"
