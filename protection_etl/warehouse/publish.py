@@ -223,9 +223,11 @@ def _suppress_secondary(con: duckdb.DuckDBPyConnection, cells: str) -> int:
     """Withhold the next smallest cell of every group with exactly one withheld cell, until none is left.
 
     Each pass can leave another group with a single withheld cell, so repeat until nothing changes.
-    Return how many cells were added.
+    Return how many cells were added (none, without a pass, when no cell is withheld: most nights).
     """
     added = 0
+    if not con.execute(f"select count(*) from {cells} where suppressed").fetchone()[0]:
+        return added
     while True:
         changed = sum(_suppress_one_pass(con, cells, group) for group in CELL_GROUPS)
         if not changed:
