@@ -13,7 +13,7 @@ from protection_etl import registry
 from protection_etl.config import ConfigError, KindName, load_config
 from protection_etl.flows.cli import app
 from protection_etl.transforms import mapping_models as models
-from protection_etl.warehouse import db
+from protection_etl.warehouse import db, loader
 
 TABLES = list(registry.tables().values())
 
@@ -142,3 +142,9 @@ def test_a_changed_applied_migration_is_refused(tmp_path):
     changed.write_text(changed.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
     with pytest.raises(db.MigrationChanged, match=changed.name):
         db.migrate(con, migrations)
+
+
+def test_preparing_a_prepared_warehouse_again_finds_nothing_to_do(warehouse):
+    # `run` prepares the warehouse while its Prefect server starts; the nightly flow prepares it again
+    loader.prepare(warehouse)
+    assert db.migrate(warehouse) == [] and loader.load_gazetteer(warehouse) is False
