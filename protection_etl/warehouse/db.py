@@ -25,27 +25,14 @@ create table if not exists audit.schema_migrations (
 """
 
 
-# DuckDB's checkpoints merge small adjacent row groups into larger ones ("vacuum"). Each merged group of KoBo pages
-# is a small row group of its own, so a full load's checkpoints kept rebuilding the tables' last 20,000-120,000 rows
-# in memory: +20-40 MB of DuckDB's allocations for 0.2-1 s (its allocator: 18 -> 57 MB during one such commit),
-# which set the peak of a 100,000-submission load (312-320 MB). Without merges a checkpoint writes only the new
-# rows. Every connection must say it: the first checkpoint with merges allowed merges everything left unmerged at
-# once (measured: +41 MB when the run's last connection closed after a page loop without them). Measured on a
-# full load of 100,000 submissions: peak 318 -> 305 MB (2,000: 253, unchanged); the file is ~15% larger (29.9 -> 34.9
-# MB) and a row of a partly deleted row group is not compacted away (a wholly deleted one is still dropped).
-MAX_VACUUM_TASKS = 0
-
-
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the IMO database, creating its folder owner-only (0700) and the file owner-only (0600); its
-    checkpoints merge no row groups (MAX_VACUUM_TASKS)."""
+    """Open the IMO database, creating its folder owner-only (0700) and the file owner-only (0600)."""
     path = Path(path)
     if not read_only:
         private_dir(path.parent)
     con = duckdb.connect(str(path), read_only=read_only)
     if not read_only:
         private_file(path)  # DuckDB creates it: made owner-only at once, before anything is written
-        con.execute(f"set max_vacuum_tasks = {MAX_VACUUM_TASKS}")
     return con
 
 
