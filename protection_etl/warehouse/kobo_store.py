@@ -41,11 +41,10 @@ def _sql(name: str) -> str:
 # of its own). Measured: DuckDB held under 10 MB after 60,000 submissions (duckdb_memory()), and the cap changed
 # neither the time (40,000) nor the peak (100,000): it bounds larger warehouses. A merge needing more runs uncapped.
 # 32 MB was tried at 100,000 (the cache of written blocks grows ~1 MB a group): the page loop's peak 295 -> 289 MB,
-# but the sweep's id diff ran out of memory; 24 MB refused the commit of a 30,000-submission group.
-# Its allocator hands freed memory back to the system at once (by default it keeps up to 512 MB freed in bulk).
-PAGE_LIMITS = {"memory_limit": "64MB", "threads": "1", "allocator_bulk_deallocation_flush_threshold": "256KB"}
-# The limit DuckDB is lowered to for an instant after each merge, so that it drops the blocks it keeps cached.
-RELEASE_LIMIT = "1MB"
+# but the sweep's id diff ran out of memory; 24 MB refused the commit of a 30,000-submission group. Lowering the limit
+# to 1 MB for an instant after each merge (to drop the cache) with allocator_bulk_deallocation_flush_threshold 256 KB
+# was tried too: the page loop's high-water mark 295 -> 281 MB, but the run's peak 304 -> 313 MB and 62 -> 79 s.
+PAGE_LIMITS = {"memory_limit": "64MB", "threads": "1"}
 
 
 @contextmanager
@@ -61,18 +60,6 @@ def page_connection(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
         finally:  # the database may stay open in this process after this connection (settings are the database's)
             for name in settings:
                 con.execute(f"reset {name}")
-
-
-def release_cache(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop what DuckDB keeps cached between merges (the blocks a checkpoint wrote stay loaded up to the memory
-    limit: ~1 MB a group of 5,000 submissions, 20 MB at 100,000): the limit is lowered to RELEASE_LIMIT for an
-    instant, then put back as it was. What it cannot drop (pinned) stays."""
-    [(limit,)] = con.execute("select current_setting('memory_limit')").fetchall()
-    try:
-        con.execute(f"set memory_limit = '{RELEASE_LIMIT}'")
-    except duckdb.Error:  # something still pinned: the limit stays as it was
-        return
-    con.execute(f"set memory_limit = '{limit}'")
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
@@ -118,7 +105,6 @@ def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: lis
     except duckdb.OutOfMemoryException:  # rolled back: a warehouse larger than PAGE_LIMITS was made for
         con.execute("reset memory_limit")
         _merge(con, batch, frame, page, load, watermark, set_aside)
-    release_cache(con)
     return len(frame)
 
 
