@@ -19,7 +19,6 @@ from protection_etl import registry
 from protection_etl.fsutil import private_dir, write_private_file
 from protection_etl.warehouse import publish, views
 from protection_etl.warehouse.db import VIEWS_DIR, connect
-from protection_etl.warehouse.views import create_views
 
 CODE_FILES = (Path(publish.__file__), Path(views.__file__), Path(registry.__file__))
 
@@ -95,7 +94,7 @@ def publish_if_changed(imo_path: Path, analyst_path: Path, record: Path, *, min_
         current = still_current(record, analyst_path, fingerprint)
         if current is not None:
             return current
-        create_views(con)
+        views.create_views(con)
     result = publish.publish_snapshot(imo_path, analyst_path, min_cell=min_cell, storage_version=storage_version,
                                       group=group)
     remember(record, result, fingerprint)
