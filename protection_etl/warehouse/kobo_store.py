@@ -26,11 +26,9 @@ SQL_DIR = Path(__file__).parent / "sql"
 # after 16 MB of WAL: a checkpoint every few pages keeps a run's memory flat instead (measured: ~0.3 MB per 1,000
 # submissions of index alone, 15 MB of table and 15 MB of index at 100,000 without it).
 PAGE_CHECKPOINT = "4MB"
-# The peak of a 100,000-submission load is set by these checkpoints: each group's commit leaves a small row group and
-# the checkpoint merges small ones into larger ones, rebuilding up to ~120,000 rows in memory (DuckDB's allocations
-# 18 -> 57 MB within one commit, +20-40 MB over the loop's 265-280 MB). A checkpoint interval does not bound it, nor
-# did 1,000-submission groups; no merges at all (max_vacuum_tasks = 0) took the peak 318 -> 305 MB, but the IMO
-# database then grew at every run that replaces a source's rows: reverted.
+# Each group's commit appends to the tables' last row group and its checkpoint rewrites that row group whole: the
+# IMO database's row groups are kept small for that (db.ROW_GROUP_ROWS), so that what a commit rewrites stays small
+# whatever the rows stored.
 
 
 class EmptySweep(Exception):
@@ -42,15 +40,11 @@ def _sql(name: str) -> str:
 
 
 # What DuckDB may hold at once during the page loop: the blocks it read or wrote stay cached up to this (by default
-# most of the machine's memory, so the cache may grow with the table), with one worker thread (each holds buffers
-# of its own). Measured: DuckDB held under 10 MB after 60,000 submissions (duckdb_memory()), and the cap changed
-# neither the time (40,000) nor the peak (100,000): it bounds larger warehouses. A merge needing more runs uncapped.
-# With max_vacuum_tasks = 0 (see PAGE_CHECKPOINT), 32 MB was tried at 100,000 (the cache of written blocks grows
-# ~1 MB a group): the page loop's peak 295 -> 289 MB, but the sweep's id diff ran out of memory; 24 MB refused the
-# commit of a 30,000-submission group. Lowering the limit to 1 MB for an instant after each merge (to drop the cache)
-# with allocator_bulk_deallocation_flush_threshold 256 KB was tried too: the page loop's high-water mark 295 -> 281
-# MB, but the run's peak 304 -> 313 MB and 62 -> 79 s.
-PAGE_LIMITS = {"memory_limit": "64MB", "threads": "1"}
+# most of the machine's memory, so the cache grows with the table), with one worker thread (each holds buffers of
+# its own). With small row groups a commit needs little: measured on the same load, DuckDB's growth over the run was
+# 22 MB at 100,000 submissions with 16 MB against 41 MB with 64 MB, in the same time. A merge needing more (a
+# warehouse with larger row groups, written by another client) runs again uncapped.
+PAGE_LIMITS = {"memory_limit": "16MB", "threads": "1"}
 
 
 @contextmanager

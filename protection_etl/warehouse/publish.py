@@ -15,7 +15,7 @@ import duckdb
 
 from protection_etl import registry
 from protection_etl.fsutil import share_file
-from protection_etl.warehouse.db import connect, transaction
+from protection_etl.warehouse.db import connect, literal, transaction
 from protection_etl.warehouse.views import create_views, table_sql, view_files
 
 STAGE = "publish_stage"
@@ -159,19 +159,19 @@ def _open_imo(imo_path: Path, limits: dict[str, object]) -> tuple[duckdb.DuckDBP
     """
     con = duckdb.connect(config={**limits, **ALLOCATOR, "temp_directory": f"{imo_path}.tmp"})
     try:
-        con.execute(f"attach {_literal(str(imo_path))} as imo (read_only)")
+        con.execute(f"attach {literal(str(imo_path))} as imo (read_only)")
     except duckdb.Error as exc:
         con.close()
         if "already attached" not in str(exc):
             raise
-        con = duckdb.connect(str(imo_path))
+        con = connect(imo_path)
         return con, con.execute("select current_database()").fetchone()[0]
     return con, "imo"
 
 
 def _attach_snapshot(con: duckdb.DuckDBPyConnection, path: Path, storage_version: str) -> None:
     """Attach a new snapshot file in the storage format older clients can open, with its two schemas."""
-    con.execute(f"attach {_literal(str(path))} as {SNAPSHOT} (storage_version {_literal(storage_version)})")
+    con.execute(f"attach {literal(str(path))} as {SNAPSHOT} (storage_version {literal(storage_version)})")
     for schema in SNAPSHOT_SCHEMAS:
         con.execute(f"create schema {SNAPSHOT}.{schema}")
 
@@ -270,7 +270,7 @@ def _write_snapshot_info(con: duckdb.DuckDBPyConnection, published_at: datetime,
 def _count_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows per snapshot table, as schema.table."""
     names = [f"{schema}.{table}" for schema in SNAPSHOT_SCHEMAS for table in _tables(con, SNAPSHOT, schema)]
-    counts = " union all ".join(f"select {_literal(name)}, count(*) from {SNAPSHOT}.{name}" for name in names)
+    counts = " union all ".join(f"select {literal(name)}, count(*) from {SNAPSHOT}.{name}" for name in names)
     return dict(con.execute(counts).fetchall())
 
 
@@ -278,11 +278,11 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, imo: str, suppressed: list[st
     """Copy the comments of the IMO's harmonised tables and of their columns onto their snapshot copies, in one
     batch (the withheld columns are not in the snapshot), and explain the `suppressed` flag."""
     statements = [
-        f"comment on table {SNAPSHOT}.harmonised.{table} is {_literal(comment)}" if column is None else
-        f'comment on column {SNAPSHOT}.harmonised.{table}."{column}" is {_literal(comment)}'
+        f"comment on table {SNAPSHOT}.harmonised.{table} is {literal(comment)}" if column is None else
+        f'comment on column {SNAPSHOT}.harmonised.{table}."{column}" is {literal(comment)}'
         for table, column, comment in con.execute(_sql("harmonised_comments"), [imo, SNAPSHOT]).fetchall()
     ]
-    statements += [f"comment on column {SNAPSHOT}.harmonised.{table}.suppressed is {_literal(SUPPRESSED_COMMENT)}"
+    statements += [f"comment on column {SNAPSHOT}.harmonised.{table}.suppressed is {literal(SUPPRESSED_COMMENT)}"
                    for table in suppressed]
     if statements:
         con.execute(";\n".join(statements))
@@ -314,8 +314,3 @@ def _sql_text(name: str) -> str:
 def _sql(name: str, **identifiers: object) -> str:
     """A statement of sql/publish/, its {placeholders} filled with catalog, table and column names."""
     return _sql_text(name).format(**identifiers)
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal (for statements that take no parameters: ATTACH, COMMENT ON)."""
-    return "'" + text.replace("'", "''") + "'"
