@@ -16,3 +16,10 @@ def test_changed_ids_finds_edits_of_interviews_and_of_incidents_stored_without_o
     add_to_sweep(con, [{"_id": 1, "_uuid": "u1-edited"}, {"_id": 2, "_uuid": "u2-edited"}, {"_id": 3, "_uuid": "u3"},
                        {"_id": 4, "_uuid": "u4"}, {"_id": 9, "_uuid": "u9"}])
     assert changed_ids(con, SOURCE, 5, scope_rule="s", mapping_rule="m") == ([1, 2], [4])
+
+
+def test_a_sweep_page_keeps_a_submission_listed_without_its_uuid(con):
+    start_sweep(con)
+    add_to_sweep(con, [{"_id": 7, "_uuid": "u7"}, {"_id": 8}])
+    assert con.execute("select kobo_id, submission_uuid from kobo_sweep order by kobo_id").fetchall() == [
+        (7, "u7"), (8, None)]

@@ -1,0 +1,41 @@
+"""Read-write connections to the IMO database: shared within a process, released with the last, small row groups."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from protection_etl.warehouse import db
+
+
+def test_connections_of_one_process_share_the_database_and_release_it_with_the_last(tmp_path):
+    path = tmp_path / "protection.duckdb"
+    first, second = db.connect(path), db.connect(path)  # e.g. a task's connection while another task records
+    first.execute("create table t (i integer)")
+    second.execute("insert into t values (1), (2)")
+    assert first.execute("select sum(i) from t").fetchone() == (3,)
+    first.close()
+    assert second.execute("select count(*) from t").fetchone() == (2,)  # still open for the other one
+    second.close()
+    # closed by the last connection: another process (the analyst's `status`, the next run) opens it read-write
+    done = subprocess.run([sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+                           "con.execute('insert into t values (3)'); print(con.execute('select sum(i) from t')"
+                           ".fetchone()[0])", str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "6"
+
+
+def test_tables_are_written_in_row_groups_a_commit_rewrites_cheaply(tmp_path):
+    path = tmp_path / "protection.duckdb"
+    rows = 3 * db.ROW_GROUP_ROWS + 100
+    with db.connect(path) as con:
+        con.execute("create table t (i bigint, label varchar)")
+        for start in range(0, rows, 5_000):  # one commit a group of pages, as the KoBo page loop does
+            with db.transaction(con):
+                end = min(start + 5_000, rows)
+                con.execute("insert into t select i, 'row ' || i from range(?, ?) r(i)", [start, end])
+        con.execute("checkpoint")
+        groups = con.execute("select row_group_id, max(count) from pragma_storage_info('t') "
+                             "where segment_type <> 'VALIDITY' group by all").fetchall()
+        assert con.execute("select count(*), sum(i) from t").fetchone() == (rows, rows * (rows - 1) // 2)
+    assert len(groups) >= 4 and max(count for _, count in groups) <= db.ROW_GROUP_ROWS, groups
