@@ -7,6 +7,7 @@ Prefect's start-up included), then for the no-op sizes the same command again wi
 nightly cost), then the floor. Marginal rows/s comes from the smallest and largest full-load sizes, the fixed
 cost is the smallest size's time less its rows at that rate. Each warehouse starts with the Prefect database of a
 first, unmeasured run (Prefect creates its database once per installation, a minute or more: not a nightly cost).
+The no-op nightly is run three times and its median time kept (with the highest peak of the three).
 Unless --no-serve, the smallest no-op size is also measured under `protection-etl serve` (bench/serve_run.py): a run
 of its deployment once the long-lived server is up. The last table puts each figure beside its goal (issue 14).
 Run: .venv/bin/python bench/kobo_bench.py [--full 2000 100000] [--noop 10000 100000] [--no-serve]
@@ -18,6 +19,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +66,10 @@ class Timed:
     seconds: float
     peak_mb: float
     output: str
+    sweep: float | None = None  # seconds of the run's sweep stage (its stage log), when it has one
+
+
+SWEEP_STAGE = re.compile(rf"{SOURCE}: sweep ([0-9.]+) s")
 
 
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> Timed:
@@ -74,10 +80,18 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> Timed:
     if done.returncode or not last:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-3000:]}")
     _, seconds, kilobytes = last[-1].split()
-    return Timed(float(seconds), int(kilobytes) / 1024, done.stdout)
+    sweep = SWEEP_STAGE.search(done.stderr)
+    return Timed(float(seconds), int(kilobytes) / 1024, done.stdout, float(sweep.group(1)) if sweep else None)
+
+
+def median_run(runs: list[Timed]) -> Timed:
+    """The run of median time, with the highest peak of them all."""
+    middle = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+    return Timed(middle.seconds, max(r.peak_mb for r in runs), middle.output, middle.sweep)
 
 
 PREFECT_STATE = Path("warehouse") / "state" / "prefect"
+NOOP_RUNS = 3
 
 
 def measure(count: int, noop: bool, primer: Path, served: bool = False) -> dict[str, Timed]:
@@ -103,8 +117,8 @@ def measure(count: int, noop: bool, primer: Path, served: bool = False) -> dict[
             shutil.copytree(primer / PREFECT_STATE, folder / PREFECT_STATE,
                             ignore=shutil.ignore_patterns("*.pid", "*.log"))
             found = {"full": timed(run, env, folder)}
-            if noop:
-                found["noop"] = timed(run, env, folder)
+            if noop:  # a few seconds each, which vary by ~1 s from one run to the next: the median of a few
+                found["noop"] = median_run([timed(run, env, folder) for _ in range(NOOP_RUNS)])
             if served:
                 found["serve"] = measure_served_run(Path(run[0]), folder, env)
             found["floor"] = timed([sys.executable, str(REPO / "bench" / "floor.py"), url, ASSET_UID, name], env,
