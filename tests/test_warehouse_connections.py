@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from protection_etl.warehouse import db
 
 
@@ -39,3 +41,10 @@ def test_tables_are_written_in_row_groups_a_commit_rewrites_cheaply(tmp_path):
                              "where segment_type <> 'VALIDITY' group by all").fetchall()
         assert con.execute("select count(*), sum(i) from t").fetchone() == (rows, rows * (rows - 1) // 2)
     assert len(groups) >= 4 and max(count for _, count in groups) <= db.ROW_GROUP_ROWS, groups
+
+
+@pytest.mark.parametrize("name", ["temp", "main", "system", "imo"])
+def test_a_warehouse_file_may_bear_a_name_duckdb_reserves(tmp_path, name):
+    with db.connect(tmp_path / f"{name}.duckdb") as con:  # [warehouse] path = "…/temp.duckdb" in pipeline.toml
+        db.migrate(con)
+        assert con.execute("select count(*) from audit.schema_migrations").fetchone()[0] > 0

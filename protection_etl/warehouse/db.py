@@ -32,6 +32,7 @@ create table if not exists audit.schema_migrations (
 # flat, 20-23 MB from 10,000 to 200,000, with 16,384 and the page loop's memory limit; the file +3 %).
 # The setting belongs to the open database, not to the file: every read-write connection opens it so.
 ROW_GROUP_ROWS = 16_384
+CATALOG = "imo"  # the attached file's name in SQL, whatever the file is called (temp.duckdb, main.duckdb...)
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -48,15 +49,10 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     name = hashlib.sha256(str(absolute).encode()).hexdigest()[:16]
     # spills next to the file, as DuckDB does for a file opened by path (an in-memory database's is ./.tmp)
     con = duckdb.connect(f":memory:{name}", config={"temp_directory": f"{absolute}.tmp"})
-    catalog = _identifier(path.stem)
-    con.execute(f"attach if not exists {literal(str(absolute))} as {catalog} (row_group_size {ROW_GROUP_ROWS})")
-    con.execute(f"use {catalog}")
+    con.execute(f"attach if not exists {literal(str(absolute))} as {CATALOG} (row_group_size {ROW_GROUP_ROWS})")
+    con.execute(f"use {CATALOG}")
     private_file(path)  # DuckDB creates it: made owner-only at once, before anything is written
     return con
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def literal(text: str) -> str:
