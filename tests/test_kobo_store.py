@@ -23,3 +23,16 @@ def test_a_sweep_page_keeps_a_submission_listed_without_its_uuid(con):
     add_to_sweep(con, [{"_id": 7, "_uuid": "u7"}, {"_id": 8}])
     assert con.execute("select kobo_id, submission_uuid from kobo_sweep order by kobo_id").fetchall() == [
         (7, "u7"), (8, None)]
+
+
+def test_the_diff_of_a_history_larger_than_the_loops_memory_cap_runs_uncapped(con):
+    # 5,000 submissions, one in 100 edited on KoBo, diffed under a 4 MB cap: more than DuckDB may hold at once there
+    stored = 5_000
+    con.execute("insert into harmonised.protection_interview (source, load_id, kobo_id, submission_uuid, "
+                "incident_reported) select ?, 'l', i, md5(i::varchar), true from range(?) r(i)", [SOURCE, stored])
+    start_sweep(con)
+    con.execute("insert into kobo_sweep select i, case when i % 100 = 0 then 'edited' else md5(i::varchar) end "
+                "from range(?) r(i)", [stored])
+    con.execute("set memory_limit = '4MB'")
+    edited, set_aside = changed_ids(con, SOURCE, stored, scope_rule="s", mapping_rule="m")
+    assert (edited, set_aside) == (list(range(0, stored, 100)), [])

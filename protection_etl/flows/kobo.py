@@ -39,6 +39,7 @@ from protection_etl.transforms.messages import reason
 from protection_etl.transforms.problems import InputError
 from protection_etl.warehouse import db, loader
 from protection_etl.warehouse.kobo_store import (
+    SWEEP_LIMITS,
     EmptySweep,
     add_to_sweep,
     changed_ids,
@@ -137,7 +138,7 @@ def pages_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
 def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | None, form: KoboForm,
                raw_folder: Path | None, started: datetime, progress: Progress) -> Progress:
     """List every (_id, _uuid) on KoBo; refetch the edited and quarantined submissions; mark the missing deleted."""
-    with page_connection(config.warehouse.path) as con:
+    with page_connection(config.warehouse.path, SWEEP_LIMITS) as con:
         run = page_run(config, name, run_id, form, raw_folder, started, progress, con)
         feed = open_feed(config, name, from_raw, run.transform.record_keys())
         try:

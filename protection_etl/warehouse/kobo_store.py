@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 
@@ -20,6 +20,7 @@ from protection_etl.warehouse import db, loader
 if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
     import pandas as pd
 
+T = TypeVar("T")
 TABLE = "protection_incident"
 INTERVIEWS = "protection_interview"
 SQL_DIR = Path(__file__).parent / "sql"
@@ -43,17 +44,20 @@ def _sql(name: str) -> str:
 # What DuckDB may hold at once during the page loop: the blocks it read or wrote stay cached up to this (by default
 # most of the machine's memory, so the cache grows with the table), with one worker thread (each holds buffers of
 # its own). With small row groups a commit needs little: measured on the same load, DuckDB's growth over the run was
-# 22 MB at 100,000 submissions with 16 MB against 41 MB with 64 MB, in the same time. A merge needing more (a
-# warehouse with larger row groups, written by another client) runs again uncapped.
+# 22 MB at 100,000 submissions with 16 MB against 41 MB with 64 MB, in the same time. A merge or a diff that needs
+# more runs again uncapped (uncapped_on_oom).
 PAGE_LIMITS = {"memory_limit": "16MB", "threads": "1"}
+# The sweep's diff joins every id KoBo lists with every submission stored: under 64 MB it spills to disk (measured:
+# 1,000,000 submissions diffed in 1.8 s, the process at 216 MB), where 16 MB runs out of memory at 100,000.
+SWEEP_LIMITS = {**PAGE_LIMITS, "memory_limit": "64MB"}
 
 
 @contextmanager
-def page_connection(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+def page_connection(path: Path | str, limits: dict[str, str] = PAGE_LIMITS) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse, opened for a loop of page merges whose memory does not grow with the pages."""
     return_large_buffers()
     with db.connect(path) as con:
-        settings = {"checkpoint_threshold": PAGE_CHECKPOINT, **PAGE_LIMITS}
+        settings = {"checkpoint_threshold": PAGE_CHECKPOINT, **limits}
         for name, value in settings.items():
             con.execute(f"set {name} = '{value}'")
         try:
@@ -101,12 +105,18 @@ def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: lis
     frame = batch.tables[TABLE].drop(columns=list(PROVENANCE))
     # the page's ids as one bound list, not a staged frame: registering a frame costs ~15 ms whatever its size
     page = {"source": batch.source, "ids": [int(i) for i in submission_ids]}
-    try:
-        _merge(con, batch, frame, page, load, watermark, set_aside)
-    except duckdb.OutOfMemoryException:  # rolled back: a warehouse larger than PAGE_LIMITS was made for
-        con.execute("reset memory_limit")
-        _merge(con, batch, frame, page, load, watermark, set_aside)
+    uncapped_on_oom(con, lambda: _merge(con, batch, frame, page, load, watermark, set_aside))
     return len(frame)
+
+
+def uncapped_on_oom(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
+    """`work`, run again without PAGE_LIMITS' memory cap (for the rest of the connection) if DuckDB ran out of it:
+    its statement was rolled back, and a warehouse larger than the cap was made for is loaded all the same."""
+    try:
+        return work()
+    except duckdb.OutOfMemoryException:
+        con.execute("reset memory_limit")
+        return work()
 
 
 def _merge(con: duckdb.DuckDBPyConnection, batch: Batch, frame: pd.DataFrame, page: dict, load: loader.SourceLoad,
@@ -154,8 +164,9 @@ def changed_ids(con: duckdb.DuckDBPyConnection, source: str, watermark: int, *, 
                 ) -> tuple[list[int], list[int]]:
     """(edited, set aside): submissions up to the watermark whose `_uuid` changed on KoBo, and those without a row
     to read again: edited since they were set aside, or set aside by a rule that changed since (a fixed mapping)."""
-    rows = con.execute(_sql("kobo_changed_ids"), {"source": source, "watermark": watermark,
-                                                  "scope_rule": scope_rule, "mapping_rule": mapping_rule}).fetchall()
+    query = _sql("kobo_changed_ids")
+    values = {"source": source, "watermark": watermark, "scope_rule": scope_rule, "mapping_rule": mapping_rule}
+    rows = uncapped_on_oom(con, lambda: con.execute(query, values).fetchall())
     return [i for i, missing in rows if not missing], [i for i, missing in rows if missing]
 
 
@@ -171,6 +182,10 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, source: str, when: datetime) ->
     if seen == 0 and stored:
         raise EmptySweep(f"source {source}: KoBo listed no submission at all while {stored} rows are stored; nothing "
                          "was marked deleted. Check the token's permissions on the asset, then run again.")
+    return uncapped_on_oom(con, lambda: _mark_unseen(con, source, when))
+
+
+def _mark_unseen(con: duckdb.DuckDBPyConnection, source: str, when: datetime) -> int:
     gone = "source = $source and deleted_at is null and kobo_id not in (select kobo_id from kobo_sweep)"
     with db.transaction(con):
         [(count,)] = con.execute(f"select count(distinct kobo_id) from harmonised.{TABLE} where {gone}",
