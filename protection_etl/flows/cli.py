@@ -90,7 +90,7 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     if unknown:
         raise _fail(f"{config_path}: no source named {', '.join(unknown)} (configured: {', '.join(config.sources)})")
     state_dir = config.warehouse.state_dir
-    from protection_etl.warehouse.db import MigrationChanged
+    from protection_etl.warehouse import MigrationChanged
 
     try:
         with run_lock(state_dir, trigger):  # refused here, at once, before Prefect is imported

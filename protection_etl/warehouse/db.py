@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from protection_etl.fsutil import private_dir, private_file
+from protection_etl.warehouse import MigrationChanged
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VIEWS_DIR = Path(__file__).parent / "views"
@@ -101,10 +102,6 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, Pa
         number, _, name = path.stem.partition("_")
         found.append((int(number), name, path))
     return found
-
-
-class MigrationChanged(RuntimeError):
-    """An applied migration file no longer has the content it was applied with."""
 
 
 def applied_versions(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
