@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
+from protection_etl.flows import server_schema
 from protection_etl.flows.prefect_server import APP
 from protection_etl.fsutil import private_dir, private_file
 from protection_etl.transforms.messages import Message, msg
@@ -44,8 +45,9 @@ def server_command(sock: socket.socket, log_level: str) -> list[str]:
     return [sys.executable, "-m", "protection_etl.flows.prefect_server", APP, str(sock.fileno()), log_level]
 
 
-def run_server_command(sock: socket.socket) -> tuple[list[str], dict[str, str]]:
-    """What Prefect itself starts as the temporary server of a run (the API only, its in-process services)."""
+def run_server_command(sock: socket.socket, home: Path) -> tuple[list[str], dict[str, str]]:
+    """What Prefect itself starts as the temporary server of a run (the API only, its in-process services), on its
+    database in `home`, checked at start unless an earlier start checked it already (flows/server_schema.py)."""
     # a run's own server has no automations and no subscribers to stream events or logs to: those services off.
     # Nor does it register Prefect's block types in its database at start: a run saves no block (its results stay
     # in memory), and the registration cost 0.7 s of the server's start whenever its memo (memo_store.toml) did not
@@ -55,7 +57,9 @@ def run_server_command(sock: socket.socket) -> tuple[list[str], dict[str, str]]:
         "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
         "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false", "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false",
         "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false", "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
-        "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false", "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "false"}
+        "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false", "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "false",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": server_schema.database_url(home),
+        "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false" if server_schema.checked_already(home) else "true"}
 
 
 def serve_server_command(sock: socket.socket, home: Path, ui: bool) -> tuple[list[str], dict[str, str]]:
@@ -261,13 +265,16 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
             raise
         return
     sock = loopback_socket()
-    command, env = run_server_command(sock)
+    home = private_dir(state_dir / "prefect")
+    command, env = run_server_command(sock, home)
     with _api_url_set(loopback_url(sock)), ExitStack() as own_settings:
         def starting() -> None:  # the client settings too (0.1 s) are made while the server starts
             while_starting()
             own_settings.enter_context(_own_server_settings())
 
         with owned_server(state_dir, "run", sock, command, env, while_starting=starting) as api_url:
+            if env["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] == "true":
+                server_schema.remember_checked(home)
             try:
                 yield api_url
             finally:
