@@ -187,9 +187,9 @@ def test_a_run_killed_during_a_load_leaves_each_source_as_before_or_after_and_th
     with open(tmp_path / "killed.out", "wb") as out:
         seam = {"PYTHONPATH": os.pathsep.join(filter(None, [str(PAUSE_IN_LOAD), os.environ.get("PYTHONPATH")])),
                 "PROTECTION_ETL_PAUSE_IN_LOAD": f"cpims:{paused}"}
-        # no API given: the run starts a Prefect server of its own (on a migrated database, as after a first run),
-        # which must not outlive it
-        prefect_database(tmp_path / "prefect-home" / "prefect.db")
+        # no API given: the run starts a Prefect server of its own (on a migrated database in the state folder, as
+        # after a first run), which must not outlive it
+        prefect_database(demo_copy / "warehouse" / "state" / "prefect" / "prefect.db")
         victim = subprocess.Popen(run, env=cli_env(tmp_path, **seam), stdout=out, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     try:
