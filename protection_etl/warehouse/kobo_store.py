@@ -48,7 +48,7 @@ def _sql(name: str) -> str:
 # more runs again uncapped (uncapped_on_oom).
 PAGE_LIMITS = {"memory_limit": "16MB", "threads": "1"}
 # The sweep's diff joins every id KoBo lists with every submission stored: under 64 MB it spills to disk (measured:
-# 1,000,000 submissions diffed in 1.8 s, the process at 216 MB), where 16 MB runs out of memory at 100,000.
+# 1,000,000 submissions diffed in 1.7 s, the process at 225 MB), where 16 MB runs out of memory at 100,000.
 SWEEP_LIMITS = {**PAGE_LIMITS, "memory_limit": "64MB"}
 
 
@@ -110,8 +110,8 @@ def merge_page(con: duckdb.DuckDBPyConnection, batch: Batch, submission_ids: lis
 
 
 def uncapped_on_oom(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
-    """`work`, run again without PAGE_LIMITS' memory cap (for the rest of the connection) if DuckDB ran out of it:
-    its statement was rolled back, and a warehouse larger than the cap was made for is loaded all the same."""
+    """`work`, run again without the connection's memory cap (for the rest of it) if DuckDB ran out of it: its
+    statement was rolled back, and a warehouse larger than the cap was made for is loaded all the same."""
     try:
         return work()
     except duckdb.OutOfMemoryException:
