@@ -45,9 +45,9 @@ def server_command(sock: socket.socket, log_level: str) -> list[str]:
     return [sys.executable, "-m", "protection_etl.flows.prefect_server", APP, str(sock.fileno()), log_level]
 
 
-def run_server_command(sock: socket.socket, home: Path) -> tuple[list[str], dict[str, str]]:
+def run_server_command(sock: socket.socket, home: Path, *, check_schema: bool) -> tuple[list[str], dict[str, str]]:
     """What Prefect itself starts as the temporary server of a run (the API only, its in-process services), on its
-    database in `home`, checked at start unless an earlier start checked it already (flows/server_schema.py)."""
+    database in `home`, whose schema it checks (and migrates) at start when `check_schema`."""
     # a run's own server has no automations and no subscribers to stream events or logs to: those services off.
     # Nor does it register Prefect's block types in its database at start: a run saves no block (its results stay
     # in memory), and the registration cost 0.7 s of the server's start whenever its memo (memo_store.toml) did not
@@ -59,7 +59,7 @@ def run_server_command(sock: socket.socket, home: Path) -> tuple[list[str], dict
         "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false", "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
         "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false", "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "false",
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": server_schema.database_url(home),
-        "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false" if server_schema.checked_already(home) else "true"}
+        "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "true" if check_schema else "false"}
 
 
 def serve_server_command(sock: socket.socket, home: Path, ui: bool) -> tuple[list[str], dict[str, str]]:
@@ -80,7 +80,7 @@ def owned_server(state_dir: Path, role: str, sock: socket.socket, command: list[
     `while_starting` runs in this process while the server starts (on another core), before its health check.
     If the block fails because the API stopped answering, ServerError says so with the server log's path.
     """
-    home = private_dir(state_dir / "prefect")
+    home = server_home(state_dir)
     pid_file = home / f"{role}-server.json"
     reap_leftover(pid_file)
     env = {**os.environ, "PREFECT_HOME": str(home), **extra_env}
@@ -106,6 +106,11 @@ def owned_server(state_dir: Path, role: str, sock: socket.socket, command: list[
     finally:
         stop_process_group(process)
         pid_file.unlink(missing_ok=True)
+
+
+def server_home(state_dir: Path) -> Path:
+    """The PREFECT_HOME of the servers a command owns (their databases, logs and pid files), created owner-only."""
+    return private_dir(state_dir / "prefect")
 
 
 def loopback_socket() -> socket.socket:
@@ -265,15 +270,16 @@ def api_for_run(state_dir: Path, while_starting: Callable[[], object] = lambda: 
             raise
         return
     sock = loopback_socket()
-    home = private_dir(state_dir / "prefect")
-    command, env = run_server_command(sock, home)
+    home = server_home(state_dir)
+    check_schema = not server_schema.checked_already(home)  # flows/server_schema.py
+    command, env = run_server_command(sock, home, check_schema=check_schema)
     with _api_url_set(loopback_url(sock)), ExitStack() as own_settings:
         def starting() -> None:  # the client settings too (0.1 s) are made while the server starts
             while_starting()
             own_settings.enter_context(_own_server_settings())
 
         with owned_server(state_dir, "run", sock, command, env, while_starting=starting) as api_url:
-            if env["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] == "true":
+            if check_schema:
                 server_schema.remember_checked(home)
             try:
                 yield api_url

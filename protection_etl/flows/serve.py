@@ -14,9 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 
 from protection_etl.config import PipelineConfig
-from protection_etl.flows.api_server import loopback_socket, loopback_url, owned_server, serve_server_command
+from protection_etl.flows.api_server import (
+    loopback_socket,
+    loopback_url,
+    owned_server,
+    serve_server_command,
+    server_home,
+)
 from protection_etl.flows.runtime import prepare_environment
-from protection_etl.fsutil import private_dir
 
 DEPLOYMENT = "nightly"
 log = logging.getLogger("protection_etl.serve")
@@ -95,6 +100,6 @@ def local_server(state_dir: Path, sock: socket.socket | None, ui: bool) -> Itera
     if sock is None:
         yield
         return
-    command, env = serve_server_command(sock, private_dir(state_dir / "prefect"), ui)
+    command, env = serve_server_command(sock, server_home(state_dir), ui)
     with owned_server(state_dir, "serve", sock, command, env):
         yield
