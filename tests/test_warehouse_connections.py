@@ -48,3 +48,23 @@ def test_a_warehouse_file_may_bear_a_name_duckdb_reserves(tmp_path, name):
     with db.connect(tmp_path / f"{name}.duckdb") as con:  # [warehouse] path = "…/temp.duckdb" in pipeline.toml
         db.migrate(con)
         assert con.execute("select count(*) from audit.schema_migrations").fetchone()[0] > 0
+
+
+def _open_elsewhere(path) -> subprocess.CompletedProcess:
+    """Another process opening the file read-write, as the next run or `publish` would."""
+    return subprocess.run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()", str(path)],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_no_other_process_opens_the_database_for_writing_while_this_one_has_it_open(tmp_path, existing):
+    path = tmp_path / "protection.duckdb"
+    if existing:
+        db.connect(path).close()
+        path.chmod(0o644)  # e.g. restored from a backup
+    with db.connect(path) as first, db.connect(path):  # the second connection joins the first's database
+        first.execute("create table t (i integer)")
+        busy = _open_elsewhere(path)
+        assert busy.returncode != 0 and "lock" in busy.stderr.lower(), busy.stderr
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert _open_elsewhere(path).returncode == 0  # released with the last connection

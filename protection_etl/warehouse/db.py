@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from protection_etl.fsutil import private_dir, private_file
+from protection_etl.fsutil import private_dir
 from protection_etl.warehouse import MigrationChanged
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -52,7 +53,8 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     con = duckdb.connect(f":memory:{name}", config={"temp_directory": f"{absolute}.tmp"})
     con.execute(f"attach if not exists {literal(str(absolute))} as {CATALOG} (row_group_size {ROW_GROUP_ROWS})")
     con.execute(f"use {CATALOG}")
-    private_file(path)  # DuckDB creates it: made owner-only at once, before anything is written
+    os.chmod(path, 0o600)  # owner-only at once, before anything is written (not opened: closing a descriptor of
+    # the file would drop the write lock DuckDB holds on it, and let another process open it for writing too)
     return con
 
 
