@@ -293,6 +293,25 @@ def test_reader_in_another_process_keeps_its_snapshot_while_a_new_one_is_publish
     assert os.stat(snapshot).st_ino != inode
 
 
+def test_a_run_holding_the_imo_database_publishes_in_a_bounded_database_and_goes_on(imo, tmp_path):
+    with db.held_open(imo) as held:  # the nightly run holds it open from start to end
+        result = publish_snapshot(imo, tmp_path / "share" / "analyst.duckdb", min_cell=MIN_CELL)
+        with db.connect(imo) as con:  # the stages after the publish (the report) still read it
+            assert con.execute("select count(*) from harmonised.gbv_incident").fetchone()[0] == len(
+                RAPE_TABLE) + len(OTHER_CELLS)
+    assert held is not None
+    assert read(result.path, "select count(*) from harmonised.gbv_incident")[0][0] == len(RAPE_TABLE) + len(OTHER_CELLS)
+
+
+def test_a_publish_joining_an_open_imo_database_leaves_its_settings_as_they_were(imo, tmp_path):
+    with db.connect(imo) as con:  # open in this process: the publish cannot attach the file apart
+        before = con.execute("select current_setting('memory_limit'), current_setting('threads')").fetchone()
+        result = publish_snapshot(imo, tmp_path / "share" / "analyst.duckdb", min_cell=MIN_CELL)
+        after = con.execute("select current_setting('memory_limit'), current_setting('threads')").fetchone()
+    assert after == before  # the publish's memory cap and single thread were for the publish only
+    assert read(result.path, "select count(*) from harmonised.gbv_incident")[0][0] == len(RAPE_TABLE) + len(OTHER_CELLS)
+
+
 def test_failed_publish_leaves_the_previous_snapshot_untouched(imo, snapshot):
     before = snapshot.read_bytes()
     with pytest.raises(duckdb.Error):

@@ -68,3 +68,18 @@ def test_no_other_process_opens_the_database_for_writing_while_this_one_has_it_o
         assert busy.returncode != 0 and "lock" in busy.stderr.lower(), busy.stderr
         assert path.stat().st_mode & 0o777 == 0o600
     assert _open_elsewhere(path).returncode == 0  # released with the last connection
+
+
+def test_a_run_holds_the_database_open_between_its_connections_until_it_releases_it(tmp_path):
+    path = tmp_path / "protection.duckdb"
+    with db.held_open(path) as held:
+        with db.connect(path) as stage:  # a stage's connection joins the held database
+            stage.execute("create table t (i integer)")
+            stage.execute("insert into t values (7)")
+        assert held.execute("select i from t").fetchone() == (7,)
+        busy = _open_elsewhere(path)  # no stage has it open now, but the run still does
+        assert busy.returncode != 0 and "lock" in busy.stderr.lower(), busy.stderr
+        db.release(path)
+        done = _open_elsewhere(path)
+        assert done.returncode == 0, done.stderr
+    assert _open_elsewhere(path).returncode == 0  # the block's end after a release closes nothing twice

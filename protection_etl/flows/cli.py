@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import traceback
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from dataclasses import asdict
 from datetime import date, datetime
 from functools import partial
@@ -93,11 +93,11 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     from protection_etl.warehouse import MigrationChanged
 
     try:
-        with run_lock(state_dir, trigger):  # refused here, at once, before Prefect is imported
+        with run_lock(state_dir, trigger), ExitStack() as warehouse:  # refused here, before Prefect is imported
             prepare_environment(state_dir)
             # a server of its own unless one is configured (it dies with the run); while it starts, on the other
-            # core, this process imports Prefect and the flows and prepares the warehouse
-            with api_for_run(state_dir, while_starting=partial(_while_server_starts, config, sources)):
+            # core, this process imports Prefect and the flows and prepares the warehouse, which it then keeps open
+            with api_for_run(state_dir, while_starting=partial(_while_server_starts, config, sources, warehouse)):
                 from protection_etl.flows.nightly import run_nightly
                 from protection_etl.flows.progress import live_progress
 
@@ -116,21 +116,22 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
-def _while_server_starts(config: PipelineConfig, sources: list[str]) -> None:
+def _while_server_starts(config: PipelineConfig, sources: list[str], warehouse: ExitStack) -> None:
     """What the run does before it needs its Prefect server: its imports, then the warehouse prepared."""
     _import_flows(config, sources)
-    _prepare_warehouse(config)
+    _prepare_warehouse(config, warehouse)
 
 
-def _prepare_warehouse(config: PipelineConfig) -> None:
+def _prepare_warehouse(config: PipelineConfig, warehouse: ExitStack) -> None:
     """Migrate the IMO database and load the gazetteer when it changed (the first DuckDB open, pandas then), under
-    the run lock this process holds. The nightly flow prepares it again, finding nothing left to do; whatever fails
-    here fails there too, and is reported there as before."""
+    the run lock this process holds, and keep the database open until `warehouse` closes (db.held_open). The
+    nightly flow prepares it again, finding nothing left to do; whatever fails here fails there too, and is reported
+    there as before."""
     from protection_etl.warehouse import db, loader
 
     try:
-        with db.connect(config.warehouse.path) as con:
-            loader.prepare(con, config.gazetteer_path(), config.reference.country)
+        con = warehouse.enter_context(db.held_open(config.warehouse.path))
+        loader.prepare(con, config.gazetteer_path(), config.reference.country)
     except Exception as exc:  # the flow meets it again and reports it
         logging.getLogger("protection_etl.flows").debug("the warehouse is left for the flow to prepare: %s", exc)
 

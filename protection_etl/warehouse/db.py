@@ -35,6 +35,7 @@ create table if not exists audit.schema_migrations (
 # The setting belongs to the open database, not to the file: every read-write connection opens it so.
 ROW_GROUP_ROWS = 16_384
 CATALOG = "imo"  # the attached file's name in SQL, whatever the file is called (temp.duckdb, main.duckdb...)
+_HELD: dict[Path, duckdb.DuckDBPyConnection] = {}  # held_open's connections, by resolved path
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -56,6 +57,40 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     os.chmod(path, 0o600)  # owner-only at once, before anything is written (not opened: closing a descriptor of
     # the file would drop the write lock DuckDB holds on it, and let another process open it for writing too)
     return con
+
+
+@contextmanager
+def held_open(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The IMO database kept open in this process for the block (or until `release`), so that each `connect` in it
+    joins the open database (~2 ms) rather than opening the file again (~40 ms: a new DuckDB database and the file
+    attached, and a checkpoint when the last connection closes); a run opens it some ten times."""
+    con = connect(path)
+    _HELD[Path(path).resolve()] = con
+    try:
+        yield con
+    finally:
+        release(path)
+
+
+def release(path: Path | str) -> None:
+    """Close this process's hold on the IMO database, if it has one: the database closes with the last connection
+    still open, and the file is then free for a DuckDB of its own (the publish's, bounded in memory)."""
+    con = _HELD.pop(Path(path).resolve(), None)
+    if con is not None:
+        con.close()
+
+
+@contextmanager
+def settings(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """DuckDB settings for the block, reset after it: they belong to the open database, which may stay open in this
+    process after this connection (held_open)."""
+    for name, value in values.items():
+        con.execute(f"set {name} = {literal(str(value))}")
+    try:
+        yield con
+    finally:
+        for name in values:
+            con.execute(f"reset {name}")
 
 
 def literal(text: str) -> str:

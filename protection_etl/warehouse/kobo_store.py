@@ -56,15 +56,8 @@ SWEEP_LIMITS = {**PAGE_LIMITS, "memory_limit": "64MB"}
 def page_connection(path: Path | str, limits: dict[str, str] = PAGE_LIMITS) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse, opened for a loop of page merges whose memory does not grow with the pages."""
     return_large_buffers()
-    with db.connect(path) as con:
-        settings = {"checkpoint_threshold": PAGE_CHECKPOINT, **limits}
-        for name, value in settings.items():
-            con.execute(f"set {name} = '{value}'")
-        try:
-            yield con
-        finally:  # the database may stay open in this process after this connection (settings are the database's)
-            for name in settings:
-                con.execute(f"reset {name}")
+    with db.connect(path) as con, db.settings(con, {"checkpoint_threshold": PAGE_CHECKPOINT, **limits}):
+        yield con
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, source: str) -> int | None:

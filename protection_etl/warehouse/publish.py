@@ -15,7 +15,7 @@ import duckdb
 
 from protection_etl import registry
 from protection_etl.fsutil import share_file
-from protection_etl.warehouse.db import connect, literal, transaction
+from protection_etl.warehouse.db import connect, literal, release, settings, transaction
 from protection_etl.warehouse.views import create_views, table_sql, view_files
 
 STAGE = "publish_stage"
@@ -139,26 +139,28 @@ def _write_snapshot(imo_path: Path, temporary: Path, min_cell: int, storage_vers
 def _workspace(imo_path: Path, limits: dict[str, object]) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
     """A connection that reads the IMO database (yielded with its catalog name) and has a scratch catalog, its
     own DuckDB bounded by `limits` (see _open_imo)."""
-    con, imo = _open_imo(imo_path, limits)
-    home = con.execute("select current_database()").fetchone()[0]
-    try:
-        con.execute(f"attach ':memory:' as {STAGE}")
-        con.execute(f"use {STAGE}")
-        yield con, imo
-    finally:
-        con.execute(f"use {home}")
-        con.execute(f"detach database if exists {SNAPSHOT}")
-        con.execute(f"detach database if exists {STAGE}")
-        con.close()
+    with _open_imo(imo_path, limits) as (con, imo):
+        home = con.execute("select current_database()").fetchone()[0]
+        try:
+            con.execute(f"attach ':memory:' as {STAGE}")
+            con.execute(f"use {STAGE}")
+            yield con, imo
+        finally:
+            con.execute(f"use {home}")
+            con.execute(f"detach database if exists {SNAPSHOT}")
+            con.execute(f"detach database if exists {STAGE}")
 
 
-def _open_imo(imo_path: Path, limits: dict[str, object]) -> tuple[duckdb.DuckDBPyConnection, str]:
+@contextmanager
+def _open_imo(imo_path: Path, limits: dict[str, object]) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
     """Attach the IMO database read-only to a new in-memory database, bounded by `limits` (DuckDB settings; it spills
     to the IMO database's own temporary folder).
 
-    When this process already has the file open (the nightly run), DuckDB refuses a second handle on it:
-    join that open database instead, and only read from it (its settings as they are).
+    The run's hold on the file (db.held_open) is released first. Should this process still have it open, DuckDB
+    refuses a second handle on it: join that open database instead, bounded by `limits` for the block, and only read
+    from it.
     """
+    release(imo_path)
     con = duckdb.connect(config={**limits, **ALLOCATOR, "temp_directory": f"{imo_path}.tmp"})
     try:
         con.execute(f"attach {literal(str(imo_path))} as imo (read_only)")
@@ -166,9 +168,11 @@ def _open_imo(imo_path: Path, limits: dict[str, object]) -> tuple[duckdb.DuckDBP
         con.close()
         if "already attached" not in str(exc):
             raise
-        con = connect(imo_path)
-        return con, con.execute("select current_database()").fetchone()[0]
-    return con, "imo"
+        with connect(imo_path) as con, settings(con, {**limits, **ALLOCATOR}):
+            yield con, con.execute("select current_database()").fetchone()[0]
+        return
+    with con:
+        yield con, "imo"
 
 
 def _attach_snapshot(con: duckdb.DuckDBPyConnection, path: Path, storage_version: str) -> None:
