@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
+from protection_etl.sources.kobo_feeds import LiveFeed
 from tests.support import kobo_forms as forms
 from tests.support.kobo_server import DEFAULT_TOKEN, FormVersion, KoboServer
 from tests.support.waiting import patience
@@ -126,6 +127,30 @@ def test_the_sweep_sees_edits_deletes_and_new_submissions(small: KoboServer) -> 
         assert all(r["_uuid"] == after[r["_id"]] and r["meta/deprecatedID"] == f"uuid:{before[r['_id']]}"
                    and r["incident/type_violation"] == "enlevement" for r in refetched)
         assert _ids(client.iter_pages(after_id=max(before))) == new
+
+
+def test_the_sweep_in_two_ranges_lists_every_submission_once_with_what_is_left_to_list(slim: KoboServer) -> None:
+    everything = slim.submission_ids(forms.ASSET_UID)
+    split = everything[2_345]
+    slim.clear_log()
+    with _client(slim) as client:
+        pages = list(LiveFeed(client).ids(split))
+    listed = [r["_id"] for page in pages for r in page.results]
+    assert sorted(listed) == everything and len(set(listed)) == len(everything)  # each once, none missed
+    assert len({page.name for page in pages}) == len(pages) == 6  # landed each under a name of its own
+    below = [r.params["query"]["_id"] for r in slim.data_requests() if "$lte" in r.params["query"]["_id"]]
+    assert len(below) == 3 and all(q["$lte"] == split for q in below)  # 2,346 at 1,000 a page, then the rest
+    done = 0
+    for page in pages:  # as one range's pages say: this page's submissions and those after it, in both ranges
+        assert page.count is None if page is pages[0] else page.count == len(everything) - done
+        done += len(page.results)
+
+
+def test_a_range_that_fails_stops_the_sweep_with_its_error(slim: KoboServer) -> None:
+    slim.fail_next(503, times=2 * NO_WAIT.attempts)  # whichever range asks, each gives up after its attempts
+    with _client(slim) as client, pytest.raises(KoboError) as error:
+        list(LiveFeed(client).ids(slim.submission_ids(forms.ASSET_UID)[2_000]))
+    assert "HTTP 503" in str(error.value)
 
 
 def test_fetch_ids_asks_in_chunks(small: KoboServer) -> None:

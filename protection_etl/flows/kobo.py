@@ -47,6 +47,7 @@ from protection_etl.warehouse.kobo_store import (
     page_connection,
     read_watermark,
     start_sweep,
+    sweep_split,
 )
 
 # Tests swap these two so that back-off between retries costs no real time.
@@ -144,7 +145,7 @@ def sweep_task(config: PipelineConfig, name: str, run_id: str, from_raw: str | N
         try:
             start_sweep(con)
             count = shown.PageCount(name)
-            for page in feed.ids():
+            for page in feed.ids(sweep_split(con, name)):
                 count.add(len(page.results), page.count)
                 run.land(page)
                 add_to_sweep(con, page.results)

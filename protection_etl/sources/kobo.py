@@ -195,8 +195,16 @@ class KoboClient:
 
     def iter_id_pages(self) -> Iterator[Page]:
         """The sweep's pages as KoBo sent them: `_id` and `_uuid` of every submission, in `_id` order."""
-        return self._keyset("ids", {}, ["_id", "_uuid"], None, 0, limit=self.endpoint.sweep_page_size,
-                            decode=decoder_for(["_id", "_uuid"]))
+        return self._id_range({}, None, 0, 1)
+
+    def iter_id_ranges(self, split: int) -> tuple[Iterator[Page], Iterator[Page]]:
+        """The sweep's pages as two ranges to read side by side: `_id` <= split, and `_id` > split, each in `_id`
+        order. Their pages are numbered apart (even, odd), so that each lands under a name of its own."""
+        return self._id_range({"_id": {"$lte": split}}, None, 0, 2), self._id_range({}, split, 1, 2)
+
+    def _id_range(self, query: dict, after_id: int | None, first_number: int, step: int) -> Iterator[Page]:
+        return self._keyset("ids", query, ["_id", "_uuid"], after_id, first_number, limit=self.endpoint.sweep_page_size,
+                            decode=decoder_for(["_id", "_uuid"]), step=step)
 
     def iter_ids(self) -> Iterator[tuple[int, str]]:
         """(`_id`, `_uuid`) of every submission, in `_id` order: a cheap sweep to find edits and deletes."""
@@ -214,9 +222,10 @@ class KoboClient:
                 yield page
 
     def _keyset(self, kind: str, query: dict, fields: list[str] | None, after_id: int | None,
-                first_number: int, limit: int | None = None, decode: Decode | None = None) -> Iterator[Page]:
+                first_number: int, limit: int | None = None, decode: Decode | None = None,
+                step: int = 1) -> Iterator[Page]:
         last = after_id
-        for number in _counter(first_number):
+        for number in _counter(first_number, step):
             after = msg(" after _id {id}", id=last) if last is not None else ""
             what = Message(PAGES[kind], number=number, after=after)
             answer = self._get(self._asset_path("data/"), partial(self._data_params, query, fields, last, limit), what,
@@ -338,11 +347,11 @@ class KoboClient:
         return text.replace(self.endpoint.token, "***")
 
 
-def _counter(start: int) -> Iterator[int]:
+def _counter(start: int, step: int = 1) -> Iterator[int]:
     number = start
     while True:
         yield number
-        number += 1
+        number += step
 
 
 def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:

@@ -66,3 +66,23 @@ def read_ahead(items: Iterator[T]) -> Iterator[T]:
             upcoming = worker.submit(next, items, _END)
             yield item
             del item  # the caller's copy only, so that a page is freed as soon as the caller drops it
+
+
+def side_by_side(*streams: Iterator[T]) -> Iterator[T]:
+    """The items of several iterators taken in turn, one from each while it lasts: read ahead each (read_ahead),
+    their next items are made at the same time. An error raised making an item is raised here; the other
+    iterators are closed then, as when the caller stops early."""
+    ahead = [read_ahead(stream) for stream in streams]
+    try:
+        while ahead:
+            for stream in list(ahead):
+                item = next(stream, _END)
+                if item is _END:
+                    ahead.remove(stream)
+                else:
+                    yield item
+                    del item
+    finally:
+        for stream in ahead:
+            stream.close()
+

@@ -28,6 +28,9 @@ SQL_DIR = Path(__file__).parent / "sql"
 # after 16 MB of WAL: a checkpoint every few pages keeps a run's memory flat instead (measured: ~0.3 MB per 1,000
 # submissions of index alone, 15 MB of table and 15 MB of index at 100,000 without it).
 PAGE_CHECKPOINT = "4MB"
+# Stored submissions from which the sweep lists KoBo's ids as two ranges (below it, each would be under one of
+# hosted KoBo's pages of 1,000)
+SWEEP_SPLIT_FROM = 2_000
 # Each group's commit appends to the tables' last row group and its checkpoint rewrites that row group whole: the
 # IMO database's row groups are kept small for that (db.ROW_GROUP_ROWS), so that what a commit rewrites stays small
 # whatever the rows stored.
@@ -137,6 +140,14 @@ def advance_watermark(con: duckdb.DuckDBPyConnection, source: str, last_id: int,
         "on conflict (source) do update set last_id = greatest(coalesce(audit.watermarks.last_id, 0), "
         "excluded.last_id), updated_at = excluded.updated_at, run_id = excluded.run_id",
         [source, last_id, loader.utcnow(), run_id])
+
+
+def sweep_split(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
+    """The stored `_id` that halves the source's submissions, where the sweep lists KoBo's ids as two ranges read
+    side by side; None below SWEEP_SPLIT_FROM submissions."""
+    count, median = con.execute(f"select count(*), quantile_disc(kobo_id, 0.5) from harmonised.{INTERVIEWS} "
+                                "where source = ?", [source]).fetchone()
+    return int(median) if count >= SWEEP_SPLIT_FROM else None
 
 
 def start_sweep(con: duckdb.DuckDBPyConnection) -> None:
