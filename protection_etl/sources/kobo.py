@@ -193,24 +193,21 @@ class KoboClient:
         """
         return self._keyset("data", {}, None, after_id, 0, decode=decoder_for(keys))
 
-    def iter_id_pages(self) -> Iterator[Page]:
-        """The sweep's pages as KoBo sent them: `_id` and `_uuid` of every submission, in `_id` order."""
-        return self._id_range({}, None, 0, 1)
+    def iter_id_pages(self, query: dict | None = None, after_id: int | None = None, first_number: int = 0,
+                      step: int = 1) -> Iterator[Page]:
+        """The sweep's pages as KoBo sent them: `_id` and `_uuid` of every submission (those `query` matches after
+        `after_id`), in `_id` order, numbered from `first_number` by `step`."""
+        return self._keyset("ids", query or {}, ["_id", "_uuid"], after_id, first_number, step=step,
+                            limit=self.endpoint.sweep_page_size, decode=decoder_for(["_id", "_uuid"]))
 
     def iter_id_ranges(self, split: int) -> tuple[Iterator[Page], Iterator[Page]]:
         """The sweep's pages as two ranges to read side by side: `_id` <= split, and `_id` > split, each in `_id`
         order. Their pages are numbered apart (even, odd), so that each lands under a name of its own."""
-        return self._id_range({"_id": {"$lte": split}}, None, 0, 2), self._id_range({}, split, 1, 2)
-
-    def _id_range(self, query: dict, after_id: int | None, first_number: int, step: int) -> Iterator[Page]:
-        return self._keyset("ids", query, ["_id", "_uuid"], after_id, first_number, limit=self.endpoint.sweep_page_size,
-                            decode=decoder_for(["_id", "_uuid"]), step=step)
+        return self.iter_id_pages({"_id": {"$lte": split}}, step=2), self.iter_id_pages(None, split, 1, 2)
 
     def iter_ids(self) -> Iterator[tuple[int, str]]:
         """(`_id`, `_uuid`) of every submission, in `_id` order: a cheap sweep to find edits and deletes."""
-        for page in self.iter_id_pages():
-            for record in page.results:
-                yield record["_id"], record["_uuid"]
+        return ((record["_id"], record["_uuid"]) for page in self.iter_id_pages() for record in page.results)
 
     def fetch_ids(self, ids: Iterable[int], *, keys: Iterable[str] | None = None) -> Iterator[Page]:
         """The submissions with these `_id`s (e.g. the edited ones), asked for in chunks of ID_CHUNK."""
