@@ -24,12 +24,12 @@ from prefect.exceptions import MissingContextError
 
 from protection_etl import registry
 from protection_etl.config import ConfigError, PipelineConfig
-from protection_etl.flows.kobo_progress import INTERVIEWS, TABLE, Progress, outcome_row
+from protection_etl.flows.kobo_progress import Progress, outcome_row
 from protection_etl.flows.logs import OFF_CONSOLE
 from protection_etl.sources import landing
 from protection_etl.sources.kobo_feeds import RawPage
 from protection_etl.transforms.batch import Batch, fingerprint, merge_batches
-from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
+from protection_etl.transforms.kobo import INTERVIEW_TABLE, TABLE, KoboTransform, PlaceResolver, harmonise_submissions
 from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, scope_text
 from protection_etl.transforms.messages import msg
 from protection_etl.warehouse import db, loader
@@ -156,7 +156,7 @@ class PageRun:
 
     def set_aside(self, pairs: list[tuple[int, str | None]], kept: Batch) -> SetAside:
         """The submissions that gave no row to load: out of scope, or set aside for a problem."""
-        loaded = set(kept.tables[INTERVIEWS]["kobo_id"].tolist())  # an interview without an incident is loaded
+        loaded = set(kept.tables[INTERVIEW_TABLE]["kobo_id"].tolist())  # an interview without an incident is loaded
         outside = set(kept.out_of_scope)
         unloaded = [p for p in pairs if p[0] not in loaded]
         return SetAside(self.run_id, [p for p in unloaded if p[0] in outside],

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from protection_etl.flows.kobo_messages import resumes_after, sweep_line
 from protection_etl.transforms.batch import Batch, fingerprint
+from protection_etl.transforms.kobo import TABLE
 from protection_etl.transforms.messages import Message
 from protection_etl.warehouse import loader
 
@@ -16,8 +17,6 @@ if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never i
     import pandas as pd
 
 KIND = "kobo"
-TABLE = "protection_incident"
-INTERVIEWS = "protection_interview"
 
 
 @dataclass(frozen=True)

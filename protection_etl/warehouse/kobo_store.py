@@ -15,14 +15,13 @@ import duckdb
 from protection_etl.memory import return_large_buffers
 from protection_etl.transforms.aggregates import PROVENANCE
 from protection_etl.transforms.batch import Batch
+from protection_etl.transforms.kobo import INTERVIEW_TABLE, TABLE
 from protection_etl.warehouse import db, loader
 
 if TYPE_CHECKING:  # imported where a frame is built: a run with no rows never imports pandas
     import pandas as pd
 
 T = TypeVar("T")
-TABLE = "protection_incident"
-INTERVIEWS = "protection_interview"
 SQL_DIR = Path(__file__).parent / "sql"
 # DuckDB holds what a transaction wrote (and the primary keys' index) in memory until a checkpoint, by default
 # after 16 MB of WAL: a checkpoint every few pages keeps a run's memory flat instead (measured: ~0.3 MB per 1,000
@@ -118,13 +117,14 @@ def uncapped_on_oom(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
 def _merge(con: duckdb.DuckDBPyConnection, batch: Batch, frame: pd.DataFrame, page: dict, load: loader.SourceLoad,
            watermark: int | None, set_aside: SetAside | None) -> None:
     with db.transaction(con):
-        for table in (TABLE, INTERVIEWS, "kobo_set_aside"):
+        for table in (TABLE, INTERVIEW_TABLE, "kobo_set_aside"):
             schema = "audit" if table == "kobo_set_aside" else "harmonised"
             con.execute(f"delete from {schema}.{table} where source = $source and list_contains($ids, kobo_id)", page)
         if len(frame):
             db.insert_frame(con, f"harmonised.{TABLE}", frame)
-        if INTERVIEWS in batch.tables and len(batch.tables[INTERVIEWS]):
-            db.insert_frame(con, f"harmonised.{INTERVIEWS}", batch.tables[INTERVIEWS].drop(columns=list(PROVENANCE)))
+        interviews = batch.tables.get(INTERVIEW_TABLE)
+        if interviews is not None and len(interviews):
+            db.insert_frame(con, f"harmonised.{INTERVIEW_TABLE}", interviews.drop(columns=list(PROVENANCE)))
         if set_aside is not None and (set_aside.out_of_scope or set_aside.problems):
             db.insert_frame(con, "audit.kobo_set_aside", set_aside.frame(batch.source))
         loader.record_problems(con, load.run_id, [*batch.problems, *batch.notes])
@@ -145,7 +145,7 @@ def advance_watermark(con: duckdb.DuckDBPyConnection, source: str, last_id: int,
 def sweep_split(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
     """The stored `_id` that halves the source's submissions, where the sweep lists KoBo's ids as two ranges read
     side by side; None below SWEEP_SPLIT_FROM submissions."""
-    count, median = con.execute(f"select count(*), quantile_disc(kobo_id, 0.5) from harmonised.{INTERVIEWS} "
+    count, median = con.execute(f"select count(*), quantile_disc(kobo_id, 0.5) from harmonised.{INTERVIEW_TABLE} "
                                 "where source = ?", [source]).fetchone()
     return int(median) if count >= SWEEP_SPLIT_FROM else None
 
@@ -194,7 +194,7 @@ def _mark_unseen(con: duckdb.DuckDBPyConnection, source: str, when: datetime) ->
     with db.transaction(con):
         [(count,)] = con.execute(f"select count(distinct kobo_id) from harmonised.{TABLE} where {gone}",
                                  {"source": source}).fetchall()
-        for table in (TABLE, INTERVIEWS):
+        for table in (TABLE, INTERVIEW_TABLE):
             con.execute(f"update harmonised.{table} set deleted_at = $when where {gone}", {"source": source,
                                                                                            "when": when})
         con.execute("delete from audit.kobo_set_aside where source = ? "
