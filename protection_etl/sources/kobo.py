@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -222,7 +223,7 @@ class KoboClient:
                 first_number: int, limit: int | None = None, decode: Decode | None = None,
                 step: int = 1) -> Iterator[Page]:
         last = after_id
-        for number in _counter(first_number, step):
+        for number in itertools.count(first_number, step):
             after = msg(" after _id {id}", id=last) if last is not None else ""
             what = Message(PAGES[kind], number=number, after=after)
             answer = self._get(self._asset_path("data/"), partial(self._data_params, query, fields, last, limit), what,
@@ -342,13 +343,6 @@ class KoboClient:
 
     def _redact(self, text: str) -> str:
         return text.replace(self.endpoint.token, "***")
-
-
-def _counter(start: int, step: int = 1) -> Iterator[int]:
-    number = start
-    while True:
-        yield number
-        number += step
 
 
 def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:

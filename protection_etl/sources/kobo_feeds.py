@@ -54,13 +54,13 @@ def _raw_page(page: Page) -> RawPage:
 def _counted_together(pages: Iterator[Page]) -> Iterator[RawPage]:
     """Pages of ranges taken in turn, each with the count of what is left in every range, itself included (its
     own count is its range's): the count a single range's page has."""
-    left: dict[int, int | None] = {0: None, 1: None}  # per range (page number's parity): after its last page
+    left: list[int | None] = [None, None]  # per range (page number's parity): what is left after its last page
     for page in pages:
         side = page.number % 2
-        others = [n for s, n in left.items() if s != side]
-        left[side] = page.count - len(page.results) if page.count is not None else None
-        count = None if page.count is None or None in others else page.count + sum(n for n in others if n)
-        yield RawPage(page.kind, page.name, page.raw, page.results, page.url, count)
+        other = left[1 - side]
+        left[side] = page.count - len(page.results)
+        yield RawPage(page.kind, page.name, page.raw, page.results, page.url,
+                      None if other is None else page.count + other)
 
 
 class LiveFeed:
