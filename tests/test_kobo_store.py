@@ -1,21 +1,45 @@
 """The sweep's id diff in DuckDB (kobo_store.changed_ids), on a migrated warehouse."""
 
+import shutil
+
+from protection_etl.warehouse import db
 from protection_etl.warehouse.kobo_store import add_to_sweep, changed_ids, start_sweep
 
 SOURCE = "protection_monitoring"
 
 
-def test_changed_ids_finds_edits_of_interviews_and_of_incidents_stored_without_one(con):
-    # 1: interview (and incident) under an older _uuid; 2: an incident loaded before interviews were kept; 3: as
-    # stored; 4: never stored nor set aside; 9: after the watermark (the page loop's, not the sweep's)
+def test_changed_ids_finds_edits_and_submissions_never_stored(con):
+    # 1: stored under an older _uuid; 3: as stored; 4: never stored nor set aside; 9: after the watermark (the page
+    # loop's, not the sweep's)
     con.execute("insert into harmonised.protection_interview (source, load_id, kobo_id, submission_uuid, "
-                "incident_reported) values (?, 'l', 1, 'u1', true), (?, 'l', 3, 'u3', true)", [SOURCE, SOURCE])
-    con.execute("insert into harmonised.protection_incident (source, load_id, kobo_id, submission_uuid) values "
-                "(?, 'l', 1, 'u1'), (?, 'l', 2, 'u2'), (?, 'l', 3, 'u3')", [SOURCE, SOURCE, SOURCE])
+                "incident_reported) values (?, 'l', 1, 'u1', true), (?, 'l', 3, 'u3', false)", [SOURCE, SOURCE])
     start_sweep(con)
-    add_to_sweep(con, [{"_id": 1, "_uuid": "u1-edited"}, {"_id": 2, "_uuid": "u2-edited"}, {"_id": 3, "_uuid": "u3"},
-                       {"_id": 4, "_uuid": "u4"}, {"_id": 9, "_uuid": "u9"}])
-    assert changed_ids(con, SOURCE, 5, scope_rule="s", mapping_rule="m") == ([1, 2], [4])
+    add_to_sweep(con, [{"_id": 1, "_uuid": "u1-edited"}, {"_id": 3, "_uuid": "u3"}, {"_id": 4, "_uuid": "u4"},
+                       {"_id": 9, "_uuid": "u9"}])
+    assert changed_ids(con, SOURCE, 5, scope_rule="s", mapping_rule="m") == ([1], [4])
+
+
+def test_incidents_loaded_before_interviews_were_kept_get_their_interview_and_their_edits_are_found(tmp_path):
+    # a warehouse built before migration 042: submission 2's two incidents (a repeat group) have no interview row
+    before = tmp_path / "before"
+    before.mkdir()
+    for _, _, path in db.migration_files():
+        if path.name < "042":
+            shutil.copy(path, before / path.name)
+    with db.connect(tmp_path / "protection.duckdb") as con:
+        db.migrate(con, before)
+        con.execute("insert into harmonised.protection_interview (source, load_id, kobo_id, submission_uuid, "
+                    "incident_reported) values (?, 'l1', 1, 'u1', true)", [SOURCE])
+        con.execute("insert into harmonised.protection_incident (source, load_id, kobo_id, item_index, "
+                    "submission_uuid, admin2_pcode) values (?, 'l1', 1, 0, 'u1', 'ML0101'), "
+                    "(?, 'l2', 2, 0, 'u2', 'ML0201'), (?, 'l2', 2, 1, 'u2', 'ML0201')", [SOURCE, SOURCE, SOURCE])
+        db.migrate(con)
+        assert con.execute("select kobo_id, load_id, submission_uuid, admin2_pcode, incident_reported from "
+                           "harmonised.protection_interview order by kobo_id").fetchall() == [
+            (1, "l1", "u1", None, True), (2, "l2", "u2", "ML0201", True)]
+        start_sweep(con)
+        add_to_sweep(con, [{"_id": 1, "_uuid": "u1"}, {"_id": 2, "_uuid": "u2-edited"}])
+        assert changed_ids(con, SOURCE, 5, scope_rule="s", mapping_rule="m") == ([2], [])
 
 
 def test_a_sweep_page_keeps_a_submission_listed_without_its_uuid(con):

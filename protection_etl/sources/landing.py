@@ -61,8 +61,14 @@ def _record(folder: Path, landed: LandedFile) -> LandedFile:
     entries = [e for e in _manifest_entries(folder) if e["name"] != landed.name]
     entries.append({**asdict(landed), "path": landed.name})
     manifest = folder / MANIFEST
-    write_private_file(manifest, json.dumps(entries, indent=1).encode("utf-8"))
+    write_private_file(manifest, _manifest_text(entries).encode("utf-8"))
     return landed
+
+
+def _manifest_text(entries: list[dict]) -> str:
+    """The manifest as JSON, one entry a line: readable, and written by json's C encoder, which `indent` turns off
+    (measured: rewriting it for each of 103 pages took 0.2 s indented, of 0.37 s for their whole landing)."""
+    return "[\n" + ",\n".join(json.dumps(entry) for entry in entries) + "\n]\n"
 
 
 def _manifest_entries(folder: Path) -> list[dict]:

@@ -181,8 +181,8 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, source: str, when: datetime) ->
     far more often than every submission deleted, and marking them all would hide the data from analysts.
     """
     [(seen,)] = con.execute("select count(*) from kobo_sweep").fetchall()
-    [(stored,)] = con.execute(f"select count(*) from harmonised.{TABLE} where source = ? and deleted_at is null",
-                              [source]).fetchall()
+    [(stored,)] = con.execute(f"select count(*) from harmonised.{INTERVIEW_TABLE} where source = ? "
+                              "and deleted_at is null", [source]).fetchall()
     if seen == 0 and stored:
         raise EmptySweep(f"source {source}: KoBo listed no submission at all while {stored} rows are stored; nothing "
                          "was marked deleted. Check the token's permissions on the asset, then run again.")
@@ -192,7 +192,8 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, source: str, when: datetime) ->
 def _mark_unseen(con: duckdb.DuckDBPyConnection, source: str, when: datetime) -> int:
     gone = "source = $source and deleted_at is null and kobo_id not in (select kobo_id from kobo_sweep)"
     with db.transaction(con):
-        [(count,)] = con.execute(f"select count(distinct kobo_id) from harmonised.{TABLE} where {gone}",
+        # one interview row a stored submission, with or without incidents (migration 042)
+        [(count,)] = con.execute(f"select count(*) from harmonised.{INTERVIEW_TABLE} where {gone}",
                                  {"source": source}).fetchall()
         for table in (TABLE, INTERVIEW_TABLE):
             con.execute(f"update harmonised.{table} set deleted_at = $when where {gone}", {"source": source,

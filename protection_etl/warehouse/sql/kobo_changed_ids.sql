@@ -2,20 +2,9 @@
 -- stored under another _uuid (edited on KoBo: `missing` false), or not stored (`missing` true) and either never
 -- recorded as set aside, or set aside under another _uuid (edited since), or set aside by a rule that has changed
 -- since ($scope_rule for out-of-scope ones, $mapping_rule for data problems: a fixed mapping).
-with interviews as (
+with stored as (
+    -- one row a submission (the table's primary key); every stored submission has one (migration 042)
     select kobo_id, submission_uuid from harmonised.protection_interview where source = $source
-),
-
-stored as (
-    select kobo_id, submission_uuid from interviews  -- one row a submission (the table's primary key)
-    union all
-    -- incidents loaded before interviews were kept have no interview row
-    select
-        kobo_id,
-        any_value(submission_uuid) as submission_uuid
-    from harmonised.protection_incident
-    where source = $source and kobo_id not in (select kobo_id from interviews)
-    group by kobo_id
 ),
 
 set_aside as (
