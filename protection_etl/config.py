@@ -185,6 +185,10 @@ class PipelineConfig(_Strict):
                          and (configured.exists() or (registry.MAPPINGS_DIR / written.name).exists()))
         return registry.mapping_path(source.kind, configured) if packaged_form else configured
 
+    def selected(self, names: list[str] | None) -> list[str]:
+        """The sources a run loads: those named, else every enabled one."""
+        return list(names or [n for n, s in self.sources.items() if s.enabled])
+
     def env_names(self) -> list[tuple[str, str]]:
         """(key, env-var name) pairs the configured sources and notifier will read."""
         names = [("privacy.pseudonym_key_env", self.privacy.pseudonym_key_env)]

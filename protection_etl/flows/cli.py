@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -21,6 +21,9 @@ from protection_etl.config import ConfigError, PipelineConfig, load_config
 from protection_etl.flows.api_server import ServerError, api_for_run
 from protection_etl.flows.lock import RunInProgress, lock_path, read_holder, run_lock
 from protection_etl.flows.runtime import prepare_environment
+
+if TYPE_CHECKING:
+    import duckdb
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 BUG_LINE = ("protection-etl: the lines above are a bug in protection-etl, not a problem of your data or setup; "
@@ -97,7 +100,8 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
             prepare_environment(state_dir)
             # a server of its own unless one is configured (it dies with the run); while it starts, on the other
             # core, this process imports Prefect and the flows and prepares the warehouse, which it then keeps open
-            with api_for_run(state_dir, while_starting=partial(_while_server_starts, config, sources, warehouse)):
+            with api_for_run(state_dir, while_starting=partial(_while_server_starts, config, sources, warehouse,
+                                                                 from_raw, full_refresh)):
                 from protection_etl.flows.nightly import run_nightly
                 from protection_etl.flows.progress import live_progress
 
@@ -116,13 +120,19 @@ def _run(config_path: Path, config: PipelineConfig, sources: list[str], from_raw
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
-def _while_server_starts(config: PipelineConfig, sources: list[str], warehouse: ExitStack) -> None:
-    """What the run does before it needs its Prefect server: its imports, then the warehouse prepared."""
+def _while_server_starts(config: PipelineConfig, sources: list[str], warehouse: ExitStack, from_raw: str | None,
+                         full_refresh: bool) -> None:
+    """What the run does before it needs its Prefect server: its imports, the warehouse prepared, and KoBo asked
+    for each live KoBo source's first answers (in a thread of their own, which the flow's first request waits for)."""
     _import_flows(config, sources)
-    _prepare_warehouse(config, warehouse)
+    con = _prepare_warehouse(config, warehouse)
+    if con is not None and not from_raw and _loads_pages(config, sources):
+        from protection_etl.flows.kobo import ask_first_answers
+
+        ask_first_answers(config, config.selected(sources), con, full_refresh=full_refresh)
 
 
-def _prepare_warehouse(config: PipelineConfig, warehouse: ExitStack) -> None:
+def _prepare_warehouse(config: PipelineConfig, warehouse: ExitStack) -> duckdb.DuckDBPyConnection | None:
     """Migrate the IMO database and load the gazetteer when it changed (the first DuckDB open, pandas then), under
     the run lock this process holds, and keep the database open until `warehouse` closes (db.held_open). The
     nightly flow prepares it again, finding nothing left to do; whatever fails here fails there too, and is reported
@@ -134,6 +144,8 @@ def _prepare_warehouse(config: PipelineConfig, warehouse: ExitStack) -> None:
         loader.prepare(con, config.gazetteer_path(), config.reference.country)
     except Exception as exc:  # the flow meets it again and reports it
         logging.getLogger("protection_etl.flows").debug("the warehouse is left for the flow to prepare: %s", exc)
+        return None
+    return con
 
 
 def _import_flows(config: PipelineConfig, sources: list[str]) -> None:
@@ -144,10 +156,16 @@ def _import_flows(config: PipelineConfig, sources: list[str]) -> None:
     import prefect.task_engine  # noqa: F401
 
     import protection_etl.flows.nightly
+
+    if _loads_pages(config, sources):
+        import protection_etl.flows.kobo  # noqa: F401
+
+
+def _loads_pages(config: PipelineConfig, sources: list[str]) -> bool:
+    """Whether a selected source is loaded page by page (KoBo)."""
     from protection_etl import registry
 
-    if any(registry.kind(config.sources[name].kind).loads == "pages" for name in sources or config.sources):
-        import protection_etl.flows.kobo  # noqa: F401
+    return any(registry.kind(config.sources[name].kind).loads == "pages" for name in config.selected(sources))
 
 
 @app.command()

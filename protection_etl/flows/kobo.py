@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -31,7 +32,7 @@ from protection_etl.flows.kobo_merge import PageRun, page_run, pseudonym_key, ru
 from protection_etl.flows.kobo_progress import KIND, Progress, outcome_row
 from protection_etl.flows.logs import stage_log
 from protection_etl.flows.task_options import NO_RETRY
-from protection_etl.sources import landing
+from protection_etl.sources import kobo_prefetch, landing
 from protection_etl.sources.kobo import KoboClient, KoboEndpoint, KoboError, RetryPolicy
 from protection_etl.sources.kobo_feeds import Feed, LiveFeed, landed_feed, recorded_feed
 from protection_etl.transforms.kobo_layout import KoboForm, MappingError, read_form
@@ -80,6 +81,33 @@ def kobo_endpoint(config: PipelineConfig, name: str) -> KoboEndpoint:
                           f"{source.token_env}, which is not set; it must hold the KoBo API token")
     return KoboEndpoint(name, source.url or "", source.asset_uid or "", token, page_size=source.page_size,
                         read_timeout=source.timeout_seconds)
+
+
+def ask_first_answers(config: PipelineConfig, names: Iterable[str], con: duckdb.DuckDBPyConnection, *,
+                      full_refresh: bool) -> None:
+    """While the run's Prefect server starts: ask each live KoBo source for its asset, its versions and its first
+    page after the watermark, for its flow to take (sources/kobo_prefetch.py). A source that cannot be asked yet
+    (no token) is left to its flow, which says why."""
+    for name in names:
+        source = config.sources[name]
+        if source.kind != KIND or not source.url:
+            continue
+        try:
+            client = KoboClient(kobo_endpoint(config, name), retry=RetryPolicy(delays=()), keep_answers=True)
+        except ConfigError:
+            continue
+        after = None if full_refresh else read_watermark(con, name)
+        kobo_prefetch.start(name, partial(_first_answers, client, after))
+
+
+def _first_answers(client: KoboClient, after: int | None) -> None:
+    try:
+        client.asset()
+        client.versions()
+        for _ in client.iter_pages(after, keys=["_id"]):  # the first page only, read for its ids
+            break
+    finally:
+        client.close()
 
 
 def land_form(raw_folder: Path | None, files: Iterable[tuple[str, bytes, str]]) -> None:
@@ -223,6 +251,8 @@ def load_kobo_source(config: PipelineConfig, name: str, run_id: str, *, from_raw
                 counts.update(edited=progress.edited, refetched=progress.refetched, deleted=progress.deleted)
     except Exception as exc:  # one broken source never stops the others
         progress = progress.failed(failure_message(name, exc))
+    finally:
+        kobo_prefetch.forget(name)
     return record_outcome(config, name, run_id, progress, started, raw_folder)
 
 

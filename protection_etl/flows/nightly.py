@@ -122,7 +122,7 @@ def nightly(config_path: str, sources: list[str] | None = None, from_raw: str | 
     It ends Failed when a source failed or the snapshot was not published, after all of them have run.
     """
     config = load_config(config_path, require_env=False)
-    selected = sources or [n for n, s in config.sources.items() if s.enabled]
+    selected = config.selected(sources)
     trigger = trigger or run_trigger()
     with exclusive_run(config, trigger) as run_id:
         with db.connect(config.warehouse.path) as con:

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from protection_etl.transforms.messages import Message, msg
+
 Decode = Callable[[bytes], dict]
 T = TypeVar("T")
 _END = object()
@@ -86,3 +88,15 @@ def side_by_side(*streams: Iterator[T]) -> Iterator[T]:
         for stream in ahead:
             stream.close()
 
+
+def check_order(results: list[dict], after_id: int | None, error: Callable[[Message], Exception],
+                what: Message) -> None:
+    """Keyset paging is only correct if KoBo applied the _id filter and sort; refuse to go on otherwise."""
+    previous = after_id
+    for record in results:
+        current = record.get("_id")
+        if not isinstance(current, int) or (previous is not None and current <= previous):
+            raise error(msg("the {what} came back out of _id order (_id {current} after {previous}); the server "
+                            "ignored query/sort, so keyset paging would miss or repeat submissions", what=what,
+                            current=current, previous=previous))
+        previous = current
