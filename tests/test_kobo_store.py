@@ -1,9 +1,10 @@
 """The sweep's id diff in DuckDB (kobo_store.changed_ids), on a migrated warehouse."""
 
 import shutil
+from datetime import datetime
 
 from protection_etl.warehouse import db
-from protection_etl.warehouse.kobo_store import add_to_sweep, changed_ids, start_sweep
+from protection_etl.warehouse.kobo_store import add_to_sweep, changed_ids, mark_deleted, start_sweep
 
 SOURCE = "protection_monitoring"
 
@@ -60,3 +61,17 @@ def test_the_diff_of_a_history_larger_than_the_loops_memory_cap_runs_uncapped(co
     con.execute("set memory_limit = '4MB'")
     edited, set_aside = changed_ids(con, SOURCE, stored, scope_rule="s", mapping_rule="m")
     assert (edited, set_aside) == (list(range(0, stored, 100)), [])
+
+
+def test_a_deleted_submission_is_counted_whether_or_not_it_reported_an_incident(con):
+    # 1 reported an incident (two victims, two rows), 2 reported none (an interview only), 3 is still on KoBo
+    con.execute("insert into harmonised.protection_interview (source, load_id, kobo_id, submission_uuid, "
+                "incident_reported) values (?, 'l', 1, 'u1', true), (?, 'l', 2, 'u2', false), (?, 'l', 3, 'u3', true)",
+                [SOURCE, SOURCE, SOURCE])
+    con.execute("insert into harmonised.protection_incident (source, load_id, kobo_id, item_index, submission_uuid) "
+                "values (?, 'l', 1, 0, 'u1'), (?, 'l', 1, 1, 'u1'), (?, 'l', 3, 0, 'u3')", [SOURCE, SOURCE, SOURCE])
+    start_sweep(con)
+    add_to_sweep(con, [{"_id": 3, "_uuid": "u3"}])
+    assert mark_deleted(con, SOURCE, datetime(2026, 12, 1)) == 2
+    assert con.execute("select kobo_id from harmonised.protection_interview where deleted_at is not null "
+                       "order by kobo_id").fetchall() == [(1,), (2,)]
