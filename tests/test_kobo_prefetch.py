@@ -6,16 +6,28 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from contextlib import ExitStack
 
 import pytest
 
 from protection_etl.config import load_config
+from protection_etl.flows import cli
 from protection_etl.flows.kobo import ask_first_answers
 from protection_etl.flows.nightly import RunSummary, run_nightly
+from protection_etl.sources import kobo_prefetch
 from protection_etl.warehouse import db, loader
 from tests.support import kobo_forms as forms
 from tests.support.kobo_server import KoboServer
-from tests.test_kobo_flow import Site, Submissions, data_page_requests, make_site, only, table, use_loopback_kobo
+from tests.test_kobo_flow import (
+    SOURCE,
+    Site,
+    Submissions,
+    data_page_requests,
+    make_site,
+    only,
+    table,
+    use_loopback_kobo,
+)
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -71,3 +83,21 @@ def test_first_answers_asked_for_before_the_flow_load_the_same_rows_and_a_failed
     # the refused answer was not kept: the flow asked again, and had nothing to wait for (the 503 was the prefetch's)
     assert [r.status for r in third_requests if r.path == ASSET_PATH] == [503, 200] and waits == []
     assert third.ok and only(third).rows_read == 10 and "503" not in only(third).message
+
+
+@pytest.mark.parametrize("from_raw", [None, "20261201T000000Z-0000"], ids=["live", "replay"])
+def test_run_asks_kobo_for_the_first_answers_while_its_server_starts_but_not_for_a_replay(tmp_path, monkeypatch,
+                                                                                        from_raw):
+    use_loopback_kobo(monkeypatch)
+    with KoboServer() as server:
+        forms.install_protection_form(server, 30, produce=Submissions(seed=1, compact=True))
+        site = make_site(tmp_path, server)
+        with ExitStack() as warehouse:
+            cli._while_server_starts(load_config(site.config), [], warehouse, from_raw, False)
+            kobo_prefetch.forget(SOURCE)  # once the prefetch has ended
+        asked = [r.path.removeprefix(ASSET_PATH) for r in server.requests]
+    if from_raw:
+        assert asked == []
+    else:  # the asset, the list of versions, each deployed version (newest first, as KoBo lists them), a page
+        deployed = sorted(f"versions/{uid}/" for uid, _, is_deployed in forms.form_versions() if is_deployed)
+        assert (asked[:2], sorted(asked[2:-1]), asked[-1]) == (["", "versions/"], deployed, "data/")

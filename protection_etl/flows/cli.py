@@ -129,7 +129,10 @@ def _while_server_starts(config: PipelineConfig, sources: list[str], warehouse: 
     if con is not None and not from_raw and _loads_pages(config, sources):
         from protection_etl.flows.kobo import ask_first_answers
 
-        ask_first_answers(config, config.selected(sources), con, full_refresh=full_refresh)
+        try:
+            ask_first_answers(config, config.selected(sources), con, full_refresh=full_refresh)
+        except Exception as exc:  # the flows ask KoBo themselves, and report what fails where it belongs
+            logging.getLogger("protection_etl.flows").debug("KoBo's first answers are left to the flows: %s", exc)
 
 
 def _prepare_warehouse(config: PipelineConfig, warehouse: ExitStack) -> duckdb.DuckDBPyConnection | None:
