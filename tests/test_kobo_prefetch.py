@@ -1,6 +1,6 @@
-"""A KoBo source's first answers asked for while the run's Prefect server starts (flows/kobo.ask_first_answers, as
-`run` does), then taken by its flow: the same rows as a run that asks for them itself, no request made twice, and
-an answer that failed asked for again by the flow."""
+"""A KoBo source's first answers asked for while the run's Prefect server starts (cli._while_server_starts, then
+flows/kobo.ask_first_answers), then taken by its flow: the same rows as a run that asks for them itself, no request
+made twice, and an answer that failed asked for again by the flow."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ import pytest
 
 from protection_etl.config import load_config
 from protection_etl.flows import cli
-from protection_etl.flows.kobo import ask_first_answers
 from protection_etl.flows.nightly import RunSummary, run_nightly
 from protection_etl.sources import kobo_prefetch
-from protection_etl.warehouse import db, loader
 from tests.support import kobo_forms as forms
 from tests.support.kobo_server import KoboServer
 from tests.test_kobo_flow import (
@@ -35,12 +33,11 @@ ASSET_PATH = f"/api/v2/assets/{forms.ASSET_UID}/"
 
 
 def prefetched_run(site: Site) -> RunSummary:
-    """What `run` does before its flow (the warehouse prepared, the first answers asked for), then the flow."""
-    config = load_config(site.config)
-    with db.connect(config.warehouse.path) as con:
-        loader.prepare(con, config.gazetteer_path(), config.reference.country)
-        ask_first_answers(config, config.selected(None), con, full_refresh=False)
-    return run_nightly(site.config)
+    """As `run`: what it does while its server starts (the warehouse prepared and held, the first answers asked
+    for), then the flow."""
+    with ExitStack() as warehouse:
+        cli._while_server_starts(load_config(site.config), [], warehouse, None, False)
+        return run_nightly(site.config)
 
 
 def asked_twice(requests: list) -> list:

@@ -55,7 +55,7 @@ def keep(source: str, url: str, params: Mapping[str, str], kept: Kept) -> None:
 def take(source: str, url: str, params: Mapping[str, str]) -> Kept | None:
     """The answer kept for this request, once (None when there is none), once the source's prefetch has ended."""
     _wait_for(source)
-    return _kept.pop(_key(source, url, params), None)
+    return _kept.pop(_key(source, url, params), None) if _kept else None  # most runs keep none
 
 
 def forget(source: str) -> None:

@@ -177,14 +177,14 @@ def changed_ids(con: duckdb.DuckDBPyConnection, source: str, watermark: int, *, 
 def mark_deleted(con: duckdb.DuckDBPyConnection, source: str, when: datetime) -> int:
     """Set deleted_at on the rows of submissions the sweep did not see; return how many submissions.
 
-    A sweep that saw nothing while rows are stored is refused: that is a lost permission or an emptied asset
+    A sweep that saw nothing while submissions are stored is refused: that is a lost permission or an emptied asset
     far more often than every submission deleted, and marking them all would hide the data from analysts.
     """
     [(seen,)] = con.execute("select count(*) from kobo_sweep").fetchall()
     [(stored,)] = con.execute(f"select count(*) from harmonised.{INTERVIEW_TABLE} where source = ? "
                               "and deleted_at is null", [source]).fetchall()
     if seen == 0 and stored:
-        raise EmptySweep(f"source {source}: KoBo listed no submission at all while {stored} rows are stored; nothing "
+        raise EmptySweep(f"source {source}: KoBo listed no submission at all while {stored} are stored; nothing "
                          "was marked deleted. Check the token's permissions on the asset, then run again.")
     return uncapped_on_oom(con, lambda: _mark_unseen(con, source, when))
 
