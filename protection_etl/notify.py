@@ -55,7 +55,7 @@ class NotifyError(Exception):
 def report_and_notify(imo_path: Path, reports_dir: Path, notify: NotifyConfig, csv_style: str,
                       run_id: str | None = None, *, force_send: bool = False) -> tuple[ReportFiles, Delivery | None]:
     """Write a run's quality report, email it as [notify].on asks (or always with force_send), record both."""
-    with db.connect(imo_path) as con:
+    with db.connect(imo_path) as con, db.settings(con, db.SCAN_LIMITS):  # it counts every row, month by month
         report = load_run_report(con, run_id)
     files = write_report(report, reports_dir, notify.language, csv_style)
     if force_send:

@@ -83,3 +83,47 @@ def test_a_run_holds_the_database_open_between_its_connections_until_it_releases
         done = _open_elsewhere(path)
         assert done.returncode == 0, done.stderr
     assert _open_elsewhere(path).returncode == 0  # the block's end after a release closes nothing twice
+
+
+BLOCK = 262_144  # DuckDB's block size: a catalog block read again after the cache is dropped
+
+
+def cached_bytes(con) -> int:
+    """What the open database holds in memory now, by DuckDB's own account."""
+    return con.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()[0]
+
+
+def test_a_read_of_every_row_under_the_scan_limits_leaves_none_of_it_cached_in_the_run(tmp_path):
+    path = tmp_path / "protection.duckdb"
+    every_row = "select count(*), sum(hash(t)::hugeint) from t"  # as the publish's fingerprint reads a table
+    with db.held_open(path) as held:  # a run holds the database open from its start to its end
+        held.execute("create table t as select i, 'row ' || i as label from range(500000) r(i)")
+        held.execute("checkpoint")
+        db.drop_cached_blocks(held)
+        empty = cached_bytes(held)
+        with db.connect(path) as con:
+            con.execute(every_row).fetchall()
+        plainly = cached_bytes(held)  # a plain read leaves the blocks it read in memory until the database closes
+        db.drop_cached_blocks(held)
+        assert cached_bytes(held) <= empty + BLOCK
+        with db.connect(path) as con, db.settings(con, db.SCAN_LIMITS):
+            con.execute(every_row).fetchall()
+        bounded = cached_bytes(held)
+    assert plainly > empty + 4 * BLOCK, (empty, plainly)  # megabytes of blocks: the file's table
+    assert bounded <= empty + BLOCK, (empty, bounded)
+
+
+def test_dropping_the_cache_while_another_query_holds_blocks_leaves_that_query_and_the_limit_as_they_were(tmp_path):
+    path = tmp_path / "protection.duckdb"
+    with db.connect(path) as con:
+        con.execute("create table t as select i from range(300000) r(i)")
+        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        reading = con.cursor()
+        reading.execute(f"use {db.CATALOG}")
+        rows = reading.execute("select i from t order by i desc")  # a sort holding its blocks until read
+        first = rows.fetchmany(10)
+        db.drop_cached_blocks(con)
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == limit
+        rest = rows.fetchall()
+    assert [r[0] for r in first] == list(range(299_999, 299_989, -1))
+    assert len(first) + len(rest) == 300_000

@@ -80,10 +80,18 @@ def release(path: Path | str) -> None:
         con.close()
 
 
+# For a read of every row of the warehouse (the publish's fingerprint, the report's counts): DuckDB keeps each block
+# it reads until the database closes, up to its memory limit, 80 % of RAM unless set, so that such a read otherwise
+# leaves the blocks it read in the run's memory (measured on 100,000 KoBo submissions: the fingerprint +11 MB, the
+# report +7 MB, both until the end of the run).
+SCAN_LIMITS: dict[str, object] = {"memory_limit": "32MB", "threads": 1}
+
+
 @contextmanager
 def settings(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> Iterator[duckdb.DuckDBPyConnection]:
     """DuckDB settings for the block, reset after it: they belong to the open database, which may stay open in this
-    process after this connection (held_open)."""
+    process after this connection (held_open). A block that bounds the memory leaves none of the blocks it read
+    cached after it (drop_cached_blocks)."""
     for name, value in values.items():
         con.execute(f"set {name} = {literal(str(value))}")
     try:
@@ -91,6 +99,20 @@ def settings(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> Itera
     finally:
         for name in values:
             con.execute(f"reset {name}")
+        if "memory_limit" in values:
+            drop_cached_blocks(con)
+
+
+def drop_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
+    """Have DuckDB give back the memory of the file blocks it keeps cached once read (until the database closes,
+    else). A lower memory limit is how DuckDB is asked to evict them; the limit is then reset. Blocks that a query
+    still holds stay: DuckDB then refuses the lower limit, and everything is left as it was."""
+    try:
+        con.execute("set memory_limit = '1MB'")
+    except duckdb.OutOfMemoryException:
+        pass
+    finally:
+        con.execute("reset memory_limit")
 
 
 def literal(text: str) -> str:

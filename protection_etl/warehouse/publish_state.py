@@ -18,7 +18,7 @@ import duckdb
 from protection_etl import registry
 from protection_etl.fsutil import private_dir, write_private_file
 from protection_etl.warehouse import publish, views
-from protection_etl.warehouse.db import VIEWS_DIR, connect
+from protection_etl.warehouse.db import SCAN_LIMITS, VIEWS_DIR, connect, settings
 
 CODE_FILES = (Path(publish.__file__), Path(views.__file__), Path(registry.__file__))
 
@@ -90,7 +90,9 @@ def publish_if_changed(imo_path: Path, analyst_path: Path, record: Path, *, min_
     """Publish as `publish.refresh_and_publish` does, unless nothing it reads changed since the snapshot in place
     was written: then return what was recorded of that publish."""
     with connect(imo_path) as con:  # one connection for the fingerprint and, when it changed, the IMO's views
-        fingerprint = _fingerprint(con, {"min_cell": min_cell, "storage_version": storage_version, "group": group})
+        with settings(con, SCAN_LIMITS):  # it reads every row
+            fingerprint = _fingerprint(con, {"min_cell": min_cell, "storage_version": storage_version,
+                                             "group": group})
         current = still_current(record, analyst_path, fingerprint)
         if current is not None:
             return current
