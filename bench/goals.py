@@ -33,9 +33,12 @@ def print_goals(results: dict, full: list[int], noops: list[int], project: tuple
                      "say it", f"+ {served.poll_wait:.1f} s waiting for the runner's poll"))
     if noops:
         first = results[min(noops)]["noop"]
-        rows.append((f"no-op nightly at {min(noops):,}", f"{first.seconds:.1f} s, {first.peak_mb:.0f} MB",
-                     f"<= {NOOP_S:.0f} s, <= {NOOP_PEAK_MB:.0f} MB",
-                     _met(first.seconds <= NOOP_S and first.peak_mb <= NOOP_PEAK_MB)))
+        rows.append((f"no-op nightly at {min(noops):,}", f"{first.seconds:.1f} s", f"<= {NOOP_S:.0f} s",
+                     _met(first.seconds <= NOOP_S)))
+        peaks = [results[n]["noop"].peak_mb for n in noops]  # the memory goal holds whatever the history
+        rows.append((f"  its peak RSS at {' / '.join(f'{n:,}' for n in noops)}",
+                     " / ".join(f"{p:.0f}" for p in peaks) + " MB", f"<= {NOOP_PEAK_MB:.0f} MB",
+                     _met(max(peaks) <= NOOP_PEAK_MB)))
     if len(noops) > 1:
         growth = results[max(noops)]["noop"].seconds / results[min(noops)]["noop"].seconds
         rows.append((f"  at {max(noops):,} vs {min(noops):,}", f"{growth:.2f}x", f"<= {NOOP_GROWTH}x",
