@@ -312,6 +312,47 @@ def test_a_publish_joining_an_open_imo_database_leaves_its_settings_as_they_were
     assert read(result.path, "select count(*) from harmonised.gbv_incident")[0][0] == len(RAPE_TABLE) + len(OTHER_CELLS)
 
 
+# a nightly's KoBo monitoring at scale: 100,000 submissions of two incidents each, spread over cercles, months,
+# violations, sexes and age bands
+MANY_INCIDENTS = """
+insert into harmonised.protection_incident
+    (source, load_id, kobo_id, item_index, incident_date, admin1_pcode, admin2_pcode, violation, sex, age_range,
+     min_age, max_age, victims)
+select
+    'protection_monitoring', 'l1', 1000 + i // 2, i % 2,
+    date '2024-01-05' + to_months((hash(i // 2) % 12)::int),
+    'ML01', ['ML0101', 'ML0102', 'ML0103'][1 + (hash(i // 2) % 3)::int],
+    ['killing', 'abduction', 'forced_displacement', 'extortion', 'movement_restriction', 'explosive_ordnance']
+        [1 + (hash(i) % 6)::int],
+    ['f', 'm', 'u'][1 + (hash(i + 1) % 3)::int],
+    ['0-4', '5-11', '12-17', '18-59', '60+'][1 + (hash(i + 2) % 5)::int],
+    [0, 5, 12, 18, 60][1 + (hash(i + 2) % 5)::int], [4, 11, 17, 59, null][1 + (hash(i + 2) % 5)::int],
+    1 + (hash(i + 3) % 3)::int
+from range(200000) as t(i)
+"""
+
+
+def test_a_hundred_thousand_monitoring_submissions_publish_within_the_publish_memory_cap(imo, tmp_path, monkeypatch):
+    from protection_etl.warehouse import publish
+
+    with db.connect(imo) as con:
+        con.execute(MANY_INCIDENTS)
+        # incidents: submissions counted once in each group of cercle, month, violation, sex and age group (the
+        # bands above roll up to child below 18, elderly from 60, adult between)
+        expected = con.execute("""
+            select count(distinct (admin2_pcode, date_trunc('month', incident_date), violation, sex, kobo_id,
+                case when max_age <= 17 then 'child' when min_age >= 60 then 'elderly' else 'adult' end))
+            from harmonised.protection_incident where deleted_at is null""").fetchone()[0]
+    capped = []
+    write = publish._write_snapshot
+    monkeypatch.setattr(publish, "_write_snapshot", lambda *a: capped.append(a[-1]) or write(*a))
+    result = publish_snapshot(imo, tmp_path / "share" / "analyst.duckdb", min_cell=MIN_CELL)
+    # one write, under the cap: a publish that ran out of it is written again without it (capped == [cap, {}])
+    assert capped == [publish.PUBLISH_LIMITS]
+    assert read(result.path, "select sum(value) from analysis.by_age_group where measure = 'incidents' and"
+                             " source = 'protection_monitoring'") == [(expected,)]
+
+
 def test_failed_publish_leaves_the_previous_snapshot_untouched(imo, snapshot):
     before = snapshot.read_bytes()
     with pytest.raises(duckdb.Error):

@@ -287,3 +287,46 @@ def test_by_age_group_rolls_bands_up_per_sex(con):
         ("victims", "killing", "m", "child"): 1, ("incidents", "killing", "m", "child"): 1,
         ("victims", "explosive_ordnance", "m", "child"): 1, ("incidents", "explosive_ordnance", "m", "child"): 1,
     }
+
+
+def test_a_view_stored_month_by_month_in_the_snapshot_has_the_rows_of_the_view_stored_whole(tmp_path, monkeypatch):
+    """The publish stores a view a month at a time when the whole does not fit its memory cap (by_age_group at
+    100,000 submissions): every view with a month column is stored so here, and compared with its whole."""
+    from protection_etl.warehouse import publish
+
+    path = tmp_path / "w.duckdb"
+    with db.connect(path) as built:
+        db.migrate(built)
+        create_views(built)
+        fill(built)
+    whole = publish.publish_snapshot(path, tmp_path / "whole.duckdb", min_cell=1).path
+    with duckdb.connect(str(whole), read_only=True) as snapshot:
+        monthly = {name for (name,) in snapshot.execute(
+            "select table_name from duckdb_columns() where schema_name = 'analysis' and column_name = 'month'"
+        ).fetchall()}
+    real_table_sql, stored_by_month = publish.table_sql, []
+
+    def too_big_if_monthly(view_file):
+        if view_file.stem.partition("_")[2] in monthly:
+            raise duckdb.OutOfMemoryException("stands for a view larger than the cap")
+        return real_table_sql(view_file)
+
+    monkeypatch.setattr(publish, "table_sql", too_big_if_monthly)
+    real_by_month = publish._materialise_by_month
+    monkeypatch.setattr(publish, "_materialise_by_month",
+                        lambda con, view_file: stored_by_month.append(view_file.stem) or real_by_month(con, view_file))
+    parts = publish.publish_snapshot(path, tmp_path / "parts.duckdb", min_cell=1).path
+    assert len(stored_by_month) == len(monthly) >= 5  # cercle_month, by_age_group, the indicators...
+    with duckdb.connect() as both:
+        both.execute(f"attach '{whole}' as whole (read_only)")
+        both.execute(f"attach '{parts}' as parts (read_only)")
+        rows_of = {}
+        for table in sorted(monthly):
+            rows_of[table], missing, extra = both.execute(
+                f"select (select count(*) from whole.analysis.{table}), "
+                f"(select count(*) from (select * from whole.analysis.{table} except all "
+                f"select * from parts.analysis.{table})), "
+                f"(select count(*) from (select * from parts.analysis.{table} except all "
+                f"select * from whole.analysis.{table}))").fetchone()
+            assert (missing, extra) == (0, 0), table
+    assert sum(1 for n in rows_of.values() if n) >= 5, rows_of  # compared on rows, not on empty tables

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import duckdb
 from protection_etl import registry
 from protection_etl.fsutil import share_file
 from protection_etl.warehouse.db import connect, literal, release, settings, transaction
-from protection_etl.warehouse.views import create_views, table_sql, view_files
+from protection_etl.warehouse.views import create_views, table_sql, view_files, view_name, view_parts
 
 STAGE = "publish_stage"
 SNAPSHOT = "publish_snapshot"
@@ -30,11 +30,11 @@ SUPPRESSED_COMMENT = (
 
 
 # What the publish's DuckDB may hold at once (beyond it, its queries spill to disk), with one worker thread (each
-# holds buffers of its own). Measured on 100,000 KoBo submissions (a nightly with nothing new, then publish): the
-# run's peak 238 MB with 64 MB, 222 MB with 48 MB, 215 MB with 40 MB, in the same time; 32 MB fails there (the
-# grouping of analysis.by_age_group by submission). A warehouse that needs more is published without the cap rather
-# than not.
-PUBLISH_LIMITS: dict[str, object] = {"memory_limit": "48MB", "threads": 1}
+# holds buffers of its own). A view too large for it whole is stored month by month (_materialise_by_month), and a
+# warehouse that needs more even so is published without the cap rather than not. Measured on 100,000 KoBo
+# submissions, the publish alone: peak 145 MiB with 48 MB (by_age_group whole), 124 MiB with 24 MB (by_age_group
+# or service_gaps by month, 2 s more); 16 MB runs out of memory even month by month.
+PUBLISH_LIMITS: dict[str, object] = {"memory_limit": "24MB", "threads": 1}
 # Memory the allocator keeps for reuse is handed back to the system as soon as a query frees more than this at once:
 # the publish runs many short queries whose freed memory would otherwise stay in the process until its peak.
 # Measured on a full load of 2,000 KoBo submissions: the run's peak 251-253 MiB (set in the publish) without it,
@@ -255,10 +255,57 @@ def _materialise_analysis(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"use {SNAPSHOT}")
     try:
         for path in view_files():
-            with transaction(con):  # each table committed on its own, as the harmonised ones
-                con.execute(table_sql(path))
+            try:
+                with transaction(con):  # each table committed on its own, as the harmonised ones
+                    con.execute(table_sql(path))
+            except duckdb.OutOfMemoryException:
+                if "month" not in _view_columns(con, path):
+                    raise
+                _materialise_by_month(con, path)
+            con.execute(f"checkpoint {SNAPSHOT}")  # its rows written out, they no longer count against the cap
     finally:
         con.execute(f"use {STAGE}")
+
+
+def _materialise_by_month(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Store a view's rows as a table one month at a time, each month of the snapshot's harmonised dates
+    (_months), then the rows of any other month and of none. A view counting distinct submissions (by_age_group)
+    holds every group's ids at once, more than the cap at 100,000 submissions; DuckDB filters the month before
+    grouping, so each statement holds that month's. Each statement commits on its own (a transaction holds its rows
+    until it commits): a publish that fails is not renamed into place (publish_snapshot)."""
+    query, comments = view_parts(path)
+    table = view_name(path)
+    con.execute(f"create table {table} as select * from ({query}\n) limit 0")
+    insert = f"insert into {table} select * from ({query}\n) where "
+    months = _months(con)
+    for month in months:
+        con.execute(insert + "month = ?", [month])
+    con.execute(insert + "month is null")
+    if months:  # none left out: the rows of a month outside the harmonised dates
+        con.execute(insert + "month < ?", [months[0]])
+        con.execute(insert + "month > ?", [months[-1]])
+    else:
+        con.execute(insert + "month is not null")
+    if comments:
+        con.execute(comments)
+
+
+def _months(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """The first day of every month from the first to the last of any date in the snapshot's harmonised tables."""
+    columns = con.execute("select table_name, column_name from duckdb_columns() where database_name = ? and "
+                          "schema_name = 'harmonised' and data_type in ('DATE', 'TIMESTAMP')", [SNAPSHOT]).fetchall()
+    if not columns:
+        return []
+    bounds = " union all ".join(f'select min("{column}")::date, max("{column}")::date '
+                                f'from {SNAPSHOT}.harmonised."{table}"' for table, column in columns)
+    return [month for (month,) in con.execute(
+        f"select unnest(range(date_trunc('month', min(low)), max(high) + 1, interval 1 month))::date "
+        f"from ({bounds}) as found(low, high)").fetchall() if month is not None]
+
+
+def _view_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    query, _ = view_parts(path)
+    return [column[0] for column in con.execute(f"describe ({query}\n)").fetchall()]
 
 
 def _write_snapshot_info(con: duckdb.DuckDBPyConnection, published_at: datetime, min_cell: int) -> None:

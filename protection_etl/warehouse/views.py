@@ -38,12 +38,22 @@ def table_sql(path: Path) -> str:
 
     Run in file order, each file reads the tables stored before it instead of recomputing the views they hold.
     """
+    query, comments = view_parts(path)
+    return f"create table {view_name(path)} as {query};\n{comments}"
+
+
+def view_parts(path: Path) -> tuple[str, str]:
+    """A view file's query (without its create line) and its comments made comments on a table of its name."""
     sql = _view_sql(path)
     created = CREATE_VIEW.findall(sql)
     if created != [view_name(path)]:
         raise ValueError(f"{path.name}: expected one 'create or replace view {view_name(path)} as' line, "
                          f"found {created or 'none'}")
-    return COMMENT_ON_VIEW.sub("comment on table ", CREATE_VIEW.sub(r"create table \1 as", sql))
+    body = CREATE_VIEW.split(sql)[-1]
+    first_comment = COMMENT_ON_VIEW.search(body)
+    query = body[:first_comment.start()] if first_comment else body
+    comments = body[first_comment.start():] if first_comment else ""
+    return query.strip().removesuffix(";"), COMMENT_ON_VIEW.sub("comment on table ", comments)
 
 
 def _view_sql(path: Path) -> str:
