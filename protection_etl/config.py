@@ -112,7 +112,7 @@ class SourceConfig(_Strict):
     # KoBo only
     asset_uid: str | None = None
     token_env: EnvName | None = None
-    page_size: Annotated[int, Field(ge=1, le=30000)] = 1000
+    page_size: Annotated[int, Field(ge=1, le=30000)] = 500  # sources/kobo.py's KoboEndpoint says why
     timeout_seconds: float = 120.0
     personal_fields: list[str] = Field(default_factory=list)
     # monthly sources: older than this many days is stale

@@ -83,7 +83,7 @@ def _ids(pages: Iterator) -> list[int]:
 def test_25000_submissions_arrive_once_in_id_order_over_25_pages(big: KoboServer) -> None:
     big.clear_log()
     ids, pages = [], 0
-    with _client(big) as client:
+    with _client(big, page_size=1000) as client:
         for page in client.iter_pages():
             assert json.loads(page.raw)["results"] == page.results  # the raw bytes are what was parsed
             ids.extend(r["_id"] for r in page.results)
@@ -182,7 +182,7 @@ def test_429_mid_paging_is_waited_out_and_nothing_is_lost(slim: KoboServer, capl
 def test_502_mid_paging_halves_the_page_and_completes(slim: KoboServer) -> None:
     waits = Waits()
     ids = []
-    with _client(slim, waits=waits) as client:
+    with _client(slim, waits=waits, page_size=1000) as client:
         for page in client.iter_pages():
             ids.extend(r["_id"] for r in page.results)
             if page.number == 1:
@@ -215,7 +215,7 @@ def test_a_slow_answer_times_out_and_is_retried(slim: KoboServer) -> None:
     read_timeout = patience(1.0)  # long enough for any prompt answer on this machine, far below the slow one
     slim.slow_next(20 * read_timeout)  # the abandoned answer is dropped when the server stops, never logged
     waits = Waits()
-    with _client(slim, waits=waits, read_timeout=read_timeout) as client:
+    with _client(slim, waits=waits, read_timeout=read_timeout, page_size=1000) as client:
         first = next(client.iter_pages())
         assert client.page_size == 500  # a timed-out page is retried slimer
     assert waits == [NO_WAIT.delays[0]]

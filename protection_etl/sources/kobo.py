@@ -66,7 +66,11 @@ class KoboEndpoint:
     base_url: str
     asset_uid: str
     token: str = field(repr=False)
-    page_size: int = 1000
+    # Submissions a data page asks for. A page and the next one (read ahead) are held while the page is harmonised:
+    # measured on a full load of 100,000 submissions of a 149-question form, the run's peak 283 MiB with pages of
+    # 1,000, 272 with 500, 271 with 250, for ~10 % more time on a loopback KoBo; a smaller answer is also less to
+    # ask again when a connection drops. KoBo serves up to 30,000.
+    page_size: int = 500
     sweep_page_size: int = 30_000  # the sweep's pages are two fields a submission: ask for KoBo's largest
     min_page_size: int = 100
     connect_timeout: float = 10.0
