@@ -43,8 +43,10 @@ if TYPE_CHECKING:  # pandas and the checks are imported where a page is checked:
 
 # Submissions checked and merged together. Each check and merge costs DuckDB statements and a commit whatever
 # their size; a group of pages shares them (measured on 20,000 submissions: checks 3.0 -> 0.9 s and merges
-# 3.1 -> 1.1 s against pages of 1,000; the group's frames cost ~10 MB more at the peak).
-GROUP_SUBMISSIONS = 5_000
+# 3.1 -> 1.1 s against pages of 1,000). A group's frames and commit are held at once: measured on a full load of
+# 100,000, the run's peak 256.6 MiB with 5,000, 251.9 with 2,500 and 251.8 with 2,000, for a pages stage of
+# 30.1-31.3 s, 32.6-35.9 s and 36.9-38.6 s.
+GROUP_SUBMISSIONS = 2_500
 # Replay sources only (recorded pages, e.g. the demo): respondent keys made with it protect nothing.
 DEMO_PSEUDONYM_KEY = b"protection-etl demo pseudonym key, for recorded pages only"
 
