@@ -51,9 +51,8 @@ def view_parts(path: Path) -> tuple[str, str]:
                          f"found {created or 'none'}")
     body = CREATE_VIEW.split(sql)[-1]
     first_comment = COMMENT_ON_VIEW.search(body)
-    query = body[:first_comment.start()] if first_comment else body
-    comments = body[first_comment.start():] if first_comment else ""
-    return query.strip().removesuffix(";"), COMMENT_ON_VIEW.sub("comment on table ", comments)
+    cut = first_comment.start() if first_comment else len(body)
+    return body[:cut].strip().removesuffix(";"), COMMENT_ON_VIEW.sub("comment on table ", body[cut:])
 
 
 def _view_sql(path: Path) -> str:
