@@ -7,7 +7,8 @@ Prefect's start-up included), then for the no-op sizes the same command again wi
 nightly cost), then the floor. Marginal rows/s comes from the smallest and largest full-load sizes, the fixed
 cost is the smallest size's time less its rows at that rate. Each warehouse starts with the Prefect database of a
 first, unmeasured run (Prefect creates its database once per installation, a minute or more: not a nightly cost).
-The no-op nightly is run three times and its median time kept (with the highest peak of the three).
+The no-op nightly is run five times and its median time kept (with the highest peak of the five): a run of a few
+seconds varies by up to ~2 s on a shared machine, which alone moves the 100k/10k ratio from 1.08x to 1.26x.
 Unless --no-serve, the smallest no-op size is also measured under `protection-etl serve` (bench/serve_run.py): a run
 of its deployment once the long-lived server is up. The last table puts each figure beside its goal (issue 14).
 Run: .venv/bin/python bench/kobo_bench.py [--full 2000 100000] [--noop 10000 100000] [--no-serve]
@@ -91,7 +92,7 @@ def median_run(runs: list[Timed]) -> Timed:
 
 
 PREFECT_STATE = Path("warehouse") / "state" / "prefect"
-NOOP_RUNS = 3
+NOOP_RUNS = 5
 
 
 def measure(count: int, noop: bool, primer: Path, served: bool = False) -> dict[str, Timed]:
