@@ -11,6 +11,7 @@ from protection_etl.expectations.engine import CheckContext, check_tables, known
 from protection_etl.registry import default_mapping
 from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
 from protection_etl.transforms.kobo_layout import KoboLayout, read_form
+from protection_etl.warehouse import db
 from protection_etl.warehouse.loader import read_gazetteer
 from tests.support import kobo_forms as forms
 
@@ -65,3 +66,22 @@ def test_duckdb_checks_give_the_results_of_great_expectations(make, matcher):
     assert found == shown("gx")
     if make is broken:  # every broken row is caught, not only agreed on
         assert sum(count for _, _, success, _, count, *_ in found if not success) >= 11
+
+
+def test_checks_run_in_an_open_warehouse_apart_from_its_transaction(matcher, tmp_path):
+    """A KoBo run checks its pages in the database it has open: same results as on their own, nothing left in the
+    warehouse, and the connection's transaction neither committed nor disturbed."""
+    tables = {"protection_incident": broken(page(matcher))}
+    context = CheckContext(known_pcodes_from_admin(read_gazetteer()), TODAY)
+    alone = check_tables(tables, context, runner="duckdb")
+    with db.connect(tmp_path / "warehouse.duckdb") as con:
+        con.execute("create table pending (n integer)")
+        con.execute("begin")
+        con.execute("insert into pending values (1)")
+        shared = check_tables(tables, context, runner="duckdb", database=con)
+        con.execute("rollback")
+        assert con.execute("select count(*) from pending").fetchone() == (0,)  # the checks committed nothing
+        assert "checked" not in {name for (name,) in con.execute("select table_name from duckdb_tables() union all "
+                                                                   "select view_name from duckdb_views()").fetchall()}
+    assert shared == alone
+    assert any(not r.success for r in shared)

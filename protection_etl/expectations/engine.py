@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from protection_etl import registry
@@ -68,10 +69,12 @@ def check_tables(
     suites_dir: Path = SUITES_DIR,
     code_lists_path: Path = CODE_LISTS_PATH,
     runner: str = "gx",
+    database: duckdb.DuckDBPyConnection | None = None,
 ) -> list[CheckResult]:
     """Validate each table present against its suite; cross-table sums use the other tables of the batch.
 
-    `runner="duckdb"` runs the same suites as DuckDB queries (duckdb_checks), without importing GX.
+    `runner="duckdb"` runs the same suites as DuckDB queries (duckdb_checks), without importing GX, on a cursor of
+    `database` when one is given.
 
     Expectations on a column the frame lacks are not run: the required-columns check already fails for it.
     Raises ValueError for a table without a suite or a frame whose index is not unique.
@@ -84,7 +87,7 @@ def check_tables(
         if not frame.index.is_unique:
             raise ValueError(f"table {table!r}: the frame's index must be unique to locate failing rows")
         suite = _unless_changed(_suite_file, suites_dir / f"{table}.json")
-        results += _check_table(table, frame, tables, context, suite, parameters, runner)
+        results += _check_table(table, frame, tables, context, suite, parameters, runner, database)
     return results
 
 
@@ -161,6 +164,7 @@ def _check_table(
     suite: Mapping[str, Any],
     parameters: Mapping[str, Any],
     runner: str = "gx",
+    database: duckdb.DuckDBPyConnection | None = None,
 ) -> list[CheckResult]:
     """One table's results in suite order; checks on a derived column that could not be made are crashes."""
     # GX reports failing rows by index; positions (a plain RangeIndex) keep named or multi-level indexes out of it.
@@ -172,7 +176,7 @@ def _check_table(
         derivation_error = f"derived columns could not be made: {type(exc).__name__}: {exc}"
     expectations = _runnable_expectations(suite, prepared.columns, parameters)
     if runner == "duckdb":
-        results = duckdb_checks.check_frame(table, prepared, frame.index, expectations, parameters)
+        results = duckdb_checks.check_frame(table, prepared, frame.index, expectations, parameters, database)
     else:
         validated = gx_checks.validate(prepared, expectations, parameters)
         results = [gx_checks.check_result(table, r, prepared, frame.index) for r in validated]

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
+import duckdb
 import pandas as pd
 
 from protection_etl.expectations import engine
@@ -32,17 +33,18 @@ class CheckedBatch:
 
 
 def check_batch(batch: Batch, gazetteer: pd.DataFrame, *, run_id: str, today: date,
-                freshness_days: int | None, runner: str = "gx") -> CheckedBatch:
+                freshness_days: int | None, runner: str = "gx",
+                database: duckdb.DuckDBPyConnection | None = None) -> CheckedBatch:
     """Run each table's suite; an error failure rejects the batch, warning failures quarantine their rows.
 
     Great Expectations itself is imported on the first call only (it costs seconds); `runner="duckdb"` runs the
-    same suites as DuckDB queries instead (KoBo's pages: many small batches).
+    same suites as DuckDB queries instead (KoBo's pages: many small batches), in `database` when one is given.
     """
     logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines mean nothing to the IMO
 
     checked = {t: f.drop(columns=[c for c in PROVENANCE if c in f]) for t, f in batch.tables.items()}
     context = engine.CheckContext(engine.known_pcodes_from_admin(gazetteer), today, freshness_days)
-    results = engine.check_tables(checked, context, runner=runner)
+    results = engine.check_tables(checked, context, runner=runner, database=database)
     return verdict_of(batch, checked, results, run_id=run_id)
 
 

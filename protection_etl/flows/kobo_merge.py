@@ -117,20 +117,21 @@ class PageRun:
         if not pages:
             return True
         if len(pages) > 1:
-            checked = self.check(merge_batches([p.batch for p in pages]))
+            checked = self.check(con, merge_batches([p.batch for p in pages]))
             if not checked.rejected and not emptied_pages(pages, checked.batch):
                 self.merge(con, pages, checked, advance=advance)
                 return True
         for page in pages:
-            checked = self.check(page.batch)
+            checked = self.check(con, page.batch)
             if checked.rejected:
                 self.reject(con, page, checked)
                 return False
             self.merge(con, [page], checked, advance=advance)
         return True
 
-    def check(self, batch: Batch) -> CheckedBatch:
-        return check_page(batch, self.places.gazetteer, self.run_id, self.config.sources[self.name].freshness_days)
+    def check(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> CheckedBatch:
+        return check_page(con, batch, self.places.gazetteer, self.run_id,
+                          self.config.sources[self.name].freshness_days)
 
     def reject(self, con: duckdb.DuckDBPyConnection, page: HarmonisedPage, checked: CheckedBatch) -> None:
         from protection_etl.expectations.verdicts import sum_quality
@@ -186,14 +187,16 @@ def emptied_pages(pages: list[HarmonisedPage], kept: Batch) -> list[str]:
     return [p.name for p in pages if any(len(f) for f in p.batch.tables.values()) and p.name not in files]
 
 
-def check_page(batch: Batch, gazetteer: pd.DataFrame, run_id: str, freshness_days: int) -> CheckedBatch:
-    """The quality suite on pages; pages whose submissions were all set aside have nothing to check."""
+def check_page(con: duckdb.DuckDBPyConnection, batch: Batch, gazetteer: pd.DataFrame, run_id: str,
+               freshness_days: int) -> CheckedBatch:
+    """The quality suite on pages, run in the task's open database; pages whose submissions were all set aside
+    have nothing to check."""
     from protection_etl.expectations.verdicts import CheckedBatch, check_batch, quality_frame
 
     if all(frame.empty for frame in batch.tables.values()):
         return CheckedBatch(batch, quality_frame([], run_id=run_id, source=batch.source), False)
     return check_batch(batch, gazetteer, run_id=run_id, today=date.today(), freshness_days=freshness_days,
-                       runner="duckdb")
+                       runner="duckdb", database=con)
 
 
 def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw_folder: Path | None,
