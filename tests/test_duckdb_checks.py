@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pandas as pd
 import pytest
 
 from protection_etl.expectations.engine import CheckContext, check_tables, known_pcodes_from_admin
 from protection_etl.registry import default_mapping
+from protection_etl.transforms.batch import Batch
 from protection_etl.transforms.kobo import KoboTransform, PlaceResolver, harmonise_submissions
 from protection_etl.transforms.kobo_layout import KoboLayout, read_form
 from protection_etl.warehouse import db
@@ -85,3 +87,25 @@ def test_checks_run_in_an_open_warehouse_apart_from_its_transaction(matcher, tmp
                                                                    "select view_name from duckdb_views()").fetchall()}
     assert shared == alone
     assert any(not r.success for r in shared)
+
+
+def test_a_page_whose_checks_the_database_cap_leaves_too_little_is_checked_uncapped(matcher, tmp_path):
+    """A warehouse that holds other sources keeps their indexes in memory (7.4 MB on the demo's): a KoBo page's
+    checks then run again without the page loop's cap, with the results they give on their own, not a failed
+    source nor an out-of-memory error blamed on one check."""
+    from protection_etl.flows.kobo_merge import check_page
+
+    frame = broken(page(matcher)).reset_index(drop=True)
+    provenance = {"_file": "data-00000.json", "_sheet": "", "_row_number": range(1, len(frame) + 1)}
+    batch = Batch("pm", "load-1", {"protection_incident": frame.assign(**provenance)})
+    gazetteer = read_gazetteer()
+    alone = check_page(duckdb.connect(), batch, gazetteer, "run-1", 36500)
+    with db.connect(tmp_path / "warehouse.duckdb") as con:
+        con.execute("set memory_limit = '1MB'")  # what a full cap leaves: the checks run out of memory under it
+        with pytest.raises(duckdb.OutOfMemoryException):
+            check_tables({"protection_incident": frame}, CheckContext(known_pcodes_from_admin(gazetteer), TODAY),
+                         runner="duckdb", database=con)
+        capped = check_page(con, batch, gazetteer, "run-1", 36500)
+    assert not alone.quality["crashed"].any() and (~alone.quality["success"]).sum() >= 4  # broken() breaks them
+    pd.testing.assert_frame_equal(capped.quality, alone.quality)
+    pd.testing.assert_frame_equal(capped.batch.tables["protection_incident"], alone.batch.tables["protection_incident"])

@@ -93,6 +93,8 @@ def _failing_rows(con: duckdb.DuckDBPyConnection, checks: list[_RowCheck]) -> di
         bound |= {prefix + name: value for name, value in check.parameters.items()}
     try:
         [found] = con.execute(f"select {', '.join(lists)} from checked", bound).fetchall()
+    except duckdb.OutOfMemoryException:  # the database's memory, not a check's SQL: its caller decides
+        raise
     except duckdb.Error:  # one check's SQL fails: run them apart, so the error is that check's own
         found = [[row for (row,) in con.execute(f"select {ROW} from checked where {c.condition} order by {ROW}",
                                                 c.parameters).fetchall()] for c in checks]
