@@ -89,10 +89,10 @@ def test_checks_run_in_an_open_warehouse_apart_from_its_transaction(matcher, tmp
     assert any(not r.success for r in shared)
 
 
-def test_a_page_whose_checks_the_database_cap_leaves_too_little_is_checked_uncapped(matcher, tmp_path):
+def test_a_page_whose_checks_the_database_cap_leaves_too_little_is_checked_under_the_next_cap(matcher, tmp_path):
     """A warehouse that holds other sources keeps their indexes in memory (7.4 MB on the demo's): a KoBo page's
-    checks then run again without the page loop's cap, with the results they give on their own, not a failed
-    source nor an out-of-memory error blamed on one check."""
+    checks then run again under a higher cap than the page loop's, with the results they give on their own, not a
+    failed source nor an out-of-memory error blamed on one check."""
     from protection_etl.flows.kobo_merge import check_page
 
     frame = broken(page(matcher)).reset_index(drop=True)
@@ -106,6 +106,7 @@ def test_a_page_whose_checks_the_database_cap_leaves_too_little_is_checked_uncap
             check_tables({"protection_incident": frame}, CheckContext(known_pcodes_from_admin(gazetteer), TODAY),
                          runner="duckdb", database=con)
         capped = check_page(con, batch, gazetteer, "run-1", 36500)
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("64.0 MiB",)  # still bounded
     assert not alone.quality["crashed"].any() and (~alone.quality["success"]).sum() >= 4  # broken() breaks them
     pd.testing.assert_frame_equal(capped.quality, alone.quality)
     pd.testing.assert_frame_equal(capped.batch.tables["protection_incident"], alone.batch.tables["protection_incident"])

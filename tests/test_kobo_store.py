@@ -3,8 +3,11 @@
 import shutil
 from datetime import datetime
 
+import duckdb
+import pytest
+
 from protection_etl.warehouse import db
-from protection_etl.warehouse.kobo_store import add_to_sweep, changed_ids, mark_deleted, start_sweep
+from protection_etl.warehouse.kobo_store import add_to_sweep, changed_ids, mark_deleted, raised_on_oom, start_sweep
 
 SOURCE = "protection_monitoring"
 
@@ -50,7 +53,7 @@ def test_a_sweep_page_keeps_a_submission_listed_without_its_uuid(con):
         (7, "u7"), (8, None)]
 
 
-def test_the_diff_of_a_history_larger_than_the_loops_memory_cap_runs_uncapped(con):
+def test_the_diff_of_a_history_larger_than_the_loops_memory_cap_runs_under_the_next_cap(con):
     # 5,000 submissions, one in 100 edited on KoBo, diffed under a 4 MB cap: more than DuckDB may hold at once there
     stored = 5_000
     con.execute("insert into harmonised.protection_interview (source, load_id, kobo_id, submission_uuid, "
@@ -61,6 +64,7 @@ def test_the_diff_of_a_history_larger_than_the_loops_memory_cap_runs_uncapped(co
     con.execute("set memory_limit = '4MB'")
     edited, set_aside = changed_ids(con, SOURCE, stored, scope_rule="s", mapping_rule="m")
     assert (edited, set_aside) == (list(range(0, stored, 100)), [])
+    assert con.execute("select current_setting('memory_limit')").fetchone() == ("64.0 MiB",)  # still bounded
 
 
 def test_a_deleted_submission_is_counted_whether_or_not_it_reported_an_incident(con):
@@ -75,3 +79,24 @@ def test_a_deleted_submission_is_counted_whether_or_not_it_reported_an_incident(
     assert mark_deleted(con, SOURCE, datetime(2026, 12, 1)) == 2
     assert con.execute("select kobo_id from harmonised.protection_interview where deleted_at is not null "
                        "order by kobo_id").fetchall() == [(1,), (2,)]
+
+
+def test_a_statement_out_of_memory_runs_under_each_higher_cap_in_turn_and_never_a_lower_one(con):
+    caps, attempts = [], iter([True, True, True, False])
+
+    def work() -> str:
+        caps.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
+        if next(attempts):
+            raise duckdb.OutOfMemoryException("stands for a statement larger than the cap")
+        return "done"
+
+    con.execute("set memory_limit = '16MB'")
+    assert raised_on_oom(con, work) == "done"
+    default = caps[-1]
+    assert caps[:3] == ["15.2 MiB", "64.0 MiB", "256.0 MiB"] and default not in caps[:3]
+    con.execute("set memory_limit = '512MB'")  # above the raised caps: out of memory there lifts the cap
+    attempts = iter([True, False])
+    assert raised_on_oom(con, work) == "done" and caps[-1] == default
+    attempts = iter([True])  # uncapped already: the error is DuckDB's to say
+    with pytest.raises(duckdb.OutOfMemoryException):
+        raised_on_oom(con, work)

@@ -33,7 +33,7 @@ from protection_etl.transforms.kobo import INTERVIEW_TABLE, TABLE, KoboTransform
 from protection_etl.transforms.kobo_layout import KoboForm, KoboLayout, scope_text
 from protection_etl.transforms.messages import msg
 from protection_etl.warehouse import db, loader
-from protection_etl.warehouse.kobo_store import SetAside, merge_page, uncapped_on_oom
+from protection_etl.warehouse.kobo_store import SetAside, merge_page, raised_on_oom
 
 if TYPE_CHECKING:  # pandas and the checks are imported where a page is checked: a no-op run imports neither
     import pandas as pd
@@ -189,15 +189,15 @@ def emptied_pages(pages: list[HarmonisedPage], kept: Batch) -> list[str]:
 
 def check_page(con: duckdb.DuckDBPyConnection, batch: Batch, gazetteer: pd.DataFrame, run_id: str,
                freshness_days: int) -> CheckedBatch:
-    """The quality suite on pages, run in the task's open database (again without its cap, as a merge is, when
+    """The quality suite on pages, run in the task's open database (again under a higher cap, as a merge is, when
     what the database holds leaves them too little of it); pages whose submissions were all set aside have nothing
     to check."""
     from protection_etl.expectations.verdicts import CheckedBatch, check_batch, quality_frame
 
     if all(frame.empty for frame in batch.tables.values()):
         return CheckedBatch(batch, quality_frame([], run_id=run_id, source=batch.source), False)
-    return uncapped_on_oom(con, lambda: check_batch(batch, gazetteer, run_id=run_id, today=date.today(),
-                                                    freshness_days=freshness_days, runner="duckdb", database=con))
+    return raised_on_oom(con, lambda: check_batch(batch, gazetteer, run_id=run_id, today=date.today(),
+                                                  freshness_days=freshness_days, runner="duckdb", database=con))
 
 
 def page_run(config: PipelineConfig, name: str, run_id: str, form: KoboForm, raw_folder: Path | None,
