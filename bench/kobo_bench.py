@@ -11,7 +11,11 @@ The no-op nightly is run five times and its median time kept (with the highest p
 seconds varies by up to ~2 s on a shared machine, which alone moves the 100k/10k ratio from 1.08x to 1.26x.
 Unless --no-serve, the smallest no-op size is also measured under `protection-etl serve` (bench/serve_run.py): a run
 of its deployment once the long-lived server is up. The last table puts each figure beside its goal (issue 14).
+With --with-demo-sources the config also holds the demo's file sources (5W, CMP, GBVIMS, CPIMS, mine action), loaded
+in the same run before KoBo: a site's warehouse, whose other tables and indexes the page loop shares; the goals are
+the KoBo connector's, measured without them.
 Run: .venv/bin/python bench/kobo_bench.py [--full 2000 100000] [--noop 10000 100000] [--no-serve]
+[--with-demo-sources]
 """
 
 from __future__ import annotations
@@ -95,7 +99,18 @@ PREFECT_STATE = Path("warehouse") / "state" / "prefect"
 NOOP_RUNS = 5
 
 
-def measure(count: int, noop: bool, primer: Path, served: bool = False) -> dict[str, Timed]:
+def demo_file_sources() -> str:
+    """The demo's file sources as pipeline.toml sections, their paths made absolute."""
+    import tomllib
+
+    demo = REPO / "demo"
+    sources = tomllib.loads((demo / "pipeline.toml").read_text(encoding="utf-8"))["sources"]
+    return "".join(f"[sources.{name}]\n" + "".join(
+        f"{key} = {json.dumps(str(demo / value) if key == 'path' else value)}\n" for key, value in source.items())
+        for name, source in sources.items() if source["kind"] != "kobo")
+
+
+def measure(count: int, noop: bool, primer: Path, served: bool = False, extra: str = "") -> dict[str, Timed]:
     """Full load, optional no-op nightly (and the same under `serve`) and floor against one server of `count`."""
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Queue(), context.Event()
@@ -105,8 +120,8 @@ def measure(count: int, noop: bool, primer: Path, served: bool = False) -> dict[
         url, token = ready.get(timeout=300)
         with tempfile.TemporaryDirectory(prefix="kobo-bench-") as name:
             folder = Path(name)
-            (folder / "pipeline.toml").write_text(CONFIG.format(key_env=KEY_ENV, source=SOURCE, url=url,
-                                                                asset=ASSET_UID, token_env=TOKEN_ENV))
+            (folder / "pipeline.toml").write_text(extra + CONFIG.format(key_env=KEY_ENV, source=SOURCE, url=url,
+                                                                        asset=ASSET_UID, token_env=TOKEN_ENV))
             # no PREFECT_API_URL: each run starts its own server, as a cron run does (one given would be used)
             inherited = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
             env = {**inherited, TOKEN_ENV: token, KEY_ENV: "bench pseudonym key", "NO_PROXY": "127.0.0.1",
@@ -148,11 +163,15 @@ def main() -> None:
     parser.add_argument("--noop", type=int, nargs="+", default=[10_000, 100_000], help="no-op nightly sizes")
     parser.add_argument("--serve", action=argparse.BooleanOptionalAction, default=True,
                         help="the smallest no-op size under `serve` too (default: yes)")
+    parser.add_argument("--with-demo-sources", action="store_true",
+                        help="the demo's file sources in the same run, loaded first")
     options = parser.parse_args()
+    extra = demo_file_sources() if options.with_demo_sources else ""
     sizes = sorted({*options.full, *options.noop})
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)"
+          + ("; the demo's file sources in every run" if extra else ""))
     with tempfile.TemporaryDirectory(prefix="kobo-bench-primer-") as primer:
-        results = {n: measure(n, n in options.noop, Path(primer), options.serve and n == min(options.noop))
+        results = {n: measure(n, n in options.noop, Path(primer), options.serve and n == min(options.noop), extra)
                    for n in sizes}
     print(f"{'submissions':>12} {'project s':>10} {'peak MB':>8} {'floor s':>8} {'peak MB':>8} "
           f"{'no-op s':>8} {'peak MB':>8}")
