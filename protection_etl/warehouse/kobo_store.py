@@ -128,15 +128,18 @@ _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
 def raise_cap(con: duckdb.DuckDBPyConnection) -> bool:
     """Set the database's memory cap to the next of RAISED_CAPS above it, else none (DuckDB's default). False when
     there was none to lift."""
-    value, unit = con.execute("select current_setting('memory_limit')").fetchone()[0].split()
-    current = float(value) * _UNITS[unit]
-    higher = [cap for cap in RAISED_CAPS if cap > current * 1.01]  # shown rounded: 64 MiB reads back 64.0 MiB
+    shown = _memory_limit(con)
+    value, unit = shown.split()
+    higher = [cap for cap in RAISED_CAPS if cap > float(value) * _UNITS[unit] * 1.01]  # shown rounded: 64.0 MiB
     if higher:
         con.execute(f"set memory_limit = '{higher[0] // 2**20}MiB'")
         return True
-    before = con.execute("select current_setting('memory_limit')").fetchone()[0]
     con.execute("reset memory_limit")
-    return con.execute("select current_setting('memory_limit')").fetchone()[0] != before
+    return _memory_limit(con) != shown
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_setting('memory_limit')").fetchone()[0]
 
 
 def _merge(con: duckdb.DuckDBPyConnection, batch: Batch, frame: pd.DataFrame, page: dict, load: loader.SourceLoad,
